@@ -1,0 +1,2 @@
+//! One module per applet; each starts with its usage text and its peer.
+pub mod utmpdump;

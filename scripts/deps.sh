@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install what the tests and benchmarks compare against, when missing:
+# the peer tools (coreutils who/users, procps w/uptime, util-linux
+# last/lastb/utmpdump, shadow lastlog) and the helpers the tests use.
+set -e
+missing=""
+need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
+need who coreutils
+need w procps
+need uptime procps
+need last util-linux
+need utmpdump util-linux
+need lastlog login
+need file file
+need unshare util-linux
+need script bsdutils
+need setpriv util-linux
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing:$missing (run as root or install them)" >&2
+	exit 1
+fi
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,287 @@
+//! The argument normaliser every applet runs before argh.
+//!
+//! argh compares each argument whole against its option table, and takes
+//! only UTF-8. Users type `who -aH`, `last -n10`, `last -10`,
+//! `--limit=10`, `who --c` and file names in any encoding. This rewrites
+//! argv into the one-option-per-argument form argh understands, from a small
+//! per-applet table of which options take values.
+//!
+//! Arguments that are not UTF-8 are replaced by a placeholder (a NUL, which
+//! no real argument can contain, then the index); the applet turns a parsed
+//! value back into the original bytes with [`Args::os`].
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// What the normaliser must know about an applet's options.
+pub struct Spec {
+    /// Short options that take a value, e.g. `b"fnst"` for last.
+    pub short_values: &'static [u8],
+    /// Every long option name (without `--`), to expand unique prefixes;
+    /// a trailing `=` marks one that takes a value (`"since="`).
+    pub longs: &'static [&'static str],
+    /// `-NUMBER` means this option with NUMBER as its value (`last -10`).
+    pub number_option: Option<&'static str>,
+}
+
+impl Spec {
+    pub const NONE: Spec = Spec {
+        short_values: b"",
+        longs: &[],
+        number_option: None,
+    };
+}
+
+/// argv rewritten for argh, plus the original bytes of non-UTF-8 arguments.
+#[derive(Debug)]
+pub struct Args {
+    pub strings: Vec<String>,
+    raw: Vec<OsString>,
+}
+
+impl Args {
+    /// argv as `&str`s for `argh::FromArgs::from_args`.
+    pub fn as_strs(&self) -> Vec<&str> {
+        self.strings.iter().map(String::as_str).collect()
+    }
+
+    /// The original bytes behind a value argh handed back.
+    pub fn os(&self, value: &str) -> OsString {
+        if let Some(index) = value
+            .strip_prefix('\0')
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            if let Some(raw) = self.raw.get(index) {
+                return raw.clone();
+            }
+        }
+        OsString::from(value)
+    }
+}
+
+/// Rewrite `args` (without argv[0]) for argh. The error is a one-line
+/// message for `applet: ...`.
+pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
+    let mut out = Args {
+        strings: Vec::with_capacity(args.len()),
+        raw: Vec::new(),
+    };
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let bytes = arg.as_bytes();
+        if bytes == b"--" {
+            out.strings.push("--".into());
+            for rest in iter.by_ref() {
+                out.push_verbatim(rest);
+            }
+            break;
+        }
+        if let Some(long) = bytes.strip_prefix(b"--") {
+            let (name, value) = match long.iter().position(|&b| b == b'=') {
+                Some(eq) => (&long[..eq], Some(&long[eq + 1..])),
+                None => (long, None),
+            };
+            let name = std::str::from_utf8(name)
+                .map_err(|_| format!("unrecognized option '{}'", arg.to_string_lossy()))?;
+            let (name, takes_value) = expand_long(name, spec)?;
+            out.strings.push(format!("--{name}"));
+            match value {
+                Some(value) => out.push_verbatim(OsStr::from_bytes(value)),
+                None if takes_value => {
+                    // The value is taken whole, even if it starts with '-'.
+                    if let Some(value) = iter.next() {
+                        out.push_verbatim(value);
+                    }
+                }
+                None => {}
+            }
+            continue;
+        }
+        if bytes.len() > 1 && bytes[0] == b'-' {
+            let group = &bytes[1..];
+            if let Some(option) = spec.number_option {
+                if group.iter().all(u8::is_ascii_digit) {
+                    out.strings.push(option.into());
+                    out.push_verbatim(OsStr::from_bytes(group));
+                    continue;
+                }
+            }
+            for (i, &c) in group.iter().enumerate() {
+                if !c.is_ascii() {
+                    return Err(format!(
+                        "invalid option -- '{}'",
+                        String::from_utf8_lossy(&group[i..])
+                    ));
+                }
+                out.strings.push(format!("-{}", c as char));
+                if spec.short_values.contains(&c) {
+                    let rest = &group[i + 1..];
+                    if !rest.is_empty() {
+                        out.push_verbatim(OsStr::from_bytes(rest));
+                    } else if let Some(value) = iter.next() {
+                        // The value is taken whole, even if it starts with '-'.
+                        out.push_verbatim(value);
+                    }
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push_verbatim(arg);
+    }
+    Ok(out)
+}
+
+impl Args {
+    fn push_verbatim(&mut self, arg: &OsStr) {
+        match arg.to_str() {
+            Some(s) if !s.starts_with('\0') => self.strings.push(s.to_owned()),
+            _ => {
+                self.strings.push(format!("\0{}", self.raw.len()));
+                self.raw.push(arg.to_owned());
+            }
+        }
+    }
+}
+
+/// `--c` to `--count` when exactly one long option starts with `c`; also
+/// says whether the option takes a value.
+fn expand_long<'a>(name: &'a str, spec: &'a Spec) -> Result<(&'a str, bool), String> {
+    let all = || {
+        spec.longs
+            .iter()
+            .chain(["help", "version"].iter())
+            .map(|long| match long.strip_suffix('=') {
+                Some(bare) => (bare, true),
+                None => (*long, false),
+            })
+    };
+    if let Some(exact) = all().find(|(long, _)| *long == name) {
+        return Ok(exact);
+    }
+    let mut matches = all().filter(|(long, _)| !name.is_empty() && long.starts_with(name));
+    match (matches.next(), matches.next()) {
+        (Some(only), None) => Ok(only),
+        (Some(_), Some(_)) => Err(format!("option '--{name}' is ambiguous")),
+        _ => Ok((name, false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStringExt;
+
+    const LAST: Spec = Spec {
+        short_values: b"fnpst",
+        longs: &[
+            "file=",
+            "limit=",
+            "present=",
+            "since=",
+            "until=",
+            "system",
+            "fullnames",
+            "time-format=",
+        ],
+        number_option: Some("-n"),
+    };
+    const WHO: Spec = Spec {
+        short_values: b"",
+        longs: &[
+            "all", "boot", "count", "dead", "heading", "ips", "login", "lookup",
+        ],
+        number_option: None,
+    };
+
+    fn norm(args: &[&str], spec: &Spec) -> Vec<String> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        normalise(&args, spec).unwrap().strings
+    }
+
+    #[test]
+    fn grouped_switches_split() {
+        assert_eq!(norm(&["-aH"], &WHO), ["-a", "-H"]);
+        assert_eq!(norm(&["-a", "-H", "file"], &WHO), ["-a", "-H", "file"]);
+    }
+
+    #[test]
+    fn attached_values_split() {
+        assert_eq!(norm(&["-n10"], &LAST), ["-n", "10"]);
+        assert_eq!(norm(&["-xn10"], &LAST), ["-x", "-n", "10"]);
+        assert_eq!(norm(&["-xf", "wtmp"], &LAST), ["-x", "-f", "wtmp"]);
+        assert_eq!(norm(&["-fwtmp", "-x"], &LAST), ["-f", "wtmp", "-x"]);
+    }
+
+    #[test]
+    fn values_starting_with_dash_are_kept_whole() {
+        assert_eq!(norm(&["-s", "-5days"], &LAST), ["-s", "-5days"]);
+        assert_eq!(norm(&["--since", "-5days"], &LAST), ["--since", "-5days"]);
+    }
+
+    #[test]
+    fn number_shorthand() {
+        assert_eq!(norm(&["-10"], &LAST), ["-n", "10"]);
+        assert_eq!(norm(&["-10", "-x"], &LAST), ["-n", "10", "-x"]);
+    }
+
+    #[test]
+    fn long_equals_value_split() {
+        assert_eq!(norm(&["--limit=10"], &LAST), ["--limit", "10"]);
+        assert_eq!(
+            norm(&["--time-format=iso"], &LAST),
+            ["--time-format", "iso"]
+        );
+        assert_eq!(norm(&["--since="], &LAST), ["--since", ""]);
+    }
+
+    #[test]
+    fn long_abbreviations_expand_when_unique() {
+        assert_eq!(norm(&["--c"], &WHO), ["--count"]);
+        assert_eq!(norm(&["--hea"], &WHO), ["--heading"]);
+        assert_eq!(norm(&["--lim", "5"], &LAST), ["--limit", "5"]);
+        assert_eq!(norm(&["--hel"], &WHO), ["--help"]);
+        assert_eq!(norm(&["--sys"], &LAST), ["--system"]);
+        for ambiguous in ["--l", "--he"] {
+            let args = vec![OsString::from(ambiguous)];
+            assert_eq!(
+                normalise(&args, &WHO).unwrap_err(),
+                format!("option '{ambiguous}' is ambiguous")
+            );
+        }
+        assert_eq!(norm(&["--bogus"], &WHO), ["--bogus"]);
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        assert_eq!(
+            norm(&["-a", "--", "-H", "-10"], &WHO),
+            ["-a", "--", "-H", "-10"]
+        );
+    }
+
+    #[test]
+    fn lone_dash_and_positionals_pass_through() {
+        assert_eq!(norm(&["-", "am", "i"], &WHO), ["-", "am", "i"]);
+    }
+
+    #[test]
+    fn non_utf8_file_names_survive() {
+        let name = OsString::from_vec(b"wtmp.\xff\xfe".to_vec());
+        let args = vec![OsString::from("-f"), name.clone(), OsString::from("-x")];
+        let parsed = normalise(&args, &LAST).unwrap();
+        assert_eq!(parsed.strings[0], "-f");
+        assert_eq!(parsed.os(&parsed.strings[1]), name);
+        assert_eq!(parsed.strings[2], "-x");
+        let attached = vec![OsString::from_vec(b"-fx\xff".to_vec())];
+        let parsed = normalise(&attached, &LAST).unwrap();
+        assert_eq!(parsed.os(&parsed.strings[1]).as_bytes(), b"x\xff");
+        assert_eq!(parsed.os("plain"), OsString::from("plain"));
+    }
+
+    #[test]
+    fn non_ascii_short_option_is_an_error() {
+        let args = vec![OsString::from("-aé")];
+        assert!(normalise(&args, &WHO).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! What every applet shares between argv and its work: parsing through the
+//! normaliser and argh, help and version, error messages and exit codes,
+//! and the one buffered stdout.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use crate::args::{self, Args, Spec};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Parse `args` (without argv[0]) into the applet's options. On `--help`
+/// the help is printed and Err(0) returned; on a usage error a one-line
+/// message and a hint go to stderr and Err(status) is returned.
+pub fn parse<T: argh::FromArgs>(
+    applet: &str,
+    args: &[OsString],
+    spec: &Spec,
+    usage_status: i32,
+) -> Result<(T, Args), i32> {
+    if args
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--version")
+    {
+        print_version(applet);
+        return Err(0);
+    }
+    let normalised = match args::normalise(args, spec) {
+        Ok(n) => n,
+        Err(message) => return Err(usage_error(applet, &message, usage_status)),
+    };
+    match T::from_args(&[applet], &normalised.as_strs()) {
+        Ok(options) => Ok((options, normalised)),
+        Err(early) if early.status.is_ok() => {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(early.output.as_bytes());
+            let _ = out.flush();
+            Err(0)
+        }
+        Err(early) => {
+            let message = early.output.trim_end().replace('\n', "; ");
+            Err(usage_error(applet, &message, usage_status))
+        }
+    }
+}
+
+/// `applet: message` and the help hint on stderr; returns `status`.
+pub fn usage_error(applet: &str, message: &str, status: i32) -> i32 {
+    let message = message.strip_prefix("Error: ").unwrap_or(message);
+    eprintln!("{applet}: {message}");
+    eprintln!("Try '{applet} --help' for more information.");
+    status
+}
+
+pub fn print_version(applet: &str) {
+    println!("{applet} (utmpbox) {VERSION}");
+}
+
+/// Report an error as `applet: what: reason` and return `status`.
+pub fn fail(applet: &str, what: impl std::fmt::Display, status: i32) -> i32 {
+    eprintln!("{applet}: {what}");
+    status
+}
+
+/// The one buffered stdout. A write error other than a closed pipe is
+/// reported once; a closed pipe kills the process quietly (SIGPIPE is left
+/// at its default for reader applets, as in the C tools).
+pub struct Output {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+}
+
+impl Output {
+    pub fn new() -> Output {
+        Output {
+            out: io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+        }
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
+    /// Flush and turn any failure into an exit status for `applet`.
+    pub fn finish(mut self, applet: &str) -> i32 {
+        match self.out.flush() {
+            Ok(()) => 0,
+            Err(e) => fail(applet, format_args!("write error: {}", os_reason(&e)), 1),
+        }
+    }
+}
+
+impl Default for Output {
+    fn default() -> Output {
+        Output::new()
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The OS reason of an error without Rust's " (os error N)" suffix, as the
+/// C tools print it.
+pub fn os_reason(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => {
+            let text = io::Error::from_raw_os_error(code).to_string();
+            match text.find(" (os error") {
+                Some(end) => text[..end].to_string(),
+                None => text,
+            }
+        }
+        None => e.to_string(),
+    }
+}
