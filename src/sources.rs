@@ -84,3 +84,18 @@ pub fn read_file(path: &Path) -> io::Result<Decoded> {
     record::decode_file(&bytes)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
+
+/// Records and where they came from (for messages and `last`'s trailer).
+pub struct Loaded {
+    pub path: PathBuf,
+    pub decoded: Decoded,
+}
+
+/// The records of `db` from its default source. Readers call this and
+/// nothing else for their default data, so the daemon client (which asks
+/// utmpd/wtmpd first, with a deadline) plugs in here without touching them.
+pub fn load_default(db: Database) -> io::Result<Loaded> {
+    let path = db.default_path();
+    let decoded = read_file(&path)?;
+    Ok(Loaded { path, decoded })
+}
