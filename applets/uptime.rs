@@ -97,8 +97,12 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         uptime::pretty(secs)
     } else {
         let users = uptime::count_users(&sessions::load_unchecked(applet));
-        let now = time::now_us().div_euclid(1_000_000);
-        uptime::uptime_line(now, secs, users, uptime::read_proc_loadavg(&root))
+        uptime::uptime_line(
+            uptime::now_secs(),
+            secs,
+            users,
+            uptime::read_proc_loadavg(&root),
+        )
     };
     line.push(b'\n');
     let mut out = cli::Output::new();

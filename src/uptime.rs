@@ -138,6 +138,22 @@ fn c_int(value: f64) -> i32 {
     }
 }
 
+/// Now in whole seconds, from the clock glibc's `time()` reads
+/// (CLOCK_REALTIME_COARSE), so the HH:MM:SS of the line ticks over exactly
+/// when procps's does.
+pub fn now_secs() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+        ts.tv_sec
+    } else {
+        time::now_us().div_euclid(1_000_000)
+    }
+}
+
 /// Users as procps counts them: USER_PROCESS entries with a name. No pid
 /// check and no de-duplication.
 pub fn count_users(records: &[Record]) -> usize {
