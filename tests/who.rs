@@ -559,3 +559,4 @@ fn am_i_reads_the_default_table_for_stdins_tty() {
     assert_same(&outputs[3], &outputs[2], "who mom likes");
     assert!(outputs[1].starts_with(b"me "), "found the entry");
 }
+
