@@ -18,8 +18,9 @@
 //!   (`*[` for ESC, `\303` for bytes from 0x80) instead of printed raw, so
 //!   a stored name cannot drive the terminal;
 //! - `--lookup` asks the resolver the same question (getaddrinfo with
-//!   AI_CANONNAME); when it cannot answer, the host is printed as stored,
-//!   as coreutils does;
+//!   AI_CANONNAME; getnameinfo of the address with `--ips`) through musl's
+//!   resolver; when it cannot answer, the host is printed as stored, as
+//!   coreutils does;
 //! - `--version` names utmpbox.
 
 use std::ffi::{CStr, OsString};
@@ -404,7 +405,16 @@ impl Printer<'_> {
     fn host_comment(&self, record: &Record) -> Vec<u8> {
         let mut out = Vec::new();
         if self.options.do_ips && record.addr.iter().any(|&b| b != 0) {
-            ips_text(&record.addr, &mut out);
+            let address = ips_address(&record.addr);
+            let name = if self.options.do_lookup {
+                reverse_lookup(&address)
+            } else {
+                None
+            };
+            match name {
+                Some(name) => escape::careful(&name, &mut out),
+                None => address_text(&address, &mut out),
+            }
             return out;
         }
         if record.host.is_empty() {
@@ -460,21 +470,80 @@ impl Printer<'_> {
     }
 }
 
+/// An address as `--ips` shows it.
+enum Address {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
 /// The Debian `--ips` patch's choice of family: an address with only its
-/// first word set, or one outside 2000::/3 and fc00::/7, prints as IPv4
-/// from the first word; a v4-mapped one from the last word; the rest as
-/// IPv6. (Found by probing the installed who; tests pin it.)
-fn ips_text(addr: &[u8; 16], out: &mut Vec<u8>) {
+/// first word set, or one outside 2000::/3 and fc00::/7, is IPv4 from the
+/// first word; a v4-mapped one IPv4 from the last word; the rest IPv6.
+/// (Found by probing the installed who; tests pin it.)
+fn ips_address(addr: &[u8; 16]) -> Address {
     let v4_only = addr[4..].iter().all(|&b| b == 0);
     let mapped = addr[..10].iter().all(|&b| b == 0) && addr[10] == 0xff && addr[11] == 0xff;
     let global_or_ula = (addr[0] & 0xe0) == 0x20 || (addr[0] & 0xfe) == 0xfc;
     if !v4_only && mapped {
-        inet::ntop_v4(&[addr[12], addr[13], addr[14], addr[15]], out);
+        Address::V4([addr[12], addr[13], addr[14], addr[15]])
     } else if !v4_only && global_or_ula {
-        inet::ntop_v6(addr, out);
+        Address::V6(*addr)
     } else {
-        inet::ntop_v4(&[addr[0], addr[1], addr[2], addr[3]], out);
+        Address::V4([addr[0], addr[1], addr[2], addr[3]])
     }
+}
+
+fn address_text(address: &Address, out: &mut Vec<u8>) {
+    match address {
+        Address::V4(v4) => inet::ntop_v4(v4, out),
+        Address::V6(v6) => inet::ntop_v6(v6, out),
+    }
+}
+
+/// `--ips --lookup`: the name the resolver gives for the address
+/// (getnameinfo), None when it has none.
+fn reverse_lookup(address: &Address) -> Option<Vec<u8>> {
+    let mut host = [0u8; 1025];
+    // SAFETY: the sockaddr structs are plain data, filled before the call;
+    // getnameinfo writes a NUL-terminated name into `host`.
+    let rc = unsafe {
+        match address {
+            Address::V4(v4) => {
+                let mut sa: libc::sockaddr_in = std::mem::zeroed();
+                sa.sin_family = libc::AF_INET as libc::sa_family_t;
+                sa.sin_addr.s_addr = u32::from_ne_bytes(*v4);
+                libc::getnameinfo(
+                    (&sa as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                    host.as_mut_ptr().cast(),
+                    host.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+            Address::V6(v6) => {
+                let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+                sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sa.sin6_addr.s6_addr = *v6;
+                libc::getnameinfo(
+                    (&sa as *const libc::sockaddr_in6).cast(),
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                    host.as_mut_ptr().cast(),
+                    host.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+        }
+    };
+    if rc != 0 {
+        return None;
+    }
+    CStr::from_bytes_until_nul(&host)
+        .ok()
+        .map(|name| name.to_bytes().to_vec())
 }
 
 /// gnulib canon_host: the resolver's canonical name, None when it fails.
@@ -596,7 +665,7 @@ mod tests {
             *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
         }
         let mut out = Vec::new();
-        ips_text(&addr, &mut out);
+        address_text(&ips_address(&addr), &mut out);
         String::from_utf8(out).unwrap()
     }
 

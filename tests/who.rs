@@ -294,9 +294,13 @@ fn lookup_keeps_numeric_and_local_hosts() {
     let mut v6 = Entry::new(7, 1, "pts/81", "bob", "2001:db8::7", 1_700_000_200);
     v6.addr[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
     v6.addr[15] = 7;
+    // 127.0.0.1 has a name in every /etc/hosts: --ips --lookup finds it.
+    let mut local = Entry::new(7, 1, "pts/84", "erin", "", 1_700_000_300);
+    local.addr[..4].copy_from_slice(&[127, 0, 0, 1]);
     let path = s.write(
         "utmp",
         &utmpfile::glibc(&[
+            local,
             Entry::new(7, 1, "pts/80", "root", "192.0.2.1", 1_700_000_100),
             Entry::new(7, 1, "pts/82", "carol", "127.0.0.1:0.0", 1_700_000_300),
             Entry::new(7, 1, "pts/83", "dave", ":1", 1_700_000_300),
@@ -559,4 +563,3 @@ fn am_i_reads_the_default_table_for_stdins_tty() {
     assert_same(&outputs[3], &outputs[2], "who mom likes");
     assert!(outputs[1].starts_with(b"me "), "found the entry");
 }
-
