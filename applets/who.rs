@@ -31,7 +31,7 @@ use std::path::Path;
 use crate::cli;
 use crate::escape;
 use crate::getopt::{self, Item, Table};
-use crate::inet;
+use crate::inet::{self, Address};
 use crate::locale;
 use crate::record::{Record, RecordKind};
 use crate::sessions;
@@ -407,13 +407,13 @@ impl Printer<'_> {
         if self.options.do_ips && record.addr.iter().any(|&b| b != 0) {
             let address = ips_address(&record.addr);
             let name = if self.options.do_lookup {
-                reverse_lookup(&address)
+                inet::reverse_lookup(&address)
             } else {
                 None
             };
             match name {
                 Some(name) => escape::careful(&name, &mut out),
-                None => address_text(&address, &mut out),
+                None => inet::address_text(&address, &mut out),
             }
             return out;
         }
@@ -425,7 +425,7 @@ impl Printer<'_> {
             None => (&record.host[..], None),
         };
         let canonical = if self.options.do_lookup && !host.is_empty() {
-            canon_host(host)
+            inet::canonical_name(host)
         } else {
             None
         };
@@ -470,12 +470,6 @@ impl Printer<'_> {
     }
 }
 
-/// An address as `--ips` shows it.
-enum Address {
-    V4([u8; 4]),
-    V6([u8; 16]),
-}
-
 /// The Debian `--ips` patch's choice of family: an address with only its
 /// first word set, or one outside 2000::/3 and fc00::/7, is IPv4 from the
 /// first word; a v4-mapped one IPv4 from the last word; the rest IPv6.
@@ -490,81 +484,6 @@ fn ips_address(addr: &[u8; 16]) -> Address {
         Address::V6(*addr)
     } else {
         Address::V4([addr[0], addr[1], addr[2], addr[3]])
-    }
-}
-
-fn address_text(address: &Address, out: &mut Vec<u8>) {
-    match address {
-        Address::V4(v4) => inet::ntop_v4(v4, out),
-        Address::V6(v6) => inet::ntop_v6(v6, out),
-    }
-}
-
-/// `--ips --lookup`: the name the resolver gives for the address
-/// (getnameinfo), None when it has none.
-fn reverse_lookup(address: &Address) -> Option<Vec<u8>> {
-    let mut host = [0u8; 1025];
-    // SAFETY: the sockaddr structs are plain data, filled before the call;
-    // getnameinfo writes a NUL-terminated name into `host`.
-    let rc = unsafe {
-        match address {
-            Address::V4(v4) => {
-                let mut sa: libc::sockaddr_in = std::mem::zeroed();
-                sa.sin_family = libc::AF_INET as libc::sa_family_t;
-                sa.sin_addr.s_addr = u32::from_ne_bytes(*v4);
-                libc::getnameinfo(
-                    (&sa as *const libc::sockaddr_in).cast(),
-                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                    host.as_mut_ptr().cast(),
-                    host.len() as libc::socklen_t,
-                    std::ptr::null_mut(),
-                    0,
-                    libc::NI_NAMEREQD,
-                )
-            }
-            Address::V6(v6) => {
-                let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
-                sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-                sa.sin6_addr.s6_addr = *v6;
-                libc::getnameinfo(
-                    (&sa as *const libc::sockaddr_in6).cast(),
-                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-                    host.as_mut_ptr().cast(),
-                    host.len() as libc::socklen_t,
-                    std::ptr::null_mut(),
-                    0,
-                    libc::NI_NAMEREQD,
-                )
-            }
-        }
-    };
-    if rc != 0 {
-        return None;
-    }
-    CStr::from_bytes_until_nul(&host)
-        .ok()
-        .map(|name| name.to_bytes().to_vec())
-}
-
-/// gnulib canon_host: the resolver's canonical name, None when it fails.
-fn canon_host(host: &[u8]) -> Option<Vec<u8>> {
-    let name = std::ffi::CString::new(host).ok()?;
-    // SAFETY: hints is plain data; getaddrinfo fills `res`, which is freed
-    // below; ai_canonname is a NUL-terminated string owned by `res`.
-    unsafe {
-        let mut hints: libc::addrinfo = std::mem::zeroed();
-        hints.ai_flags = libc::AI_CANONNAME;
-        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-        if libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res) != 0 {
-            return None;
-        }
-        let canonical = if res.is_null() || (*res).ai_canonname.is_null() {
-            host.to_vec()
-        } else {
-            CStr::from_ptr((*res).ai_canonname).to_bytes().to_vec()
-        };
-        libc::freeaddrinfo(res);
-        Some(canonical)
     }
 }
 
@@ -665,7 +584,7 @@ mod tests {
             *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
         }
         let mut out = Vec::new();
-        address_text(&ips_address(&addr), &mut out);
+        inet::address_text(&ips_address(&addr), &mut out);
         String::from_utf8(out).unwrap()
     }
 

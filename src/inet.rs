@@ -1,5 +1,9 @@
 //! Addresses as text, exactly as glibc's `inet_ntop` writes them (Rust's
-//! `Ipv6Addr` differs for IPv4-compatible addresses such as `::1.2.3.4`).
+//! `Ipv6Addr` differs for IPv4-compatible addresses such as `::1.2.3.4`),
+//! and the two resolver questions the readers ask (through libc: musl's
+//! resolver in the static build, /etc/hosts then DNS).
+
+use std::ffi::CStr;
 
 /// Dotted quad of four bytes in network order.
 pub fn ntop_v4(addr: &[u8; 4], out: &mut Vec<u8>) {
@@ -70,6 +74,88 @@ pub fn ntop_v6(addr: &[u8; 16], out: &mut Vec<u8>) {
         if base + best_len == 8 {
             out.push(b':');
         }
+    }
+}
+
+/// An IPv4 or IPv6 address in network byte order.
+pub enum Address {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+pub fn address_text(address: &Address, out: &mut Vec<u8>) {
+    match address {
+        Address::V4(v4) => ntop_v4(v4, out),
+        Address::V6(v6) => ntop_v6(v6, out),
+    }
+}
+
+/// The name the resolver gives for an address (getnameinfo with
+/// NI_NAMEREQD), None when it has none.
+pub fn reverse_lookup(address: &Address) -> Option<Vec<u8>> {
+    let mut host = [0u8; 1025];
+    // SAFETY: the sockaddr structs are plain data, filled before the call;
+    // getnameinfo writes a NUL-terminated name into `host`.
+    let rc = unsafe {
+        match address {
+            Address::V4(v4) => {
+                let mut sa: libc::sockaddr_in = std::mem::zeroed();
+                sa.sin_family = libc::AF_INET as libc::sa_family_t;
+                sa.sin_addr.s_addr = u32::from_ne_bytes(*v4);
+                libc::getnameinfo(
+                    (&sa as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                    host.as_mut_ptr().cast(),
+                    host.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+            Address::V6(v6) => {
+                let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+                sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sa.sin6_addr.s6_addr = *v6;
+                libc::getnameinfo(
+                    (&sa as *const libc::sockaddr_in6).cast(),
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                    host.as_mut_ptr().cast(),
+                    host.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+        }
+    };
+    if rc != 0 {
+        return None;
+    }
+    CStr::from_bytes_until_nul(&host)
+        .ok()
+        .map(|name| name.to_bytes().to_vec())
+}
+
+/// The resolver's canonical name for `host` (gnulib `canon_host`), None
+/// when it has none.
+pub fn canonical_name(host: &[u8]) -> Option<Vec<u8>> {
+    let name = std::ffi::CString::new(host).ok()?;
+    // SAFETY: hints is plain data; getaddrinfo fills `res`, which is freed
+    // below; ai_canonname is a NUL-terminated string owned by `res`.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_flags = libc::AI_CANONNAME;
+        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+        if libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res) != 0 {
+            return None;
+        }
+        let canonical = if res.is_null() || (*res).ai_canonname.is_null() {
+            host.to_vec()
+        } else {
+            CStr::from_ptr((*res).ai_canonname).to_bytes().to_vec()
+        };
+        libc::freeaddrinfo(res);
+        Some(canonical)
     }
 }
 

@@ -563,3 +563,46 @@ fn am_i_reads_the_default_table_for_stdins_tty() {
     assert_same(&outputs[3], &outputs[2], "who mom likes");
     assert!(outputs[1].starts_with(b"me "), "found the entry");
 }
+
+/// The time style and quotes follow what glibc's setlocale(LC_ALL, "")
+/// makes of the environment, uninstalled locales included.
+#[test]
+fn locale_choice_follows_setlocale() {
+    let s = Scratch::new("who-locale");
+    let path = s.write(
+        "utmp",
+        &utmpfile::glibc(&[Entry::new(7, 1, "pts/70", "root", "h", 1_700_000_000)]),
+    );
+    let envs: &[&[(&str, &str)]] = &[
+        &[],
+        &[("LANG", "C.UTF-8")],
+        &[("LANG", "C.utf8")],
+        &[("LANG", "C.UTF-8"), ("LC_TIME", "C")],
+        &[("LANG", "C"), ("LC_TIME", "C.UTF-8")],
+        &[("LANG", "C.UTF-8"), ("LC_TIME", "POSIX")],
+        &[("LANG", "en_US.UTF-8")],
+        &[("LC_TIME", "C.UTF-8"), ("LC_CTYPE", "xx_YY.UTF-8")],
+        &[("LC_ALL", ""), ("LANG", "C.UTF-8")],
+        &[("LC_ALL", "POSIX"), ("LANG", "C.UTF-8")],
+        &[("LC_ALL", "de_DE.UTF-8")],
+        &[("LC_CTYPE", "C.UTF-8")],
+    ];
+    for env in envs {
+        for args in [
+            vec![path.as_os_str().to_owned()],
+            vec!["a".into(), "b".into(), "c".into()],
+        ] {
+            let mut ours = s.applet("who");
+            let mut theirs = peer("who");
+            for cmd in [&mut ours, &mut theirs] {
+                cmd.env_remove("LC_ALL").args(&args);
+                for (k, v) in env.iter() {
+                    cmd.env(k, v);
+                }
+            }
+            let (ours, theirs) = (run(&mut ours, None), run(&mut theirs, None));
+            assert_same(&ours.stdout, &theirs.stdout, format!("{env:?} stdout"));
+            assert_same(&ours.stderr, &theirs.stderr, format!("{env:?} stderr"));
+        }
+    }
+}
