@@ -318,11 +318,13 @@ impl Printer<'_> {
 
     fn time_string(&self, record: &Record) -> Vec<u8> {
         let secs = record.time_secs();
-        let format: &CStr = if self.options.iso_time {
-            c"%Y-%m-%d %H:%M"
+        // (byte literals, not c"" ones: the crate builds with Rust 1.75)
+        let format: &[u8] = if self.options.iso_time {
+            b"%Y-%m-%d %H:%M\0"
         } else {
-            c"%b %e %H:%M"
+            b"%b %e %H:%M\0"
         };
+        let format = CStr::from_bytes_with_nul(format).unwrap_or_default();
         match time::local(secs) {
             Some(tm) => time::strftime(format, &tm),
             // coreutils prints the number when localtime cannot.
