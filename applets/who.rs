@@ -133,6 +133,15 @@ pub struct Options {
 }
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
+    match parse(applet, args) {
+        Ok(options) => who(applet, &options),
+        Err(status) => status,
+    }
+}
+
+/// argv to options, as who.c's getopt loop sets its flags. Err is the exit
+/// status after --help, --version or a usage error.
+fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
     let mut options = Options::default();
     let mut assumptions = true;
     let mut operands = Vec::new();
@@ -143,7 +152,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 operands.push(operand);
                 continue;
             }
-            Item::Error(message) => return cli::usage_error(applet, &message, 1),
+            Item::Error(message) => return Err(cli::usage_error(applet, &message, 1)),
         };
         let o = &mut options;
         match key {
@@ -188,11 +197,11 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
             "ips" => o.do_ips = true,
             "help" => {
                 print!("{USAGE}");
-                return 0;
+                return Err(0);
             }
             "version" => {
                 cli::print_version(applet);
-                return 0;
+                return Err(0);
             }
             _ => {}
         }
@@ -221,20 +230,28 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 "extra operand {}",
                 String::from_utf8_lossy(&locale::quote(operands[2].as_bytes()))
             );
-            return cli::usage_error(applet, &message, 1);
+            return Err(cli::usage_error(applet, &message, 1));
         }
     }
+    Ok(options)
+}
+
+fn who(applet: &str, options: &Options) -> i32 {
     let records = sessions::load(applet, options.file.as_deref().map(Path::new));
-    let mut out = cli::Output::new();
     let text = if options.short_list {
         count_list(&records)
     } else {
-        scan_entries(&records, &options)
+        scan_entries(&records, options)
     };
-    if out.write(&text).is_err() {
-        return out.finish(applet);
+    let mut out = cli::Output::new();
+    match out.write(&text) {
+        Ok(()) => out.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
     }
-    out.finish(applet)
 }
 
 /// `-q`: the names on one line, then `# users=N`.
