@@ -374,9 +374,13 @@ impl Printer<'_> {
             tty.extend_from_slice(b"/dev/");
         }
         tty.extend_from_slice(&record.line);
+        // who.c stats every tty; the answer shows only in the mesg and IDLE
+        // columns, so without them the (often failing) stat is skipped.
+        let o = self.options;
+        let shown = o.include_mesg || (o.include_idle && !o.short_output);
         let (state, last_change) =
-            match std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty))) {
-                Ok(meta) => (
+            match shown.then(|| std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty)))) {
+                Some(Ok(meta)) => (
                     if meta.mode() & libc::S_IWGRP != 0 {
                         b'+'
                     } else {
@@ -384,7 +388,7 @@ impl Printer<'_> {
                     },
                     meta.atime(),
                 ),
-                Err(_) => (b'?', 0),
+                _ => (b'?', 0),
             };
         let idle: Vec<u8> = if last_change != 0 {
             self.idle_string(last_change, boottime)
