@@ -5,9 +5,14 @@
 mod args;
 mod cli;
 mod escape;
+mod getopt;
+mod inet;
+mod locale;
 mod record;
+mod sessions;
 mod sources;
 mod time;
+mod uptime;
 
 #[path = "../applets/mod.rs"]
 mod applets;
@@ -21,7 +26,12 @@ use std::path::Path;
 pub type Entry = fn(&str, &[OsString]) -> i32;
 
 /// Every applet that works, sorted by name (a test checks the order).
-pub const APPLETS: &[(&str, Entry)] = &[("utmpdump", applets::utmpdump::main)];
+pub const APPLETS: &[(&str, Entry)] = &[
+    ("uptime", applets::uptime::main),
+    ("users", applets::users::main),
+    ("utmpdump", applets::utmpdump::main),
+    ("who", applets::who::main),
+];
 
 fn find(name: &str) -> Option<Entry> {
     APPLETS

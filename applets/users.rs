@@ -1,0 +1,86 @@
+//! users: print the user names of who is logged on.
+//!
+//! ```text
+//! Usage: users [OPTION]... [FILE]
+//! ```
+//!
+//! Peer: GNU coreutils 9.1 `users`, byte for byte: the names of the
+//! USER_PROCESS entries, sorted, duplicates kept, on one line (nothing at
+//! all when there are none). With no FILE the default utmp table is read
+//! and entries whose process is gone are dropped; a FILE (any supported
+//! format) is read as it is, a missing one is an empty table.
+//!
+//! Deliberate differences (docs/COMPAT.md, `## who`): unprintable bytes
+//! are escaped as util-linux escapes them; names sort by bytes (coreutils
+//! uses strcoll, which is the same order in the C and C.UTF-8 locales).
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::cli;
+use crate::escape;
+use crate::getopt::{self, Item, Table};
+use crate::locale;
+use crate::sessions;
+
+const USAGE: &str = "\
+Usage: users [OPTION]... [FILE]
+Output who is currently logged in according to FILE.
+If FILE is not specified, use the utmpbox utmp table, else /var/run/utmp.
+/var/log/wtmp as FILE is common.
+
+      --help        display this help and exit
+      --version     output version information and exit
+";
+
+const TABLE: Table = Table {
+    shorts: &[],
+    longs: &[("help", "help"), ("version", "version")],
+};
+
+pub fn main(applet: &str, args: &[OsString]) -> i32 {
+    let mut operands = Vec::new();
+    for item in getopt::parse(args, &TABLE) {
+        match item {
+            Item::Opt("help") => {
+                print!("{USAGE}");
+                return 0;
+            }
+            Item::Opt(_) => {
+                cli::print_version(applet);
+                return 0;
+            }
+            Item::Operand(operand) => operands.push(operand),
+            Item::Error(message) => return cli::usage_error(applet, &message, 1),
+        }
+    }
+    if operands.len() > 1 {
+        let message = format!(
+            "extra operand {}",
+            String::from_utf8_lossy(&locale::quote(operands[1].as_bytes()))
+        );
+        return cli::usage_error(applet, &message, 1);
+    }
+    let records = sessions::load(applet, operands.first().map(Path::new));
+    let mut names: Vec<&[u8]> = records
+        .iter()
+        .filter(|r| sessions::is_user_process(r))
+        .map(sessions::trimmed_name)
+        .collect();
+    names.sort_unstable();
+    let mut text = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        escape::careful(name, &mut text);
+        text.push(if i + 1 < names.len() { b' ' } else { b'\n' });
+    }
+    let mut out = cli::Output::new();
+    match out.write(&text) {
+        Ok(()) => out.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
+    }
+}

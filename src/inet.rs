@@ -1,0 +1,226 @@
+//! Addresses as text, exactly as glibc's `inet_ntop` writes them (Rust's
+//! `Ipv6Addr` differs for IPv4-compatible addresses such as `::1.2.3.4`),
+//! and the two resolver questions the readers ask (through libc: musl's
+//! resolver in the static build, /etc/hosts then DNS).
+
+use std::ffi::CStr;
+
+/// Dotted quad of four bytes in network order.
+pub fn ntop_v4(addr: &[u8; 4], out: &mut Vec<u8>) {
+    let text = format!("{}.{}.{}.{}", addr[0], addr[1], addr[2], addr[3]);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// RFC 5952-style text of 16 bytes: the longest run of two or more zero
+/// words (the first, on a tie) becomes `::`, and `::a.b.c.d` /
+/// `::ffff:a.b.c.d` keep their IPv4 tail, as glibc writes them.
+pub fn ntop_v6(addr: &[u8; 16], out: &mut Vec<u8>) {
+    let words: Vec<u16> = addr
+        .chunks(2)
+        .map(|w| u16::from_be_bytes([w[0], w[1]]))
+        .collect();
+    let (mut best_base, mut best_len) = (None, 0);
+    let (mut cur_base, mut cur_len) = (None, 0);
+    for (i, &w) in words.iter().enumerate() {
+        if w == 0 {
+            if cur_base.is_none() {
+                cur_base = Some(i);
+                cur_len = 1;
+            } else {
+                cur_len += 1;
+            }
+        } else if let Some(base) = cur_base {
+            if best_base.is_none() || cur_len > best_len {
+                best_base = Some(base);
+                best_len = cur_len;
+            }
+            cur_base = None;
+        }
+    }
+    if let Some(base) = cur_base {
+        if best_base.is_none() || cur_len > best_len {
+            best_base = Some(base);
+            best_len = cur_len;
+        }
+    }
+    if best_len < 2 {
+        best_base = None;
+    }
+    let mut i = 0;
+    while i < 8 {
+        if let Some(base) = best_base {
+            if i >= base && i < base + best_len {
+                if i == base {
+                    out.push(b':');
+                }
+                i += 1;
+                continue;
+            }
+        }
+        if i != 0 {
+            out.push(b':');
+        }
+        if i == 6
+            && best_base == Some(0)
+            && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))
+        {
+            ntop_v4(&[addr[12], addr[13], addr[14], addr[15]], out);
+            return;
+        }
+        out.extend_from_slice(format!("{:x}", words[i]).as_bytes());
+        i += 1;
+    }
+    if let Some(base) = best_base {
+        if base + best_len == 8 {
+            out.push(b':');
+        }
+    }
+}
+
+/// An IPv4 or IPv6 address in network byte order.
+pub enum Address {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+pub fn address_text(address: &Address, out: &mut Vec<u8>) {
+    match address {
+        Address::V4(v4) => ntop_v4(v4, out),
+        Address::V6(v6) => ntop_v6(v6, out),
+    }
+}
+
+/// The name the resolver gives for an address (getnameinfo with
+/// NI_NAMEREQD), None when it has none.
+pub fn reverse_lookup(address: &Address) -> Option<Vec<u8>> {
+    let mut host = [0u8; 1025];
+    // SAFETY: the sockaddr structs are plain data, filled before the call;
+    // getnameinfo writes a NUL-terminated name into `host`.
+    let rc = unsafe {
+        match address {
+            Address::V4(v4) => {
+                let mut sa: libc::sockaddr_in = std::mem::zeroed();
+                sa.sin_family = libc::AF_INET as libc::sa_family_t;
+                sa.sin_addr.s_addr = u32::from_ne_bytes(*v4);
+                libc::getnameinfo(
+                    (&sa as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                    host.as_mut_ptr().cast(),
+                    host.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+            Address::V6(v6) => {
+                let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+                sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sa.sin6_addr.s6_addr = *v6;
+                libc::getnameinfo(
+                    (&sa as *const libc::sockaddr_in6).cast(),
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                    host.as_mut_ptr().cast(),
+                    host.len() as libc::socklen_t,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::NI_NAMEREQD,
+                )
+            }
+        }
+    };
+    if rc != 0 {
+        return None;
+    }
+    CStr::from_bytes_until_nul(&host)
+        .ok()
+        .map(|name| name.to_bytes().to_vec())
+}
+
+/// The resolver's canonical name for `host` (gnulib `canon_host`), None
+/// when it has none.
+pub fn canonical_name(host: &[u8]) -> Option<Vec<u8>> {
+    let name = std::ffi::CString::new(host).ok()?;
+    // SAFETY: hints is plain data; getaddrinfo fills `res`, which is freed
+    // below; ai_canonname is a NUL-terminated string owned by `res`.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_flags = libc::AI_CANONNAME;
+        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+        if libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res) != 0 {
+            return None;
+        }
+        let canonical = if res.is_null() || (*res).ai_canonname.is_null() {
+            host.to_vec()
+        } else {
+            CStr::from_ptr((*res).ai_canonname).to_bytes().to_vec()
+        };
+        libc::freeaddrinfo(res);
+        Some(canonical)
+    }
+}
+
+/// How Debian's `who --ips` patch reads `ut_addr_v6`: an address with only its
+/// first word set, or one outside 2000::/3 and fc00::/7, is IPv4 from the
+/// first word; a v4-mapped one IPv4 from the last word; the rest IPv6.
+/// (Found by probing the installed who; tests pin it.)
+pub fn debian_who_ips(addr: &[u8; 16]) -> Address {
+    let v4_only = addr[4..].iter().all(|&b| b == 0);
+    let mapped = addr[..10].iter().all(|&b| b == 0) && addr[10] == 0xff && addr[11] == 0xff;
+    let global_or_ula = (addr[0] & 0xe0) == 0x20 || (addr[0] & 0xfe) == 0xfc;
+    if !v4_only && mapped {
+        Address::V4([addr[12], addr[13], addr[14], addr[15]])
+    } else if !v4_only && global_or_ula {
+        Address::V6(*addr)
+    } else {
+        Address::V4([addr[0], addr[1], addr[2], addr[3]])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6(hex: &str) -> String {
+        let mut addr = [0u8; 16];
+        for (i, byte) in addr.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
+        }
+        let mut out = Vec::new();
+        ntop_v6(&addr, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn ips(hex: &str) -> String {
+        let mut addr = [0u8; 16];
+        for (i, byte) in addr.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
+        }
+        let mut out = Vec::new();
+        address_text(&debian_who_ips(&addr), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ips_family_as_debian_who_chooses() {
+        assert_eq!(ips("c0a8010a000000000000000000000000"), "192.168.1.10");
+        assert_eq!(ips("20010db8000000000000000000000001"), "2001:db8::1");
+        assert_eq!(ips("fd000000000000000000000000000001"), "fd00::1");
+        assert_eq!(ips("fe800000000000000000000000000001"), "254.128.0.0");
+        assert_eq!(ips("20010db8000000000000000000000000"), "32.1.13.184");
+        assert_eq!(ips("00000000000000000000ffff01020304"), "1.2.3.4");
+        assert_eq!(ips("00000000000000000000000000000001"), "0.0.0.0");
+    }
+
+    #[test]
+    fn like_glibc() {
+        assert_eq!(v6("20010db8000000000000000000000001"), "2001:db8::1");
+        assert_eq!(v6("00000000000000000000000000000000"), "::");
+        assert_eq!(v6("00000000000000000000000000000001"), "::1");
+        assert_eq!(v6("00000000000000000000000001020304"), "::1.2.3.4");
+        assert_eq!(v6("00000000000000000000ffff01020304"), "::ffff:1.2.3.4");
+        assert_eq!(v6("20000000000000000000ffff01020304"), "2000::ffff:102:304");
+        assert_eq!(v6("20010db8000000000000000100000000"), "2001:db8::1:0:0");
+        assert_eq!(v6("00010000000100000000000000000000"), "1:0:1::");
+        assert_eq!(v6("00010000000100010000000000010000"), "1:0:1:1::1:0");
+    }
+}

@@ -1,0 +1,332 @@
+//! The uptime line that `uptime` prints and `w` prints as its header, and
+//! the /proc files it comes from. One implementation, so the two applets
+//! can never disagree.
+//!
+//! Formats follow procps-ng 4.0.2 (`library/uptime.c`), with the later
+//! upstream fixes listed in docs/COMPAT.md (`## uptime`): "0 users" instead
+//! of "0 user", and `>=` instead of `>` at the exact unit edges of the
+//! pretty form (60 s is "1 minute", not an empty "up ").
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::record::{Record, RecordKind};
+use crate::time;
+
+/// Where /proc is: `$UTMPBOX_PROC` when set (a test hook, so tests can
+/// feed chosen uptime and load values), else `/proc`.
+pub fn proc_root() -> PathBuf {
+    match std::env::var_os("UTMPBOX_PROC") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("/proc"),
+    }
+}
+
+/// Why /proc/uptime gave no uptime.
+pub enum UptimeError {
+    /// The file could not be read.
+    Io(io::Error),
+    /// It did not start with two numbers.
+    Malformed,
+}
+
+/// The first field of `PROC/uptime` (seconds since boot). Like procps, two
+/// numbers must be there for the file to count.
+pub fn read_proc_uptime(proc_root: &Path) -> Result<f64, UptimeError> {
+    let text = std::fs::read(proc_root.join("uptime")).map_err(UptimeError::Io)?;
+    let mut rest = &text[..];
+    let up = scan_double(&mut rest).ok_or(UptimeError::Malformed)?;
+    scan_double(&mut rest).ok_or(UptimeError::Malformed)?;
+    Ok(up)
+}
+
+/// The three load averages of `PROC/loadavg`; what cannot be read stays 0,
+/// as procps leaves it.
+pub fn read_proc_loadavg(proc_root: &Path) -> [f64; 3] {
+    let mut loads = [0.0; 3];
+    if let Ok(text) = std::fs::read(proc_root.join("loadavg")) {
+        let mut rest = &text[..];
+        for load in loads.iter_mut() {
+            match scan_double(&mut rest) {
+                Some(value) => *load = value,
+                None => break,
+            }
+        }
+    }
+    loads
+}
+
+/// scanf's `%lf`: skip white space, then the longest prefix that is a
+/// number (decimal, hex float, inf, nan). Advances `input` past it.
+fn scan_double(input: &mut &[u8]) -> Option<f64> {
+    let start = input
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(input.len());
+    let text = &input[start..];
+    let end = text
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .unwrap_or(text.len());
+    // The longest prefix that parses; a number is short, so this is cheap.
+    for len in (1..=end.min(64)).rev() {
+        if let Some(value) = parse_c_double(&text[..len]) {
+            *input = &text[len..];
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// One whole token as strtod reads it (Rust's parser plus hex floats).
+fn parse_c_double(token: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(token).ok()?;
+    let (negative, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let value = if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else if lower == "inf" || lower == "infinity" {
+        f64::INFINITY
+    } else if lower == "nan" {
+        f64::NAN
+    } else if body
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && !lower.contains("inf")
+        && !lower.contains("nan")
+    {
+        body.parse::<f64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if negative { -value } else { value })
+}
+
+fn parse_hex_float(hex: &str) -> Option<f64> {
+    let (mantissa, exponent) = match hex.find('p') {
+        Some(p) => (&hex[..p], hex[p + 1..].parse::<i32>().ok()?),
+        None => (hex, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in int_part.chars() {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac_part.chars() {
+        value += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(value * 2f64.powi(exponent))
+}
+
+/// C's `(int) double` as x86-64 does it: truncation, and INT_MIN for
+/// anything out of range or NaN (procps relies on this for absurd uptimes).
+fn c_int(value: f64) -> i32 {
+    if value.is_nan() || value >= 2147483648.0 || value <= -2147483649.0 {
+        i32::MIN
+    } else {
+        value as i32
+    }
+}
+
+/// Now in whole seconds, from the clock glibc's `time()` reads
+/// (CLOCK_REALTIME_COARSE), so the HH:MM:SS of the line ticks over exactly
+/// when procps's does.
+pub fn now_secs() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+        ts.tv_sec
+    } else {
+        time::now_us().div_euclid(1_000_000)
+    }
+}
+
+/// Users as procps counts them: USER_PROCESS entries with a name. No pid
+/// check and no de-duplication.
+pub fn count_users(records: &[Record]) -> usize {
+    records
+        .iter()
+        .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
+        .count()
+}
+
+/// ` HH:MM:SS up D days, HH:MM,  N users,  load average: a, b, c` (no
+/// newline), for the local time `now` (seconds since the epoch).
+pub fn uptime_line(now: i64, uptime_secs: f64, users: usize, loads: [f64; 3]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(80);
+    let (hour, min, sec) = match time::local(now) {
+        Some(tm) => (tm.tm_hour, tm.tm_min, tm.tm_sec),
+        None => (0, 0, 0),
+    };
+    let whole = c_int(uptime_secs);
+    let days = whole / 86400;
+    let hours = whole / 3600 % 24;
+    let minutes = whole / 60 % 60;
+    let mut text = format!(" {hour:02}:{min:02}:{sec:02} up ");
+    if days != 0 {
+        text.push_str(&format!(
+            "{days} {}, ",
+            if days > 1 { "days" } else { "day" }
+        ));
+    }
+    if hours != 0 {
+        text.push_str(&format!("{hours:2}:{minutes:02}, "));
+    } else {
+        text.push_str(&format!("{minutes} min, "));
+    }
+    // procps 4.0.5 fixed "0 user" (issue #303); see docs/COMPAT.md.
+    text.push_str(&format!(
+        "{users:2} {},  load average: {:.2}, {:.2}, {:.2}",
+        if users != 1 { "users" } else { "user" },
+        loads[0],
+        loads[1],
+        loads[2]
+    ));
+    out.extend_from_slice(c_float_text(&text).as_bytes());
+    out
+}
+
+/// Rust writes infinities and NaN as `inf`/`NaN`; printf writes `inf`/`nan`.
+fn c_float_text(text: &str) -> String {
+    text.replace("NaN", "nan")
+}
+
+const DECADE: f64 = 60.0 * 60.0 * 24.0 * 365.0 * 10.0;
+const YEAR: f64 = 60.0 * 60.0 * 24.0 * 365.0;
+const WEEK: f64 = 60.0 * 60.0 * 24.0 * 7.0;
+const DAY: f64 = 60.0 * 60.0 * 24.0;
+
+/// `up 1 week, 2 days, 3 hours, 4 minutes` (uptime -p; no newline).
+/// 365-day years and 10-year decades, as procps.
+pub fn pretty(uptime_secs: f64) -> Vec<u8> {
+    let mut rest = uptime_secs;
+    let mut take = |unit: f64| -> i32 {
+        // procps 4.0.2 compares with `>`, which loses whole units at the
+        // exact edges (60 s printed "up "); upstream fixed it, and so do we.
+        if rest >= unit {
+            let n = c_int(rest) / unit as i32;
+            rest -= f64::from(n) * unit;
+            n
+        } else {
+            0
+        }
+    };
+    let decades = take(DECADE);
+    let years = take(YEAR);
+    let weeks = take(WEEK);
+    let days = take(DAY);
+    let hours = take(3600.0);
+    let minutes = take(60.0);
+    let mut text = String::from("up ");
+    let mut first = true;
+    let mut part = |n: i32, one: &str, many: &str, plural: bool| {
+        if !first {
+            text.push_str(", ");
+        }
+        first = false;
+        text.push_str(&format!("{n} {}", if plural { many } else { one }));
+    };
+    if decades != 0 {
+        part(decades, "decade", "decades", decades > 1);
+    }
+    if years != 0 {
+        part(years, "year", "years", years > 1);
+    }
+    if weeks != 0 {
+        part(weeks, "week", "weeks", weeks > 1);
+    }
+    if days != 0 {
+        part(days, "day", "days", days > 1);
+    }
+    if hours != 0 {
+        part(hours, "hour", "hours", hours > 1);
+    }
+    if minutes != 0 || rest < 60.0 {
+        part(minutes, "minute", "minutes", minutes != 1);
+    }
+    text.into_bytes()
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of the boot (uptime -s; no newline): now minus
+/// the uptime, rounded to the second as procps 4.0.2 rounds it.
+pub fn since(now_us: i64, uptime_secs: f64) -> Option<Vec<u8>> {
+    let now = now_us as f64 / 1e6;
+    let boot = (now - uptime_secs + 0.5) as i64;
+    let tm = time::local(boot)?;
+    Some(
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            i64::from(tm.tm_year) + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec
+        )
+        .into_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pretty_s(secs: f64) -> String {
+        String::from_utf8(pretty(secs)).unwrap()
+    }
+
+    #[test]
+    fn pretty_edges_count_whole_units() {
+        assert_eq!(pretty_s(5.5), "up 0 minutes");
+        assert_eq!(pretty_s(60.0), "up 1 minute");
+        assert_eq!(pretty_s(60.5), "up 1 minute");
+        assert_eq!(pretty_s(3600.0), "up 1 hour, 0 minutes");
+        assert_eq!(pretty_s(3660.0), "up 1 hour, 1 minute");
+        assert_eq!(pretty_s(86400.0), "up 1 day, 0 minutes");
+        assert_eq!(pretty_s(604800.0), "up 1 week, 0 minutes");
+        assert_eq!(pretty_s(31536000.0), "up 1 year, 0 minutes");
+        assert_eq!(pretty_s(315360000.0), "up 1 decade, 0 minutes");
+        assert_eq!(
+            pretty_s(347155200.0),
+            "up 1 decade, 1 year, 3 days, 0 minutes"
+        );
+        assert_eq!(pretty_s(90061.0), "up 1 day, 1 hour, 1 minute");
+    }
+
+    #[test]
+    fn scans_like_scanf() {
+        let mut s: &[u8] = b"  7e2x 1";
+        assert_eq!(scan_double(&mut s), Some(700.0));
+        let mut s: &[u8] = b"0x10p2 1";
+        assert_eq!(scan_double(&mut s), Some(64.0));
+        assert_eq!(scan_double(&mut s), Some(1.0));
+        assert_eq!(scan_double(&mut s), None);
+        let mut s: &[u8] = b"abc";
+        assert_eq!(scan_double(&mut s), None);
+        let mut s: &[u8] = b"inf nan -1";
+        assert_eq!(scan_double(&mut s), Some(f64::INFINITY));
+        assert!(scan_double(&mut s).is_some_and(f64::is_nan));
+        assert_eq!(scan_double(&mut s), Some(-1.0));
+    }
+
+    #[test]
+    fn int_cast_matches_x86() {
+        assert_eq!(c_int(2147483647.0), i32::MAX);
+        assert_eq!(c_int(2147483648.5), i32::MIN);
+        assert_eq!(c_int(-5.9), -5);
+        assert_eq!(c_int(f64::NAN), i32::MIN);
+    }
+}
