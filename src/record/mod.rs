@@ -6,12 +6,13 @@
 //! - `legacy`: glibc 384-byte utmp/wtmp/btmp and the 400-byte 64-bit-time
 //!   utmpx layout (musl >= 1.2, skarnet utmps, glibc aarch64).
 //! - `lastlog`: legacy lastlog, 292 and 296 bytes, indexed by uid.
-//! - `text`: util-linux `utmpdump` lines.
+//! - `text`: util-linux `utmpdump` lines (`inet`: their address column).
 //!
 //! Every decoder takes arbitrary bytes and never panics: bad input is an
 //! error value, and a partial record at the end of a file is reported as
 //! `trailing` so the caller can warn about it.
 
+pub mod inet;
 pub mod lastlog;
 pub mod legacy;
 pub mod native;
@@ -332,3 +333,6 @@ pub(crate) fn le_i64(b: &[u8], at: usize) -> i64 {
 
 #[cfg(test)]
 pub(crate) mod testgen;
+
+#[cfg(test)]
+mod fuzz_tests;
