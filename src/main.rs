@@ -5,6 +5,8 @@
 mod args;
 mod cli;
 mod escape;
+mod follow;
+mod outfile;
 mod record;
 mod sources;
 mod time;
