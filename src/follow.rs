@@ -83,7 +83,8 @@ fn inotify_watch(path: &Path) -> Option<i32> {
         if fd < 0 {
             return None;
         }
-        if libc::inotify_add_watch(fd, cpath.as_ptr(), libc::IN_MODIFY | GONE) < 0 {
+        if libc::inotify_add_watch(fd, cpath.as_ptr(), libc::IN_MODIFY | libc::IN_ATTRIB | GONE) < 0
+        {
             libc::close(fd);
             return None;
         }

@@ -2,3 +2,4 @@
 //! compared with the peer tools installed on the machine.
 
 mod util;
+mod utmpdump;
