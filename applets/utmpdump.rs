@@ -33,6 +33,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
@@ -156,51 +157,76 @@ fn run(applet: &str, job: &Job) -> i32 {
     if job.follow && job.input.is_none() {
         return cli::fail(applet, "following standard input is unsupported", 1);
     }
-    let name = match &job.input {
-        Some(path) => path.display().to_string(),
-        None => "/dev/stdin".to_string(),
+    let name: &[u8] = match &job.input {
+        Some(path) => path.as_os_str().as_bytes(),
+        None => b"/dev/stdin",
     };
     let input = match read_input(job.input.as_deref()) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            return cli::fail(
-                applet,
-                format_args!("cannot open {name}: {}", cli::os_reason(&e)),
-                1,
-            )
-        }
+        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
     };
     if job.reverse {
-        eprintln!("Utmp undump of {name}");
+        say(&[b"Utmp undump of ", name]);
         let bytes = match undump(&input, job.format) {
             Ok(bytes) => bytes,
-            Err(message) => return cli::fail(applet, format_args!("{name}: {message}"), 1),
+            Err(message) => return fail_on(applet, b"", name, &message),
         };
-        write_all(applet, job.output.as_deref(), &bytes)
-    } else if job.follow {
-        eprintln!("Utmp dump of {name}");
-        match &job.input {
-            Some(path) => follow(applet, path, &input, job.output.as_deref()),
-            None => 1,
-        }
-    } else {
-        eprintln!("Utmp dump of {name}");
-        let decoded = match record::decode_file(&input) {
-            Ok(decoded) => decoded,
-            Err(e) => return cli::fail(applet, format_args!("{name}: {e}"), 1),
-        };
-        let mut text = Vec::with_capacity(decoded.records.len() * 160);
-        for record in &decoded.records {
-            text::format_line(record, &mut text);
-        }
-        let status = write_all(applet, job.output.as_deref(), &text);
-        decoded.warn(applet, Path::new(&name));
-        if status == 0 && !decoded.corrupt.is_empty() {
-            1
-        } else {
-            status
-        }
+        return write_all(applet, job.output.as_deref(), &bytes);
     }
+    say(&[b"Utmp dump of ", name]);
+    if let (true, Some(path)) = (job.follow, &job.input) {
+        return follow(applet, path, &input, job.output.as_deref());
+    }
+    let decoded = match record::decode_file(&input) {
+        Ok(decoded) => decoded,
+        Err(e) => return fail_on(applet, b"", name, &e.to_string()),
+    };
+    let mut text = Vec::with_capacity(decoded.records.len() * 160);
+    for record in &decoded.records {
+        text::format_line(record, &mut text);
+    }
+    let status = write_all(applet, job.output.as_deref(), &text);
+    for index in &decoded.corrupt {
+        report_corrupt(applet, name, *index);
+    }
+    if decoded.trailing > 0 {
+        let what = format!(
+            ": ignoring {} trailing bytes (a partial record)",
+            decoded.trailing
+        );
+        say(&[applet.as_bytes(), b": ", name, what.as_bytes()]);
+    }
+    if status == 0 && !decoded.corrupt.is_empty() {
+        1
+    } else {
+        status
+    }
+}
+
+/// One line on stderr from byte pieces: file names need not be UTF-8 and
+/// are printed as they are, as the C tools print them.
+fn say(parts: &[&[u8]]) {
+    let mut line = parts.concat();
+    line.push(b'\n');
+    let _ = io::stderr().write_all(&line);
+}
+
+/// `applet: WHAT NAME: reason` (WHAT may be empty), and exit status 1.
+fn fail_on(applet: &str, what: &[u8], name: &[u8], reason: &str) -> i32 {
+    say(&[
+        applet.as_bytes(),
+        b": ",
+        what,
+        name,
+        b": ",
+        reason.as_bytes(),
+    ]);
+    1
+}
+
+fn report_corrupt(applet: &str, name: &[u8], index: u64) {
+    let what = format!(": record {index} is corrupt (checksum mismatch), skipped");
+    say(&[applet.as_bytes(), b": ", name, what.as_bytes()]);
 }
 
 fn read_input(path: Option<&Path>) -> io::Result<Vec<u8>> {
@@ -267,34 +293,22 @@ fn explain(e: &FormatError, lineno: u64, format: Format) -> String {
 
 /// Write everything to stdout, or to `-o FILE` through a temporary file.
 fn write_all(applet: &str, output: Option<&Path>, bytes: &[u8]) -> i32 {
-    match output {
-        None => {
-            let mut out = cli::Output::new();
-            if let Err(e) = out.write(bytes) {
-                return cli::fail(
-                    applet,
-                    format_args!("write error: {}", cli::os_reason(&e)),
-                    1,
-                );
-            }
-            out.finish(applet)
+    let Some(path) = output else {
+        let mut out = cli::Output::new();
+        if let Err(e) = out.write(bytes) {
+            let reason = cli::os_reason(&e);
+            return cli::fail(applet, format_args!("write error: {reason}"), 1);
         }
-        Some(path) => {
-            let result = OutFile::create(path)
-                .map_err(|e| ("cannot open", e))
-                .and_then(|mut file| {
-                    file.write_all(bytes).map_err(|e| ("write failed", e))?;
-                    file.commit().map_err(|e| ("write failed", e))
-                });
-            match result {
-                Ok(()) => 0,
-                Err((what, e)) => cli::fail(
-                    applet,
-                    format_args!("{what} {}: {}", path.display(), cli::os_reason(&e)),
-                    1,
-                ),
-            }
-        }
+        return out.finish(applet);
+    };
+    let name = path.as_os_str().as_bytes();
+    let mut file = match OutFile::create(path) {
+        Ok(file) => file,
+        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
+    };
+    match file.write_all(bytes).and_then(|_| file.commit()) {
+        Ok(()) => 0,
+        Err(e) => fail_on(applet, b"cannot write ", name, &cli::os_reason(&e)),
     }
 }
 
@@ -315,21 +329,18 @@ fn geometry(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
 /// is removed or renamed. Output goes straight to `-o FILE` here (there is
 /// no end at which to rename a temporary file).
 fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i32 {
+    let name = path.as_os_str().as_bytes();
     let (base, size) = match geometry(initial) {
         Ok(geometry) => geometry,
-        Err(e) => return cli::fail(applet, format_args!("{}: {e}", path.display()), 1),
+        Err(e) => return fail_on(applet, b"", name, &e.to_string()),
     };
     let mut out: Box<dyn Write> = match output {
         None => Box::new(cli::Output::new()),
         Some(out_path) => match File::create(out_path) {
             Ok(file) => Box::new(io::BufWriter::new(file)),
             Err(e) => {
-                let reason = cli::os_reason(&e);
-                return cli::fail(
-                    applet,
-                    format_args!("cannot open {}: {reason}", out_path.display()),
-                    1,
-                );
+                let out_name = out_path.as_os_str().as_bytes();
+                return fail_on(applet, b"cannot open ", out_name, &cli::os_reason(&e));
             }
         },
     };
@@ -344,13 +355,10 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
         };
         let mut text = Vec::new();
         for (i, raw) in chunk.chunks_exact(size).enumerate() {
-            let index = (pos - base) / size + i;
+            let index = ((pos - base) / size + i) as u64;
             match decode_one(raw, base) {
                 Some(record) => text::format_line(&record, &mut text),
-                None => eprintln!(
-                    "{applet}: {}: record {index} is corrupt (checksum mismatch), skipped",
-                    path.display()
-                ),
+                None => report_corrupt(applet, name, index),
             }
         }
         pos += chunk.len() / size * size;

@@ -28,10 +28,7 @@ impl OutFile {
                 rename: None,
             });
         }
-        let real = match fs::symlink_metadata(target) {
-            Ok(m) if m.file_type().is_symlink() => fs::canonicalize(target)?,
-            _ => target.to_path_buf(),
-        };
+        let real = resolve_links(target)?;
         let dir = match real.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
@@ -86,6 +83,25 @@ impl OutFile {
         }
         result
     }
+}
+
+/// Follow symlinks to the path that will really be replaced, even when the
+/// last one dangles (fopen would create its target).
+fn resolve_links(target: &Path) -> io::Result<PathBuf> {
+    let mut path = target.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
 }
 
 impl Write for OutFile {

@@ -553,6 +553,53 @@ fn missing_file_and_stdin_follow_fail_like_util_linux() {
         a.stderr,
         b"utmpdump: cannot open /nonexistent/wtmp: No such file or directory\n"
     );
+    // A file name that is not UTF-8 is printed as its bytes, as the peer does.
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::OsStr::from_bytes(b"/nonexistent/w\xfftmp");
+    let mut cmd = s.applet("utmpdump");
+    cmd.arg(name);
+    let a = run(&mut cmd, None);
+    let mut cmd = peer("utmpdump");
+    cmd.arg(name);
+    assert_same_run(&a, &run(&mut cmd, None), "non-UTF-8 name");
+}
+
+#[test]
+fn output_file_keeps_mode_follows_symlinks_and_writes_devices() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new("ud-output");
+    let mut rng = Rng::new(9);
+    let records: Vec<Raw> = (0..3).map(|_| random_raw(&mut rng)).collect();
+    let wtmp = s.write("wtmp", &glibc_file(&records));
+    let wtmp = wtmp.to_str().unwrap();
+    let expected = theirs(&[wtmp], None).stdout;
+    // An existing file keeps its mode.
+    let out = s.write("out.txt", b"old");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(ours(&s, &["-o", out.to_str().unwrap(), wtmp], None)
+        .status
+        .success());
+    assert_eq!(std::fs::read(&out).unwrap(), expected);
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // A symlink, even a dangling one, is written through, not replaced.
+    let link = s.path("link.txt");
+    std::os::unix::fs::symlink("target.txt", &link).unwrap();
+    assert!(ours(&s, &["-o", link.to_str().unwrap(), wtmp], None)
+        .status
+        .success());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(s.path("target.txt")).unwrap(), expected);
+    // A device is written directly.
+    assert!(ours(&s, &["-o", "/dev/null", wtmp], None).status.success());
+    // An output in a missing directory is the peer's error.
+    let a = ours(&s, &["-o", "/nonexistent/out", wtmp], None);
+    assert_eq!(a.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&a.stderr)
+        .ends_with("utmpdump: cannot open /nonexistent/out: No such file or directory\n"));
 }
 
 #[test]
