@@ -68,7 +68,7 @@ const SPEC: Spec = Spec {
 
 #[derive(FromArgs)]
 /// Dump UTMP and WTMP files in raw format.
-#[argh(help_triggers("--argh-help"))]
+#[argh(help_triggers())]
 struct Opts {
     /// output appended data as the file grows
     #[argh(switch, short = 'f')]
@@ -87,7 +87,7 @@ struct Opts {
     version: bool,
     /// the file to read (standard input if none); later ones are ignored,
     /// as util-linux does
-    #[argh(positional, greedy)]
+    #[argh(positional)]
     files: Vec<String>,
 }
 
