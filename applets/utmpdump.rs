@@ -186,16 +186,7 @@ fn run(applet: &str, job: &Job) -> i32 {
         text::format_line(record, &mut text);
     }
     let status = write_all(applet, job.output.as_deref(), &text);
-    for index in &decoded.corrupt {
-        report_corrupt(applet, name, *index);
-    }
-    if decoded.trailing > 0 {
-        let what = format!(
-            ": ignoring {} trailing bytes (a partial record)",
-            decoded.trailing
-        );
-        say(&[applet.as_bytes(), b": ", name, what.as_bytes()]);
-    }
+    decoded.warn(applet, Path::new(std::ffi::OsStr::from_bytes(name)));
     if status == 0 && !decoded.corrupt.is_empty() {
         1
     } else {

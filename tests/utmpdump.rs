@@ -756,3 +756,49 @@ fn follow_prints_the_last_ten_then_what_is_appended() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn follow_reads_native_files_too() {
+    let s = Scratch::new("ud-follow-native");
+    let line = |user: &str| {
+        format!("[7] [01234] [ts/0] [{user:<8}] [pts/0       ] [h                   ] [0.0.0.0        ] [2050-01-01T00:00:00,000000+00:00]\n")
+    };
+    let native = s.path("wtmp");
+    let first = line("alice");
+    let made = ours(
+        &s,
+        &["-r", "--format", "native", "-o", native.to_str().unwrap()],
+        Some(first.as_bytes()),
+    );
+    assert!(made.status.success());
+    let mut cmd: Command = s.applet("utmpdump");
+    cmd.arg("-f")
+        .arg(&native)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = Command::new("kill").arg("-9").arg(&pid).status();
+    });
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut got = String::new();
+    reader.read_line(&mut got).unwrap();
+    assert_eq!(got, first);
+    // Append bob's record (the last 512 bytes of a one-record native file).
+    let second = line("bob");
+    let one = ours(&s, &["-r", "--format", "native"], Some(second.as_bytes())).stdout;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&native)
+        .unwrap();
+    use std::io::Write;
+    file.write_all(&one[one.len() - 512..]).unwrap();
+    drop(file);
+    got.clear();
+    reader.read_line(&mut got).unwrap();
+    assert_eq!(got, second);
+    std::fs::remove_file(&native).unwrap();
+    assert!(child.wait().unwrap().success());
+}

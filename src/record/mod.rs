@@ -239,17 +239,28 @@ pub struct Decoded {
 }
 
 impl Decoded {
-    /// Warn on stderr about what could not be read, as `applet: FILE: ...`.
+    /// Warn on stderr about what could not be read, as `applet: FILE: ...`
+    /// (the file name as its bytes, which need not be UTF-8).
     pub fn warn(&self, applet: &str, path: &std::path::Path) {
-        let path = path.display();
+        use std::io::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let say = |what: String| {
+            let mut line = format!("{applet}: ").into_bytes();
+            line.extend_from_slice(path.as_os_str().as_bytes());
+            line.extend_from_slice(what.as_bytes());
+            line.push(b'\n');
+            let _ = std::io::stderr().write_all(&line);
+        };
         for index in &self.corrupt {
-            eprintln!("{applet}: {path}: record {index} is corrupt (checksum mismatch), skipped");
+            say(format!(
+                ": record {index} is corrupt (checksum mismatch), skipped"
+            ));
         }
         if self.trailing > 0 {
-            eprintln!(
-                "{applet}: {path}: ignoring {} trailing bytes (a partial record)",
+            say(format!(
+                ": ignoring {} trailing bytes (a partial record)",
                 self.trailing
-            );
+            ));
         }
     }
 }
