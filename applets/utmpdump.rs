@@ -401,6 +401,24 @@ mod tests {
     }
 
     #[test]
+    fn help_is_the_usage_in_the_doc_block() {
+        // The usage text is written twice (the //! block and HELP): keep
+        // them the same.
+        let source = include_str!("utmpdump.rs");
+        for line in HELP
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.starts_with("For more"))
+        {
+            let doc = format!("//! {line}").trim_end().to_string();
+            assert!(
+                source.lines().any(|l| l == doc),
+                "{line:?} not in the //! block"
+            );
+        }
+    }
+
+    #[test]
     fn undump_names_the_line_that_does_not_fit() {
         let ok = "[7] [01234] [ts/0] [alice   ] [pts/0       ] [h                   ] [0.0.0.0        ] [2026-11-20T09:15:00,000000+00:00]\n";
         let late = "[7] [01234] [ts/0] [alice   ] [pts/0       ] [h                   ] [0.0.0.0        ] [2040-11-20T09:15:00,000000+00:00]\n";
