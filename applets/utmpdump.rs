@@ -177,20 +177,98 @@ fn run(applet: &str, job: &Job) -> i32 {
     if let (true, Some(path)) = (job.follow, &job.input) {
         return follow(applet, path, &input, job.output.as_deref());
     }
-    let decoded = match record::decode_file(&input) {
-        Ok(decoded) => decoded,
+    dump(applet, name, &input, job.output.as_deref())
+}
+
+/// Dump a whole file, record by record, through a 64 KiB buffer: a large
+/// wtmp is never held twice in memory, as records and then as text.
+fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
+    let (base, size) = match geometry(input) {
+        Ok(geometry) => geometry,
         Err(e) => return fail_on(applet, b"", name, &e.to_string()),
     };
-    let mut text = Vec::with_capacity(decoded.records.len() * 160);
-    for record in &decoded.records {
-        text::format_line(record, &mut text);
+    let mut sink = match Sink::open(output) {
+        Ok(sink) => sink,
+        Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
+    };
+    let body = &input[base.min(input.len())..];
+    let mut corrupt = Vec::new();
+    let mut text = Vec::with_capacity(72 * 1024);
+    for (index, raw) in body.chunks_exact(size).enumerate() {
+        match decode_one(raw, base) {
+            Some(record) => text::format_line(&record, &mut text),
+            None => corrupt.push(index as u64),
+        }
+        if text.len() >= 64 * 1024 {
+            if let Err(e) = sink.write_all(&text) {
+                return sink.fail(applet, &e);
+            }
+            text.clear();
+        }
     }
-    let status = write_all(applet, job.output.as_deref(), &text);
-    decoded.warn(applet, Path::new(std::ffi::OsStr::from_bytes(name)));
-    if status == 0 && !decoded.corrupt.is_empty() {
+    let status = match sink.write_all(&text) {
+        Ok(()) => sink.finish(applet),
+        Err(e) => sink.fail(applet, &e),
+    };
+    let unread = record::Decoded {
+        format: record::detect(input),
+        records: Vec::new(),
+        trailing: body.len() % size,
+        corrupt,
+    };
+    unread.warn(applet, Path::new(std::ffi::OsStr::from_bytes(name)));
+    if status == 0 && !unread.corrupt.is_empty() {
         1
     } else {
         status
+    }
+}
+
+/// Where output goes: stdout, or `-o FILE` through a temporary file.
+enum Sink {
+    Stdout(cli::Output),
+    File(OutFile, PathBuf),
+}
+
+type OpenError<'a> = (&'static [u8], &'a [u8], io::Error);
+
+impl Sink {
+    fn open(output: Option<&Path>) -> Result<Sink, OpenError<'_>> {
+        match output {
+            None => Ok(Sink::Stdout(cli::Output::new())),
+            Some(path) => match OutFile::create(path) {
+                Ok(file) => Ok(Sink::File(file, path.to_path_buf())),
+                Err(e) => Err((b"cannot open ", path.as_os_str().as_bytes(), e)),
+            },
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(out) => out.write(bytes),
+            Sink::File(file, _) => file.write_all(bytes),
+        }
+    }
+
+    /// Flush (and put the file in place); the exit status.
+    fn finish(self, applet: &str) -> i32 {
+        match self {
+            Sink::Stdout(out) => out.finish(applet),
+            Sink::File(file, path) => match file.commit() {
+                Ok(()) => 0,
+                Err(e) => write_failed(applet, &path, &e),
+            },
+        }
+    }
+
+    fn fail(&self, applet: &str, e: &io::Error) -> i32 {
+        match self {
+            Sink::Stdout(_) => {
+                let reason = cli::os_reason(e);
+                cli::fail(applet, format_args!("write error: {reason}"), 1)
+            }
+            Sink::File(_, path) => write_failed(applet, path, e),
+        }
     }
 }
 
@@ -215,6 +293,15 @@ fn fail_on(applet: &str, what: &[u8], name: &[u8], reason: &str) -> i32 {
     1
 }
 
+fn write_failed(applet: &str, path: &Path, e: &io::Error) -> i32 {
+    fail_on(
+        applet,
+        b"cannot write ",
+        path.as_os_str().as_bytes(),
+        &cli::os_reason(e),
+    )
+}
+
 fn report_corrupt(applet: &str, name: &[u8], index: u64) {
     let what = format!(": record {index} is corrupt (checksum mismatch), skipped");
     say(&[applet.as_bytes(), b": ", name, what.as_bytes()]);
@@ -234,7 +321,13 @@ fn read_input(path: Option<&Path>) -> io::Result<Vec<u8>> {
 /// Text to a whole file of `format`, or a one-line reason naming the line.
 /// Blank lines are skipped (util-linux warns "parse error" and skips them).
 fn undump(input: &[u8], format: Format) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+    let lines = input.iter().filter(|&&b| b == b'\n').count() + 1;
+    let size = match format {
+        Format::Native => native::RECORD_SIZE,
+        Format::Glibc => legacy::Layout::GLIBC.size,
+        Format::Utmpx => legacy::Layout::UTMPX.size,
+    };
+    let mut out = Vec::with_capacity(lines * size + native::HEADER_SIZE);
     if format == Format::Native {
         out.extend_from_slice(&native::header(native::FileKind::Log));
     }
@@ -284,22 +377,13 @@ fn explain(e: &FormatError, lineno: u64, format: Format) -> String {
 
 /// Write everything to stdout, or to `-o FILE` through a temporary file.
 fn write_all(applet: &str, output: Option<&Path>, bytes: &[u8]) -> i32 {
-    let Some(path) = output else {
-        let mut out = cli::Output::new();
-        if let Err(e) = out.write(bytes) {
-            let reason = cli::os_reason(&e);
-            return cli::fail(applet, format_args!("write error: {reason}"), 1);
-        }
-        return out.finish(applet);
+    let mut sink = match Sink::open(output) {
+        Ok(sink) => sink,
+        Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
     };
-    let name = path.as_os_str().as_bytes();
-    let mut file = match OutFile::create(path) {
-        Ok(file) => file,
-        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
-    };
-    match file.write_all(bytes).and_then(|_| file.commit()) {
-        Ok(()) => 0,
-        Err(e) => fail_on(applet, b"cannot write ", name, &cli::os_reason(&e)),
+    match sink.write_all(bytes) {
+        Ok(()) => sink.finish(applet),
+        Err(e) => sink.fail(applet, &e),
     }
 }
 

@@ -33,9 +33,9 @@ const USER_SEARCH_FROM: usize = 19;
 /// Append the utmpdump line for `record` (with its newline) to `out`.
 pub fn format_line(record: &Record, out: &mut Vec<u8>) {
     out.push(b'[');
-    out.extend_from_slice(record.kind.raw().to_string().as_bytes());
+    push_int(record.kind.raw() as i64, 1, out);
     out.extend_from_slice(b"] [");
-    out.extend_from_slice(format!("{:05}", record.pid).as_bytes());
+    push_int(record.pid as i64, 5, out);
     out.extend_from_slice(b"] [");
     padded(&record.id, 4, out);
     out.extend_from_slice(b"] [");
@@ -63,27 +63,48 @@ fn padded(field: &[u8], width: usize, out: &mut Vec<u8>) {
     out.resize(out.len() + width.saturating_sub(field.len()), b' ');
 }
 
+/// printf `%0*d`: at least `width` characters, zero-padded after the sign.
+/// (Dumps are written by the hundred thousand; this avoids `format!`.)
+fn push_int(value: i64, width: usize, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut n = value.unsigned_abs();
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push(b'-');
+    }
+    let sign = usize::from(value < 0);
+    out.resize(out.len() + width.saturating_sub(len + sign), b'0');
+    out.extend(digits[..len].iter().rev());
+}
+
 /// `YYYY-MM-DDTHH:MM:SS,uuuuuu+00:00` in UTC.
 pub fn format_time(time_us: i64, out: &mut Vec<u8>) {
     let secs = time_us.div_euclid(1_000_000);
-    let usec = time_us.rem_euclid(1_000_000);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
-    let year = if year < 0 {
-        format!("-{:04}", -year)
-    } else {
-        format!("{year:04}")
-    };
-    out.extend_from_slice(
-        format!(
-            "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02},{usec:06}+00:00",
-            of_day / 3600,
-            of_day % 3600 / 60,
-            of_day % 60
-        )
-        .as_bytes(),
-    );
+    push_int(year, if year < 0 { 5 } else { 4 }, out);
+    for (sep, value) in [
+        (b'-', month),
+        (b'-', day),
+        (b'T', of_day / 3600),
+        (b':', of_day % 3600 / 60),
+        (b':', of_day % 60),
+    ] {
+        out.push(sep);
+        push_int(value, 2, out);
+    }
+    out.push(b',');
+    push_int(time_us.rem_euclid(1_000_000), 6, out);
+    out.extend_from_slice(b"+00:00");
 }
 
 /// Parse one utmpdump line (without its newline). `lineno` is only used in
