@@ -183,7 +183,7 @@ fn run(applet: &str, job: &Job) -> i32 {
 /// Dump a whole file, record by record, through a 64 KiB buffer: a large
 /// wtmp is never held twice in memory, as records and then as text.
 fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
-    let (base, size) = match geometry(input) {
+    let (format, base, size) = match geometry(input) {
         Ok(geometry) => geometry,
         Err(e) => return fail_on(applet, b"", name, &e.to_string()),
     };
@@ -195,7 +195,7 @@ fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
     let mut corrupt = Vec::new();
     let mut text = Vec::with_capacity(72 * 1024);
     for (index, raw) in body.chunks_exact(size).enumerate() {
-        match decode_one(raw, base) {
+        match decode_one(raw, format) {
             Some(record) => text::format_line(&record, &mut text),
             None => corrupt.push(index as u64),
         }
@@ -211,7 +211,7 @@ fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
         Err(e) => sink.fail(applet, &e),
     };
     let unread = record::Decoded {
-        format: record::detect(input),
+        format,
         records: Vec::new(),
         trailing: body.len() % size,
         corrupt,
@@ -389,14 +389,15 @@ fn write_all(applet: &str, output: Option<&Path>, bytes: &[u8]) -> i32 {
 
 /// The slice of a file that holds records: where they start and how long
 /// each is, for the format `bytes` was detected as.
-fn geometry(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
-    match record::detect(bytes) {
+fn geometry(bytes: &[u8]) -> Result<(Format, usize, usize), FormatError> {
+    let format = record::detect(bytes);
+    match format {
         Format::Native => {
             native::parse_header(bytes)?;
-            Ok((native::HEADER_SIZE, native::RECORD_SIZE))
+            Ok((format, native::HEADER_SIZE, native::RECORD_SIZE))
         }
-        Format::Glibc => Ok((0, legacy::Layout::GLIBC.size)),
-        Format::Utmpx => Ok((0, legacy::Layout::UTMPX.size)),
+        Format::Glibc => Ok((format, 0, legacy::Layout::GLIBC.size)),
+        Format::Utmpx => Ok((format, 0, legacy::Layout::UTMPX.size)),
     }
 }
 
@@ -405,7 +406,7 @@ fn geometry(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
 /// no end at which to rename a temporary file).
 fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i32 {
     let name = path.as_os_str().as_bytes();
-    let (base, size) = match geometry(initial) {
+    let (format, base, size) = match geometry(initial) {
         Ok(geometry) => geometry,
         Err(e) => return fail_on(applet, b"", name, &e.to_string()),
     };
@@ -431,7 +432,7 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
         let mut text = Vec::new();
         for (i, raw) in chunk.chunks_exact(size).enumerate() {
             let index = ((pos - base) / size + i) as u64;
-            match decode_one(raw, base) {
+            match decode_one(raw, format) {
                 Some(record) => text::format_line(&record, &mut text),
                 None => report_corrupt(applet, name, index),
             }
@@ -448,11 +449,12 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
     }
 }
 
-fn decode_one(raw: &[u8], base: usize) -> Option<Record> {
-    match (base, raw.len()) {
-        (native::HEADER_SIZE, _) => native::decode(raw),
-        (_, 400) => Some(legacy::decode(raw, legacy::Layout::UTMPX)),
-        _ => Some(legacy::decode(raw, legacy::Layout::GLIBC)),
+/// One record of `format`; None for a native record whose checksum fails.
+fn decode_one(raw: &[u8], format: Format) -> Option<Record> {
+    match format {
+        Format::Native => native::decode(raw),
+        Format::Glibc => Some(legacy::decode(raw, legacy::Layout::GLIBC)),
+        Format::Utmpx => Some(legacy::decode(raw, legacy::Layout::UTMPX)),
     }
 }
 
