@@ -1,5 +1,522 @@
-//! utmpdump: placeholder until the codec lands.
+//! utmpdump: utmp/wtmp/btmp files as text, and text back into files.
+//!
+//! ```text
+//! Usage:
+//!  utmpdump [options] [filename]
+//!
+//! Dump UTMP and WTMP files in raw format.
+//!
+//! Options:
+//!  -f, --follow         output appended data as the file grows
+//!  -r, --reverse        write back dumped data into utmp file
+//!  -o, --output <file>  write to file instead of standard output
+//!      --format <name>  what -r writes: glibc (default), utmpx or native
+//!  -h, --help           display this help
+//!  -V, --version        display version
+//! ```
+//!
+//! Peer: util-linux 2.38.1 `utmpdump`. A glibc file dumps to exactly the
+//! bytes it prints (stdout and the `Utmp dump of FILE` line on stderr), and
+//! `-r` writes exactly the glibc bytes it writes for the same text.
+//!
+//! Beyond the peer: any format utmpbox reads can be dumped (native, glibc
+//! 384-byte, utmpx 400-byte, detected by content), and `--format` chooses
+//! what `-r` writes, so `utmpdump wtmp | utmpdump -r --format native -o
+//! wtmp.native` migrates a legacy file losslessly. Deliberate differences
+//! (docs/COMPAT.md): a text line it cannot read exactly, or a value the
+//! target format cannot hold (a time after 2038 in glibc), is an error
+//! naming the line, and nothing is written; `-o` writes a temporary file
+//! and renames it, so a failed run never leaves half a file; a partial
+//! record at the end of a file, or a corrupt native record, is reported on
+//! stderr instead of being skipped silently.
+
 use std::ffi::OsString;
-pub fn main(_applet: &str, _args: &[OsString]) -> i32 {
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use argh::FromArgs;
+
+use crate::args::{self, Spec};
+use crate::cli;
+use crate::outfile::OutFile;
+use crate::record::{self, legacy, native, text, Format, FormatError, Record};
+
+const HELP: &str = "
+Usage:
+ utmpdump [options] [filename]
+
+Dump UTMP and WTMP files in raw format.
+
+Options:
+ -f, --follow         output appended data as the file grows
+ -r, --reverse        write back dumped data into utmp file
+ -o, --output <file>  write to file instead of standard output
+     --format <name>  what -r writes: glibc (default), utmpx or native
+ -h, --help           display this help
+ -V, --version        display version
+
+For more details see utmpdump(1).
+";
+
+const SPEC: Spec = Spec {
+    short_values: b"o",
+    longs: &["follow", "reverse", "output=", "format="],
+    number_option: None,
+};
+
+#[derive(FromArgs)]
+/// Dump UTMP and WTMP files in raw format.
+#[argh(help_triggers())]
+struct Opts {
+    /// output appended data as the file grows
+    #[argh(switch, short = 'f')]
+    follow: bool,
+    /// write back dumped data into utmp file
+    #[argh(switch, short = 'r')]
+    reverse: bool,
+    /// write to file instead of standard output
+    #[argh(option, short = 'o')]
+    output: Option<String>,
+    /// what -r writes: glibc, utmpx or native
+    #[argh(option)]
+    format: Option<String>,
+    /// display version
+    #[argh(switch, short = 'V')]
+    version: bool,
+    /// the file to read (standard input if none); later ones are ignored,
+    /// as util-linux does
+    #[argh(positional)]
+    files: Vec<String>,
+}
+
+/// What to do, with argv gone.
+struct Job {
+    reverse: bool,
+    follow: bool,
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+    format: Format,
+}
+
+pub fn main(applet: &str, args: &[OsString]) -> i32 {
+    if wants_help(args) {
+        print!("{HELP}");
+        return 0;
+    }
+    let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
+    };
+    if opts.version {
+        cli::print_version(applet);
+        return 0;
+    }
+    let format = match opts.format.as_deref() {
+        None => Format::Glibc,
+        Some(name) => match Format::from_name(name) {
+            Some(format) => format,
+            None => {
+                let message = format!("unknown format '{name}' (glibc, utmpx or native)");
+                return cli::usage_error(applet, &message, 1);
+            }
+        },
+    };
+    let job = Job {
+        reverse: opts.reverse,
+        follow: opts.follow,
+        input: opts.files.first().map(|f| PathBuf::from(parsed.os(f))),
+        output: opts.output.map(|o| PathBuf::from(parsed.os(&o))),
+        format,
+    };
+    run(applet, &job)
+}
+
+/// `-h` or `--help` anywhere before `--`, not as the value of an option:
+/// answered before argh so the text is util-linux's layout.
+fn wants_help(args: &[OsString]) -> bool {
+    let Ok(normalised) = args::normalise(args, &SPEC) else {
+        return false;
+    };
+    let mut strings = normalised.strings.iter();
+    while let Some(arg) = strings.next() {
+        match arg.as_str() {
+            "--" => return false,
+            "-h" | "--help" => return true,
+            "-o" | "--output" | "--format" => {
+                strings.next();
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn run(applet: &str, job: &Job) -> i32 {
+    if job.follow && job.input.is_none() {
+        return cli::fail(applet, "following standard input is unsupported", 1);
+    }
+    let name: &[u8] = match &job.input {
+        Some(path) => path.as_os_str().as_bytes(),
+        None => b"/dev/stdin",
+    };
+    let input = match read_input(job.input.as_deref()) {
+        Ok(bytes) => bytes,
+        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
+    };
+    if job.reverse {
+        say(&[b"Utmp undump of ", name]);
+        let bytes = match undump(&input, job.format) {
+            Ok(bytes) => bytes,
+            Err(message) => return fail_on(applet, b"", name, &message),
+        };
+        return write_all(applet, job.output.as_deref(), &bytes);
+    }
+    say(&[b"Utmp dump of ", name]);
+    if let (true, Some(path)) = (job.follow, &job.input) {
+        return follow(applet, path, &input, job.output.as_deref());
+    }
+    dump(applet, name, &input, job.output.as_deref())
+}
+
+/// Dump a whole file, record by record, through a 64 KiB buffer: a large
+/// wtmp is never held twice in memory, as records and then as text.
+fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
+    let (format, base, size) = match geometry(input) {
+        Ok(geometry) => geometry,
+        Err(e) => return fail_on(applet, b"", name, &e.to_string()),
+    };
+    let mut sink = match Sink::open(output) {
+        Ok(sink) => sink,
+        Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
+    };
+    let body = &input[base.min(input.len())..];
+    let mut corrupt = Vec::new();
+    let mut text = Vec::with_capacity(72 * 1024);
+    for (index, raw) in body.chunks_exact(size).enumerate() {
+        match decode_one(raw, format) {
+            Some(record) => text::format_line(&record, &mut text),
+            None => corrupt.push(index as u64),
+        }
+        if text.len() >= 64 * 1024 {
+            if let Err(e) = sink.write_all(&text) {
+                return sink.fail(applet, &e);
+            }
+            text.clear();
+        }
+    }
+    let status = match sink.write_all(&text) {
+        Ok(()) => sink.finish(applet),
+        Err(e) => sink.fail(applet, &e),
+    };
+    let unread = record::Decoded {
+        format,
+        records: Vec::new(),
+        trailing: body.len() % size,
+        corrupt,
+    };
+    unread.warn(applet, Path::new(std::ffi::OsStr::from_bytes(name)));
+    if status == 0 && !unread.corrupt.is_empty() {
+        1
+    } else {
+        status
+    }
+}
+
+/// Where output goes: stdout, or `-o FILE` through a temporary file.
+enum Sink {
+    Stdout(cli::Output),
+    File(OutFile, PathBuf),
+}
+
+type OpenError<'a> = (&'static [u8], &'a [u8], io::Error);
+
+impl Sink {
+    fn open(output: Option<&Path>) -> Result<Sink, OpenError<'_>> {
+        match output {
+            None => Ok(Sink::Stdout(cli::Output::new())),
+            Some(path) => match OutFile::create(path) {
+                Ok(file) => Ok(Sink::File(file, path.to_path_buf())),
+                Err(e) => Err((b"cannot open ", path.as_os_str().as_bytes(), e)),
+            },
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(out) => out.write(bytes),
+            Sink::File(file, _) => file.write_all(bytes),
+        }
+    }
+
+    /// Flush (and put the file in place); the exit status.
+    fn finish(self, applet: &str) -> i32 {
+        match self {
+            Sink::Stdout(out) => out.finish(applet),
+            Sink::File(file, path) => match file.commit() {
+                Ok(()) => 0,
+                Err(e) => write_failed(applet, &path, &e),
+            },
+        }
+    }
+
+    fn fail(&self, applet: &str, e: &io::Error) -> i32 {
+        match self {
+            Sink::Stdout(_) => {
+                let reason = cli::os_reason(e);
+                cli::fail(applet, format_args!("write error: {reason}"), 1)
+            }
+            Sink::File(_, path) => write_failed(applet, path, e),
+        }
+    }
+}
+
+/// One line on stderr from byte pieces: file names need not be UTF-8 and
+/// are printed as they are, as the C tools print them.
+fn say(parts: &[&[u8]]) {
+    let mut line = parts.concat();
+    line.push(b'\n');
+    let _ = io::stderr().write_all(&line);
+}
+
+/// `applet: WHAT NAME: reason` (WHAT may be empty), and exit status 1.
+fn fail_on(applet: &str, what: &[u8], name: &[u8], reason: &str) -> i32 {
+    say(&[
+        applet.as_bytes(),
+        b": ",
+        what,
+        name,
+        b": ",
+        reason.as_bytes(),
+    ]);
     1
+}
+
+fn write_failed(applet: &str, path: &Path, e: &io::Error) -> i32 {
+    fail_on(
+        applet,
+        b"cannot write ",
+        path.as_os_str().as_bytes(),
+        &cli::os_reason(e),
+    )
+}
+
+fn report_corrupt(applet: &str, name: &[u8], index: u64) {
+    let what = format!(": record {index} is corrupt (checksum mismatch), skipped");
+    say(&[applet.as_bytes(), b": ", name, what.as_bytes()]);
+}
+
+fn read_input(path: Option<&Path>) -> io::Result<Vec<u8>> {
+    match path {
+        Some(path) => std::fs::read(path),
+        None => {
+            let mut bytes = Vec::new();
+            io::stdin().lock().read_to_end(&mut bytes)?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// Text to a whole file of `format`, or a one-line reason naming the line.
+/// Blank lines are skipped (util-linux warns "parse error" and skips them).
+fn undump(input: &[u8], format: Format) -> Result<Vec<u8>, String> {
+    let lines = input.iter().filter(|&&b| b == b'\n').count() + 1;
+    let size = match format {
+        Format::Native => native::RECORD_SIZE,
+        Format::Glibc => legacy::Layout::GLIBC.size,
+        Format::Utmpx => legacy::Layout::UTMPX.size,
+    };
+    let mut out = Vec::with_capacity(lines * size + native::HEADER_SIZE);
+    if format == Format::Native {
+        out.extend_from_slice(&native::header(native::FileKind::Log));
+    }
+    let body = input.strip_suffix(b"\n").unwrap_or(input);
+    if body.is_empty() {
+        return Ok(out);
+    }
+    for (index, line) in body.split(|&b| b == b'\n').enumerate() {
+        let lineno = index as u64 + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record = text::parse_line(line, lineno).map_err(|e| e.to_string())?;
+        let encoded = encode(&record, format).map_err(|e| explain(&e, lineno, format))?;
+        out.extend_from_slice(&encoded);
+    }
+    Ok(out)
+}
+
+fn encode(record: &Record, format: Format) -> Result<Vec<u8>, FormatError> {
+    match format {
+        Format::Native => native::encode(record).map(|r| r.to_vec()),
+        Format::Glibc => legacy::encode(record, legacy::Layout::GLIBC),
+        Format::Utmpx => legacy::encode(record, legacy::Layout::UTMPX),
+    }
+}
+
+/// Why a parsed line does not fit the format it is written in.
+fn explain(e: &FormatError, lineno: u64, format: Format) -> String {
+    match e {
+        FormatError::TimeOutOfRange { time_us } => {
+            let mut when = Vec::new();
+            text::format_time(*time_us, &mut when);
+            format!(
+                "line {lineno}: time {} does not fit the {} format (1901-12-13 to 2038-01-19); use --format utmpx or native",
+                String::from_utf8_lossy(&when),
+                format.name()
+            )
+        }
+        FormatError::FieldTooLong { field, len, max } => format!(
+            "line {lineno}: {field} is {len} bytes, the {} format holds at most {max}",
+            format.name()
+        ),
+        other => format!("line {lineno}: {other}"),
+    }
+}
+
+/// Write everything to stdout, or to `-o FILE` through a temporary file.
+fn write_all(applet: &str, output: Option<&Path>, bytes: &[u8]) -> i32 {
+    let mut sink = match Sink::open(output) {
+        Ok(sink) => sink,
+        Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
+    };
+    match sink.write_all(bytes) {
+        Ok(()) => sink.finish(applet),
+        Err(e) => sink.fail(applet, &e),
+    }
+}
+
+/// The slice of a file that holds records: where they start and how long
+/// each is, for the format `bytes` was detected as.
+fn geometry(bytes: &[u8]) -> Result<(Format, usize, usize), FormatError> {
+    let format = record::detect(bytes);
+    match format {
+        Format::Native => {
+            native::parse_header(bytes)?;
+            Ok((format, native::HEADER_SIZE, native::RECORD_SIZE))
+        }
+        Format::Glibc => Ok((format, 0, legacy::Layout::GLIBC.size)),
+        Format::Utmpx => Ok((format, 0, legacy::Layout::UTMPX.size)),
+    }
+}
+
+/// `-f`: the last ten records, then every record appended, until the file
+/// is removed or renamed. Output goes straight to `-o FILE` here (there is
+/// no end at which to rename a temporary file).
+fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i32 {
+    let name = path.as_os_str().as_bytes();
+    let (format, base, size) = match geometry(initial) {
+        Ok(geometry) => geometry,
+        Err(e) => return fail_on(applet, b"", name, &e.to_string()),
+    };
+    let mut out: Box<dyn Write> = match output {
+        None => Box::new(cli::Output::new()),
+        Some(out_path) => match File::create(out_path) {
+            Ok(file) => Box::new(io::BufWriter::new(file)),
+            Err(e) => {
+                let out_name = out_path.as_os_str().as_bytes();
+                return fail_on(applet, b"cannot open ", out_name, &cli::os_reason(&e));
+            }
+        },
+    };
+    let whole = |len: usize| base + len.saturating_sub(base) / size * size;
+    let end = whole(initial.len());
+    let mut pos = end.saturating_sub(10 * size).max(base);
+    let mut watch = crate::follow::Watch::new(path);
+    loop {
+        let chunk = match read_from(path, pos as u64) {
+            Ok(chunk) => chunk,
+            Err(_) => return 0,
+        };
+        let mut text = Vec::new();
+        for (i, raw) in chunk.chunks_exact(size).enumerate() {
+            let index = ((pos - base) / size + i) as u64;
+            match decode_one(raw, format) {
+                Some(record) => text::format_line(&record, &mut text),
+                None => report_corrupt(applet, name, index),
+            }
+        }
+        pos += chunk.len() / size * size;
+        if out.write_all(&text).and_then(|_| out.flush()).is_err() {
+            return cli::fail(applet, "write error", 1);
+        }
+        match watch.wait(pos as u64, (pos + size) as u64) {
+            crate::follow::Change::Grew => {}
+            crate::follow::Change::Shrank(len) => pos = whole(len as usize),
+            crate::follow::Change::Gone => return 0,
+        }
+    }
+}
+
+/// One record of `format`; None for a native record whose checksum fails.
+fn decode_one(raw: &[u8], format: Format) -> Option<Record> {
+    match format {
+        Format::Native => native::decode(raw),
+        Format::Glibc => Some(legacy::decode(raw, legacy::Layout::GLIBC)),
+        Format::Utmpx => Some(legacy::decode(raw, legacy::Layout::UTMPX)),
+    }
+}
+
+/// The bytes of `path` from `pos` to its end now.
+fn read_from(path: &Path, pos: u64) -> io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(pos))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn help_is_found_but_not_in_values() {
+        assert!(wants_help(&os(&["-h"])));
+        assert!(wants_help(&os(&["-rh"])));
+        assert!(wants_help(&os(&["--he"])));
+        assert!(!wants_help(&os(&["-o", "-h"])));
+        assert!(!wants_help(&os(&["--format", "-h"])));
+        assert!(!wants_help(&os(&["--", "-h"])));
+        assert!(!wants_help(&os(&["file"])));
+    }
+
+    #[test]
+    fn help_is_the_usage_in_the_doc_block() {
+        // The usage text is written twice (the //! block and HELP): keep
+        // them the same.
+        let source = include_str!("utmpdump.rs");
+        for line in HELP
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.starts_with("For more"))
+        {
+            let doc = format!("//! {line}").trim_end().to_string();
+            assert!(
+                source.lines().any(|l| l == doc),
+                "{line:?} not in the //! block"
+            );
+        }
+    }
+
+    #[test]
+    fn undump_names_the_line_that_does_not_fit() {
+        let ok = "[7] [01234] [ts/0] [alice   ] [pts/0       ] [h                   ] [0.0.0.0        ] [2026-11-20T09:15:00,000000+00:00]\n";
+        let late = "[7] [01234] [ts/0] [alice   ] [pts/0       ] [h                   ] [0.0.0.0        ] [2040-11-20T09:15:00,000000+00:00]\n";
+        let text = format!("{ok}\n{late}");
+        let err = undump(text.as_bytes(), Format::Glibc).unwrap_err();
+        assert_eq!(
+            err,
+            "line 3: time 2040-11-20T09:15:00,000000+00:00 does not fit the glibc format (1901-12-13 to 2038-01-19); use --format utmpx or native"
+        );
+        assert_eq!(undump(text.as_bytes(), Format::Utmpx).unwrap().len(), 800);
+        let native = undump(text.as_bytes(), Format::Native).unwrap();
+        assert_eq!(native.len(), native::HEADER_SIZE + 2 * native::RECORD_SIZE);
+        assert_eq!(undump(b"", Format::Glibc).unwrap(), b"");
+    }
 }

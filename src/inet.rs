@@ -1,81 +1,11 @@
-//! Addresses as text, exactly as glibc's `inet_ntop` writes them (Rust's
-//! `Ipv6Addr` differs for IPv4-compatible addresses such as `::1.2.3.4`),
-//! and the two resolver questions the readers ask (through libc: musl's
+//! Addresses for the readers: the family choice Debian's `who --ips`
+//! makes, text through `record::inet` (glibc `inet_ntop`, shared with the
+//! utmpdump codec), and the two resolver questions the readers ask (through libc: musl's
 //! resolver in the static build, /etc/hosts then DNS).
 
 use std::ffi::CStr;
 
-/// Dotted quad of four bytes in network order.
-pub fn ntop_v4(addr: &[u8; 4], out: &mut Vec<u8>) {
-    let text = format!("{}.{}.{}.{}", addr[0], addr[1], addr[2], addr[3]);
-    out.extend_from_slice(text.as_bytes());
-}
-
-/// RFC 5952-style text of 16 bytes: the longest run of two or more zero
-/// words (the first, on a tie) becomes `::`, and `::a.b.c.d` /
-/// `::ffff:a.b.c.d` keep their IPv4 tail, as glibc writes them.
-pub fn ntop_v6(addr: &[u8; 16], out: &mut Vec<u8>) {
-    let words: Vec<u16> = addr
-        .chunks(2)
-        .map(|w| u16::from_be_bytes([w[0], w[1]]))
-        .collect();
-    let (mut best_base, mut best_len) = (None, 0);
-    let (mut cur_base, mut cur_len) = (None, 0);
-    for (i, &w) in words.iter().enumerate() {
-        if w == 0 {
-            if cur_base.is_none() {
-                cur_base = Some(i);
-                cur_len = 1;
-            } else {
-                cur_len += 1;
-            }
-        } else if let Some(base) = cur_base {
-            if best_base.is_none() || cur_len > best_len {
-                best_base = Some(base);
-                best_len = cur_len;
-            }
-            cur_base = None;
-        }
-    }
-    if let Some(base) = cur_base {
-        if best_base.is_none() || cur_len > best_len {
-            best_base = Some(base);
-            best_len = cur_len;
-        }
-    }
-    if best_len < 2 {
-        best_base = None;
-    }
-    let mut i = 0;
-    while i < 8 {
-        if let Some(base) = best_base {
-            if i >= base && i < base + best_len {
-                if i == base {
-                    out.push(b':');
-                }
-                i += 1;
-                continue;
-            }
-        }
-        if i != 0 {
-            out.push(b':');
-        }
-        if i == 6
-            && best_base == Some(0)
-            && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))
-        {
-            ntop_v4(&[addr[12], addr[13], addr[14], addr[15]], out);
-            return;
-        }
-        out.extend_from_slice(format!("{:x}", words[i]).as_bytes());
-        i += 1;
-    }
-    if let Some(base) = best_base {
-        if base + best_len == 8 {
-            out.push(b':');
-        }
-    }
-}
+use crate::record::inet;
 
 /// An IPv4 or IPv6 address in network byte order.
 pub enum Address {
@@ -85,8 +15,8 @@ pub enum Address {
 
 pub fn address_text(address: &Address, out: &mut Vec<u8>) {
     match address {
-        Address::V4(v4) => ntop_v4(v4, out),
-        Address::V6(v6) => ntop_v6(v6, out),
+        Address::V4(v4) => inet::format_v4(v4, out),
+        Address::V6(v6) => inet::format_v6(v6, out),
     }
 }
 
@@ -186,7 +116,7 @@ mod tests {
             *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
         }
         let mut out = Vec::new();
-        ntop_v6(&addr, &mut out);
+        inet::format_v6(&addr, &mut out);
         String::from_utf8(out).unwrap()
     }
 

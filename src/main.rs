@@ -5,9 +5,11 @@
 mod args;
 mod cli;
 mod escape;
+mod follow;
 mod getopt;
 mod inet;
 mod locale;
+mod outfile;
 mod record;
 mod sessions;
 mod sources;

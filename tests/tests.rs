@@ -3,5 +3,6 @@
 
 mod uptime;
 mod util;
+mod utmpdump;
 mod utmpfile;
 mod who;

@@ -6,12 +6,13 @@
 //! - `legacy`: glibc 384-byte utmp/wtmp/btmp and the 400-byte 64-bit-time
 //!   utmpx layout (musl >= 1.2, skarnet utmps, glibc aarch64).
 //! - `lastlog`: legacy lastlog, 292 and 296 bytes, indexed by uid.
-//! - `text`: util-linux `utmpdump` lines.
+//! - `text`: util-linux `utmpdump` lines (`inet`: their address column).
 //!
 //! Every decoder takes arbitrary bytes and never panics: bad input is an
 //! error value, and a partial record at the end of a file is reported as
 //! `trailing` so the caller can warn about it.
 
+pub mod inet;
 pub mod lastlog;
 pub mod legacy;
 pub mod native;
@@ -238,17 +239,28 @@ pub struct Decoded {
 }
 
 impl Decoded {
-    /// Warn on stderr about what could not be read, as `applet: FILE: ...`.
+    /// Warn on stderr about what could not be read, as `applet: FILE: ...`
+    /// (the file name as its bytes, which need not be UTF-8).
     pub fn warn(&self, applet: &str, path: &std::path::Path) {
-        let path = path.display();
+        use std::io::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let say = |what: String| {
+            let mut line = format!("{applet}: ").into_bytes();
+            line.extend_from_slice(path.as_os_str().as_bytes());
+            line.extend_from_slice(what.as_bytes());
+            line.push(b'\n');
+            let _ = std::io::stderr().write_all(&line);
+        };
         for index in &self.corrupt {
-            eprintln!("{applet}: {path}: record {index} is corrupt (checksum mismatch), skipped");
+            say(format!(
+                ": record {index} is corrupt (checksum mismatch), skipped"
+            ));
         }
         if self.trailing > 0 {
-            eprintln!(
-                "{applet}: {path}: ignoring {} trailing bytes (a partial record)",
+            say(format!(
+                ": ignoring {} trailing bytes (a partial record)",
                 self.trailing
-            );
+            ));
         }
     }
 }
@@ -332,3 +344,6 @@ pub(crate) fn le_i64(b: &[u8], at: usize) -> i64 {
 
 #[cfg(test)]
 pub(crate) mod testgen;
+
+#[cfg(test)]
+mod fuzz_tests;
