@@ -5,6 +5,8 @@
 mod args;
 mod cli;
 mod escape;
+mod lastlog_store;
+mod passwd;
 mod record;
 mod sources;
 mod time;
@@ -21,7 +23,10 @@ use std::path::Path;
 pub type Entry = fn(&str, &[OsString]) -> i32;
 
 /// Every applet that works, sorted by name (a test checks the order).
-pub const APPLETS: &[(&str, Entry)] = &[("utmpdump", applets::utmpdump::main)];
+pub const APPLETS: &[(&str, Entry)] = &[
+    ("lastlog", applets::lastlog::main),
+    ("utmpdump", applets::utmpdump::main),
+];
 
 fn find(name: &str) -> Option<Entry> {
     APPLETS
