@@ -133,7 +133,7 @@ fn err_line(parts: &[&[u8]]) {
 /// An error line, then the usage on stderr: exit 1, as shadow's usage().
 fn usage_error(applet: &str, message: &[u8]) -> i32 {
     err_line(&[applet.as_bytes(), b": ", message]);
-    eprint!("{USAGE}\n");
+    eprintln!("{USAGE}");
     1
 }
 
@@ -251,7 +251,7 @@ fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
             "--json" => options.json = true,
             "-R" | "--root" => {}
             "-h" | "--help" => {
-                print!("{USAGE}{JSON_HELP}\n");
+                println!("{USAGE}{JSON_HELP}");
                 return Err(0);
             }
             "--version" => {

@@ -31,19 +31,21 @@ pub enum Access {
     Create,
 }
 
-fn open(path: &Path, access: Access) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).custom_flags(libc::O_CLOEXEC);
-    if access != Access::Read {
-        // Written files belong to the daemon's directory: never follow a
-        // link someone else planted there.
-        options
-            .write(true)
-            .create(access == Access::Create)
-            .mode(0o640)
-            .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW);
+/// Open for `access`. `nofollow` for the native files, which live in a
+/// directory the daemon owns: never follow a link someone planted there.
+/// The legacy file is opened as shadow opens it (links followed).
+fn open(path: &Path, access: Access, nofollow: bool) -> io::Result<File> {
+    let mut flags = libc::O_CLOEXEC;
+    if nofollow && access != Access::Read {
+        flags |= libc::O_NOFOLLOW;
     }
-    options.open(path)
+    OpenOptions::new()
+        .read(true)
+        .write(access != Access::Read)
+        .create(access == Access::Create)
+        .mode(0o640)
+        .custom_flags(flags)
+        .open(path)
 }
 
 fn invalid(e: FormatError) -> io::Error {
@@ -79,7 +81,7 @@ impl LastlogStore {
     /// Open (or create) a native lastlog and index its slots. A file that
     /// is not a native lastlog is `InvalidData`.
     pub fn open(path: &Path, access: Access) -> io::Result<LastlogStore> {
-        let file = open(path, access)?;
+        let file = open(path, access, true)?;
         let len = file.metadata()?.len();
         if len == 0 && access == Access::Create {
             file.write_all_at(&native::header(FileKind::Lastlog), 0)?;
@@ -194,7 +196,7 @@ impl LegacyLastlog {
     /// Open a legacy file and tell its layout from its size and last record
     /// (an empty file is glibc's, as the C tools would write it).
     pub fn open(path: &Path, access: Access) -> io::Result<LegacyLastlog> {
-        let file = open(path, access)?;
+        let file = open(path, access, false)?;
         let len = file.metadata()?.len();
         let mut tail = [0u8; 296];
         let want = len.min(296) as usize;

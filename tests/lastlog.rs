@@ -650,3 +650,61 @@ fn help_lists_json() {
     expected.splice(at..at, json.iter().copied());
     assert_same(&ours.stdout, &expected, "--help");
 }
+
+#[test]
+fn attached_root_value_is_honoured() {
+    need_root!();
+    let root = Root::new("ll-attached", CLEAN_PASSWD, None);
+    root.write_legacy(292, &legacy_logins());
+    let mut cmd = root.scratch.applet("lastlog");
+    cmd.arg(format!("-R{}", root.dir.display()));
+    let ours = run(&mut cmd, None);
+    // shadow ignores an attached -R value (no chroot); it must be split.
+    let theirs = root.theirs(&[], "UTC");
+    same_output(&ours, &theirs, "-RDIR");
+}
+
+#[test]
+fn unknown_login_defs_items_are_not_reported() {
+    need_root!();
+    let root = Root::new("ll-defs-unknown", CLEAN_PASSWD, Some("FOO bar\n"));
+    root.write_legacy(292, &legacy_logins());
+    let ours = root.ours(&["-u", "bob"], "UTC");
+    let theirs = root.theirs(&["-u", "bob"], "UTC");
+    assert_same(&ours.stdout, &theirs.stdout, "stdout");
+    assert_eq!(ours.stderr, b"");
+    assert_eq!(
+        theirs.stderr,
+        b"configuration error - unknown item 'FOO' (notify administrator)\n"
+    );
+}
+
+#[test]
+fn native_lastlog_is_keyed_by_name() {
+    // Two passwd lines named bob share the name's record in the native
+    // file; in a legacy file each uid has its own entry.
+    let passwd =
+        "bob:x:1000:1000::/:/bin/sh\nbob:x:1005:1005::/:/bin/sh\nsame:x:1000:1::/:/bin/sh\n";
+    let root = Root::new("ll-native-key", passwd, None);
+    std::fs::write(
+        root.native(),
+        native_file(&[("bob", NOW_ISH, b"pts/1", b"h")]),
+    )
+    .unwrap();
+    let out = root.ours(&[], "UTC");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let stamp = "Wed Nov 26 18:11:00 +0000 2025";
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows[0].starts_with("bob ") && rows[0].ends_with(stamp));
+    assert!(rows[1].starts_with("bob ") && rows[1].ends_with(stamp));
+    assert!(rows[2].starts_with("same ") && rows[2].ends_with("**Never logged in**"));
+}
+
+#[test]
+fn version_names_utmpbox() {
+    let root = Root::new("ll-version", CLEAN_PASSWD, None);
+    let out = run(root.scratch.applet("lastlog").arg("--version"), None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("lastlog (utmpbox) "));
+}
