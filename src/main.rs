@@ -6,6 +6,7 @@ mod args;
 mod cli;
 mod escape;
 mod lastlog_store;
+mod logindefs;
 mod passwd;
 mod record;
 mod sources;
