@@ -26,14 +26,14 @@
 //!
 //! Data: the native lastlog (`$UTMPBOX_LOGDIR/lastlog`, keyed by name) when
 //! it exists, else the legacy `/var/log/lastlog` (292 or 296 bytes per uid).
-//! With `-R DIR`, every path (passwd, login.defs, both lastlogs) is taken
-//! under DIR, as shadow sees them after its chroot.
+//! With `-R DIR` it chroots as shadow does; without the privilege to, every
+//! path (passwd, login.defs, both lastlogs) is taken under DIR instead.
 //!
 //! Deliberate differences (docs/COMPAT.md, `## lastlog`): stored line and
 //! host bytes and passwd names are printed escaped as util-linux escapes
 //! them (shadow prints them raw, so a stored ESC drives the terminal);
-//! `-R` reads under DIR without chroot(2), so it needs no privilege, and
-//! `-RDIR` works (shadow ignores an attached value); unknown login.defs
+//! `-R` works unprivileged (reading under DIR) and keeps the host's zone,
+//! and `-RDIR` works (shadow ignores an attached value); unknown login.defs
 //! keys are not reported; `--help` lists `--json`, which is new.
 
 use std::ffi::OsString;

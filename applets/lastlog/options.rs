@@ -133,10 +133,14 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
                         3,
                     ));
                 };
-                root = Some(check_root(applet, value)?);
+                root = Some(value);
             }
         }
     }
+    let root = match root {
+        Some(dir) => enter_root(applet, dir)?,
+        None => None,
+    };
     let passwd = Passwd::read_or_empty(&in_root(&root, passwd::PATH));
 
     let mut options = Options {
@@ -250,8 +254,12 @@ fn needs_value(name: &str) -> bool {
     )
 }
 
-/// shadow's process_root_flag checks, without the chroot itself.
-fn check_root(applet: &str, dir: &OsString) -> Result<PathBuf, i32> {
+/// shadow's process_root_flag after its scan: the same checks and
+/// messages (exit 3), then chroot(2) and chdir("/") as shadow does, so no
+/// path (an absolute symlink included) resolves outside DIR. Without the
+/// privilege to chroot, the files are read under DIR instead: the
+/// returned prefix, None once chrooted.
+fn enter_root(applet: &str, dir: &OsString) -> Result<Option<PathBuf>, i32> {
     let path = PathBuf::from(dir);
     let shown = path.display();
     if !dir.as_bytes().starts_with(b"/") {
@@ -262,20 +270,33 @@ fn check_root(applet: &str, dir: &OsString) -> Result<PathBuf, i32> {
         ));
     }
     match std::fs::metadata(&path) {
+        Err(e) => {
+            return Err(cli::fail(
+                applet,
+                format_args!(
+                    "cannot access chroot directory {shown}: {}",
+                    cli::os_reason(&e)
+                ),
+                3,
+            ))
+        }
+        Ok(meta) if !meta.is_dir() => {
+            return Err(cli::fail(
+                applet,
+                format_args!("cannot chdir to chroot directory {shown}: Not a directory"),
+                3,
+            ))
+        }
+        Ok(_) => {}
+    }
+    match nix::unistd::chroot(&path).and_then(|()| nix::unistd::chdir("/")) {
+        Ok(()) => Ok(None),
+        Err(nix::errno::Errno::EPERM) => Ok(Some(path)),
         Err(e) => Err(cli::fail(
             applet,
-            format_args!(
-                "cannot access chroot directory {shown}: {}",
-                cli::os_reason(&e)
-            ),
+            format_args!("unable to chroot to directory {shown}: {}", e.desc()),
             3,
         )),
-        Ok(meta) if !meta.is_dir() => Err(cli::fail(
-            applet,
-            format_args!("cannot chdir to chroot directory {shown}: Not a directory"),
-            3,
-        )),
-        Ok(_) => Ok(path),
     }
 }
 

@@ -566,3 +566,35 @@ fn version_names_utmpbox() {
 
 // After need_root!, which it uses.
 mod store;
+
+#[test]
+fn unprivileged_root_reads_under_dir() {
+    need_root!();
+    use std::os::unix::process::CommandExt;
+    let root = Root::new("ll-nobody", CLEAN_PASSWD, None);
+    root.write_legacy(292, &legacy_logins());
+    for args in [&[][..], &["-u", "1000-"]] {
+        // chroot(2) fails with EPERM for nobody: the files are read under DIR.
+        let mut cmd = root.scratch.applet("lastlog");
+        cmd.env("UTMPBOX_LOGDIR", "/var/log/utmpbox");
+        cmd.arg("-R").arg(&root.dir).args(args);
+        cmd.uid(65534).gid(65534);
+        let ours = run(&mut cmd, None);
+        let theirs = root.theirs(args, "UTC");
+        same_output(&ours, &theirs, &format!("as nobody {args:?}"));
+    }
+}
+
+#[test]
+fn symlinks_resolve_inside_the_root() {
+    need_root!();
+    let root = Root::new("ll-symlink", CLEAN_PASSWD, None);
+    // A file outside the root, reached by an absolute link inside it.
+    let outside = root.scratch.path("outside-lastlog");
+    std::fs::write(&outside, legacy_entry(292, NOW_ISH, b"tty1", b"outside")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.legacy()).unwrap();
+    compare(&root, &[], "UTC");
+    compare(&root, &["-S", "-u", "root"], "UTC");
+    let bytes = std::fs::read(&outside).unwrap();
+    assert_eq!(bytes, legacy_entry(292, NOW_ISH, b"tty1", b"outside"));
+}
