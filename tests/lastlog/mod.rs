@@ -71,6 +71,14 @@ fn logins() -> Vec<(u32, &'static str, i64, &'static [u8], &'static [u8])> {
             b"tty1234567890",
             b"2001:db8::1",
         ),
+        // Before 1970, and a host of exactly the column's 42 bytes.
+        (
+            1001,
+            "carol",
+            -31_536_000,
+            b"console",
+            b"abcdefghijabcdefghijabcdefghijabcdefghij42",
+        ),
         (60000, "frank", 1_600_000_000, b"pts/9", b""),
     ]
 }

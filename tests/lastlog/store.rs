@@ -101,13 +101,13 @@ fn set_and_clear_native() {
     let root = Root::new("ll-native-set", CLEAN_PASSWD, None);
     std::fs::write(root.native(), native_file(&native_logins())).unwrap();
     let before_len = std::fs::metadata(root.native()).unwrap().len();
-    let out = root.ours(&["-S", "-u", "carol"], "UTC");
+    let out = root.ours(&["-S", "-u", "nobody"], "UTC");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    // carol had no slot: one is appended.
+    // nobody had no slot: one is appended.
     let bytes = std::fs::read(root.native()).unwrap();
     assert_eq!(bytes.len() as u64, before_len + 512);
     let slot = &bytes[bytes.len() - 512..];
-    assert_eq!(&slot[76..82], b"carol\0");
+    assert_eq!(&slot[76..83], b"nobody\0");
     assert_eq!(&slot[40..48], b"lastlog\0");
     assert_eq!(&slot[140..150], b"localhost\0");
     // Clearing bob rewrites his slot in place (the second record).
@@ -123,12 +123,12 @@ fn set_and_clear_native() {
         &bytes[..64 + 512],
         "root's slot untouched"
     );
-    let out = root.ours(&["-u", "1000-1001"], "UTC");
+    let out = root.ours(&["-u", "1000-"], "UTC");
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines.len(), 7, "{text}");
     assert!(lines[1].starts_with("bob ") && lines[1].ends_with("**Never logged in**"));
-    assert!(lines[2].starts_with("carol            lastlog  localhost"));
+    assert!(lines[6].starts_with("nobody           lastlog  localhost"));
 }
 
 #[test]
