@@ -152,3 +152,48 @@ fn native_lastlog_is_keyed_by_name() {
     assert!(rows[1].starts_with("bob ") && rows[1].ends_with(stamp));
     assert!(rows[2].starts_with("same ") && rows[2].ends_with("**Never logged in**"));
 }
+
+#[test]
+fn set_on_a_musl_file_writes_296_bytes() {
+    let root = Root::new("ll-296-set", CLEAN_PASSWD, None);
+    root.write_legacy(296, &legacy_logins());
+    let before = std::fs::read(root.legacy()).unwrap();
+    let out = root.ours(&["-S", "-u", "bob"], "UTC");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let after = std::fs::read(root.legacy()).unwrap();
+    assert_eq!(after.len(), before.len());
+    let entry = &after[1000 * 296..1001 * 296];
+    let mut t = [0u8; 8];
+    t.copy_from_slice(&entry[0..8]);
+    assert!(i64::from_le_bytes(t) > NOW_ISH);
+    assert_eq!(&entry[8..16], b"lastlog\0");
+    assert_eq!(&entry[40..50], b"localhost\0");
+    assert!(entry[50..].iter().all(|&b| b == 0));
+    assert_eq!(&after[..1000 * 296], &before[..1000 * 296]);
+    assert_eq!(&after[1001 * 296..], &before[1001 * 296..]);
+}
+
+#[test]
+fn a_damaged_native_file_is_an_error_not_a_panic() {
+    let root = Root::new("ll-native-bad", CLEAN_PASSWD, None);
+    std::fs::write(root.native(), b"UTMPBOX\0 but not a header").unwrap();
+    let out = root.ours(&[], "UTC");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stdout, b"");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("lastlog: /var/log/utmpbox/lastlog: bad native header"),
+        "{err}"
+    );
+    // A corrupt record is reported and read as never logged in.
+    let mut bytes = native_file(&native_logins());
+    bytes[64 + 100] ^= 1; // root's record
+    std::fs::write(root.native(), &bytes).unwrap();
+    let out = root.ours(&["-u", "root"], "UTC");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "lastlog: /var/log/utmpbox/lastlog: record 0 is corrupt (checksum mismatch), skipped\n"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("**Never logged in**\n"));
+}
