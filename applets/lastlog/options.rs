@@ -102,11 +102,7 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
             break;
         }
         if s.len() > 1 && s.starts_with('-') {
-            let takes_value = matches!(
-                s.as_str(),
-                "-b" | "-R" | "-t" | "-u" | "--before" | "--root" | "--time" | "--user"
-            );
-            let value = if takes_value {
+            let value = if needs_value(s) {
                 strings.next().map(|v| argv.os(v))
             } else {
                 None
