@@ -46,8 +46,10 @@ frank:x:60000:1::/:/bin/sh
 nobody:x:65534:65534::/:/bin/sh
 ";
 
-/// (uid, time, line, host) logins, names for the native file from CLEAN_PASSWD.
-fn logins() -> Vec<(u32, &'static str, i64, &'static [u8], &'static [u8])> {
+/// (uid, name, time, line, host): names for the native file, from CLEAN_PASSWD.
+type Login = (u32, &'static str, i64, &'static [u8], &'static [u8]);
+
+fn logins() -> Vec<Login> {
     vec![
         (0, "root", NOW_ISH, b"pts/0", b"192.168.1.10"),
         (
