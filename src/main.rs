@@ -8,8 +8,11 @@ mod escape;
 mod follow;
 mod getopt;
 mod inet;
+mod lastlog_store;
 mod locale;
+mod logindefs;
 mod outfile;
+mod passwd;
 mod record;
 mod sessions;
 mod sources;
@@ -29,6 +32,7 @@ pub type Entry = fn(&str, &[OsString]) -> i32;
 
 /// Every applet that works, sorted by name (a test checks the order).
 pub const APPLETS: &[(&str, Entry)] = &[
+    ("lastlog", applets::lastlog::main),
     ("uptime", applets::uptime::main),
     ("users", applets::users::main),
     ("utmpdump", applets::utmpdump::main),

@@ -88,13 +88,21 @@ pub fn encode(record: &Record, layout: LastlogLayout) -> Result<Vec<u8>, FormatE
 /// that ever logged in, so never a hole): a 296-byte record has the high
 /// half of a 64-bit time there, zero for any time before year 2106.
 pub fn detect(file: &[u8]) -> LastlogLayout {
-    let glibc = file.len() % 292 == 0;
-    let musl = file.len() % 296 == 0;
+    let tail = &file[file.len().saturating_sub(296)..];
+    detect_tail(file.len() as u64, tail)
+}
+
+/// `detect` from the file's size and its last 296 bytes (or the whole file
+/// when shorter), so a reader can decide without reading a sparse file
+/// whose apparent size may be a terabyte.
+pub fn detect_tail(len: u64, tail: &[u8]) -> LastlogLayout {
+    let glibc = len % 292 == 0;
+    let musl = len % 296 == 0;
     match (glibc, musl) {
         (true, false) => LastlogLayout::GLIBC,
         (false, true) => LastlogLayout::MUSL,
-        _ if file.len() >= 296 => {
-            let last = &file[file.len() - 296..];
+        _ if len >= 296 && tail.len() >= 296 => {
+            let last = &tail[tail.len() - 296..];
             if last[4..8] == [0, 0, 0, 0] && last[0..4] != [0, 0, 0, 0] {
                 LastlogLayout::MUSL
             } else {
