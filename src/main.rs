@@ -4,7 +4,10 @@
 
 mod args;
 mod cli;
+mod client;
+mod daemon;
 mod escape;
+mod protocol;
 mod record;
 mod sources;
 mod time;
@@ -21,7 +24,12 @@ use std::path::Path;
 pub type Entry = fn(&str, &[OsString]) -> i32;
 
 /// Every applet that works, sorted by name (a test checks the order).
-pub const APPLETS: &[(&str, Entry)] = &[("utmpdump", applets::utmpdump::main)];
+pub const APPLETS: &[(&str, Entry)] = &[
+    ("utmpd", applets::utmpd::main),
+    ("utmpdump", applets::utmpdump::main),
+    ("utmpset", applets::utmpset::main),
+    ("wtmpd", applets::wtmpd::main),
+];
 
 fn find(name: &str) -> Option<Entry> {
     APPLETS

@@ -6,6 +6,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::client;
+use crate::protocol::LogDb;
 use crate::record::{self, Decoded};
 
 pub const DEFAULT_RUNDIR: &str = "/run/utmpbox";
@@ -91,11 +93,48 @@ pub struct Loaded {
     pub decoded: Decoded,
 }
 
-/// The records of `db` from its default source. Readers call this and
-/// nothing else for their default data, so the daemon client (which asks
-/// utmpd/wtmpd first, with a deadline) plugs in here without touching them.
+/// How long a reader waits for a daemon before reading the files itself.
+pub const DAEMON_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The records of `db` from its default source: the daemon that owns it
+/// (utmpd for utmp, wtmpd for the rest), else, when no daemon answers
+/// within the deadline, the default file. Readers call this and nothing
+/// else for their default data.
 pub fn load_default(db: Database) -> io::Result<Loaded> {
-    let path = db.default_path();
-    let decoded = read_file(&path)?;
-    Ok(Loaded { path, decoded })
+    match load_from_daemon(db) {
+        Ok(loaded) => Ok(loaded),
+        Err(client::Error::NoDaemon(_)) => {
+            let path = db.default_path();
+            let decoded = read_file(&path)?;
+            Ok(Loaded { path, decoded })
+        }
+        Err(e) => Err(e.into_io()),
+    }
+}
+
+/// Ask the owning daemon for the whole of `db`, oldest record first.
+pub fn load_from_daemon(db: Database) -> Result<Loaded, client::Error> {
+    let (path, records) = match db {
+        Database::Utmp => client::Client::utmpd(DAEMON_DEADLINE)?.utmp_list()?,
+        Database::Wtmp | Database::Btmp => {
+            let log = if db == Database::Wtmp {
+                LogDb::Wtmp
+            } else {
+                LogDb::Btmp
+            };
+            let mut c = client::Client::wtmpd(DAEMON_DEADLINE)?;
+            let (_, path) = c.log_stat(log)?;
+            (path, c.log_read_all(log)?)
+        }
+        Database::Lastlog => client::Client::wtmpd(DAEMON_DEADLINE)?.lastlog_list()?,
+    };
+    Ok(Loaded {
+        path,
+        decoded: Decoded {
+            format: record::Format::Native,
+            records,
+            trailing: 0,
+            corrupt: Vec::new(),
+        },
+    })
 }

@@ -1,0 +1,393 @@
+//! utmpd's service: the utmp table (current sessions), with pututxline
+//! semantics, persisted slot by slot so a restart keeps every session,
+//! swept for sessions whose process is gone (their logout goes to wtmpd).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::boot;
+use super::event::{Response, Service};
+use super::files::SlotFile;
+use super::peer::Peer;
+use super::policy::{self, RateLimiter};
+use crate::client::Client;
+use crate::protocol::{self, op, LogDb, Reader, Status};
+use crate::record::native::FileKind;
+use crate::record::{Record, RecordKind};
+
+pub struct Options {
+    pub file: PathBuf,
+    pub wtmpd_socket: PathBuf,
+    pub max_slots: usize,
+    pub rate: u32,
+    /// How often to look for sessions whose process is gone; zero: never.
+    pub sweep: Duration,
+    pub record_boot: bool,
+    pub private: bool,
+    pub mode: u32,
+}
+
+pub struct Utmpd {
+    table: SlotFile,
+    opts: Options,
+    rates: RateLimiter,
+    /// Logouts of swept sessions not yet accepted by wtmpd.
+    logouts: VecDeque<Record>,
+    next_sweep: Instant,
+    wtmpd_failing: bool,
+}
+
+const MAX_QUEUED_LOGOUTS: usize = 4096;
+
+fn ok(payload: &[u8]) -> Response {
+    Response::Now(protocol::frame(Status::Ok as u8, payload))
+}
+
+fn err(status: Status, why: impl AsRef<str>) -> Response {
+    Response::Now(protocol::error_frame(status, why.as_ref()))
+}
+
+fn record_reply(record: &Record) -> Response {
+    let mut out = Vec::new();
+    match protocol::put_record(&mut out, record) {
+        Ok(()) => ok(&out),
+        Err(why) => err(Status::Io, why),
+    }
+}
+
+/// glibc's getutxid: run-level, boot and clock records match on kind;
+/// process records match any process record with the same id (or, with
+/// no id, the same line).
+fn matches_id(template: &Record, entry: &Record) -> bool {
+    use RecordKind::*;
+    match template.kind {
+        RunLevel | BootTime | NewTime | OldTime => entry.kind == template.kind,
+        InitProcess | LoginProcess | UserProcess | DeadProcess => {
+            matches!(entry.kind, InitProcess | LoginProcess | UserProcess | DeadProcess)
+                && if template.id.is_empty() {
+                    entry.line == template.line
+                } else {
+                    entry.id == template.id
+                }
+        }
+        _ => false,
+    }
+}
+
+impl Utmpd {
+    pub fn open(opts: Options) -> Result<(Utmpd, Vec<String>), String> {
+        let (table, mut warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
+        let mut utmpd = Utmpd {
+            table,
+            rates: RateLimiter::new(opts.rate),
+            logouts: VecDeque::new(),
+            next_sweep: Instant::now() + opts.sweep,
+            wtmpd_failing: false,
+            opts,
+        };
+        if utmpd.opts.record_boot {
+            if let Some(note) = utmpd.record_boot()? {
+                warnings.push(note);
+            }
+        }
+        if !utmpd.opts.sweep.is_zero() {
+            utmpd.sweep();
+        }
+        Ok((utmpd, warnings))
+    }
+
+    /// Write BOOT_TIME for this boot unless it is already there.
+    fn record_boot(&mut self) -> Result<Option<String>, String> {
+        let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
+            return Ok(None);
+        };
+        let mut stamp = self.opts.file.as_os_str().to_owned();
+        stamp.push(".boot");
+        let stamp = PathBuf::from(stamp);
+        let have = self
+            .table
+            .slots
+            .iter()
+            .any(|r| r.kind == RecordKind::BootTime && boot::same_boot(r.time_us, boot_us));
+        if !have && !boot::stamped(&stamp, &id) {
+            self.store(boot::boot_record(boot_us))
+                .map_err(|(_, why)| format!("unable to record the boot: {why}"))?;
+        }
+        let _ = boot::write_stamp(&stamp, &id);
+        Ok((!have).then(|| "recorded this boot (BOOT_TIME)".to_string()))
+    }
+
+    fn find_id(&self, template: &Record) -> Option<usize> {
+        self.table
+            .slots
+            .iter()
+            .position(|entry| matches_id(template, entry))
+    }
+
+    fn find_line(&self, line: &[u8]) -> Option<usize> {
+        self.table.slots.iter().position(|r| {
+            matches!(r.kind, RecordKind::LoginProcess | RecordKind::UserProcess) && r.line == line
+        })
+    }
+
+    /// pututxline: replace the matching entry, else take a free slot,
+    /// else grow the table up to its limit, else reuse a dead entry.
+    fn store(&mut self, record: Record) -> Result<Record, (Status, String)> {
+        let slots = &self.table.slots;
+        let slot = self
+            .find_id(&record)
+            .or_else(|| slots.iter().position(|r| r.kind == RecordKind::Empty))
+            .or_else(|| (slots.len() < self.opts.max_slots).then_some(slots.len()))
+            .or_else(|| slots.iter().position(|r| r.kind == RecordKind::DeadProcess))
+            .ok_or((
+                Status::Limit,
+                format!("utmp table full ({} entries)", self.opts.max_slots),
+            ))?;
+        self.table.write(slot, record.clone()).map_err(|e| {
+            (
+                Status::Io,
+                format!(
+                    "unable to write {}: {}",
+                    self.table.path.display(),
+                    crate::cli::os_reason(&e)
+                ),
+            )
+        })?;
+        Ok(record)
+    }
+
+    fn put(&mut self, peer: &Peer, record: Record) -> Response {
+        if let Err(why) = policy::validate(&record) {
+            return err(Status::Invalid, why);
+        }
+        let record = if peer.privileged {
+            record
+        } else {
+            let existing = self.find_id(&record).map(|i| &self.table.slots[i]);
+            match policy::unprivileged_write(peer, &record, existing, boot::now_us()) {
+                Ok(record) => record,
+                Err(why) => return err(Status::Denied, why),
+            }
+        };
+        if !peer.privileged && !self.rates.allow(peer.uid, Instant::now()) {
+            return err(Status::Limit, "too many writes; try again later");
+        }
+        match self.store(record) {
+            Ok(stored) => record_reply(&stored),
+            Err((status, why)) => err(status, why),
+        }
+    }
+
+    fn list(&self, peer: &Peer) -> Response {
+        let mut records: Vec<Record> = self
+            .table
+            .slots
+            .iter()
+            .filter(|r| r.kind != RecordKind::Empty)
+            .cloned()
+            .collect();
+        if self.opts.private && !peer.privileged {
+            policy::redact(&mut records, peer);
+        }
+        let mut out = Vec::with_capacity(8 + records.len() * 512);
+        protocol::put_bytes16(&mut out, self.table.path.as_os_str().as_encoded_bytes());
+        match protocol::put_records(&mut out, records.iter()) {
+            Ok(()) => ok(&out),
+            Err(why) => err(Status::Io, why),
+        }
+    }
+
+    /// Mark dead every session whose process is gone, and queue its logout
+    /// for wtmp.
+    fn sweep(&mut self) {
+        let now = boot::now_us();
+        let boot_us = boot::boot_time_us().unwrap_or(0);
+        for i in 0..self.table.slots.len() {
+            let r = &self.table.slots[i];
+            let live_kind = matches!(
+                r.kind,
+                RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
+            );
+            if !live_kind || r.pid <= 0 || process_alive(r.pid, r.time_us, boot_us) {
+                continue;
+            }
+            let was_user = r.kind == RecordKind::UserProcess;
+            let dead = Record {
+                kind: RecordKind::DeadProcess,
+                pid: r.pid,
+                line: r.line.clone(),
+                id: r.id.clone(),
+                time_us: now,
+                ..Record::default()
+            };
+            eprintln!(
+                "utmpd: info: session on {} (pid {}) has ended; marked dead",
+                String::from_utf8_lossy(&r.line),
+                r.pid
+            );
+            if let Err(e) = self.table.write(i, dead.clone()) {
+                eprintln!(
+                    "utmpd: warning: unable to write {}: {}",
+                    self.table.path.display(),
+                    crate::cli::os_reason(&e)
+                );
+                continue;
+            }
+            if was_user && self.logouts.len() < MAX_QUEUED_LOGOUTS {
+                self.logouts.push_back(dead);
+            }
+        }
+    }
+
+    /// Hand queued logouts to wtmpd (a trusted peer, with a short deadline).
+    fn flush_logouts(&mut self) {
+        if self.logouts.is_empty() {
+            return;
+        }
+        let result = Client::connect(&self.opts.wtmpd_socket, Duration::from_millis(500)).and_then(
+            |mut client| {
+                while let Some(record) = self.logouts.front() {
+                    client.log_append(LogDb::Wtmp, record)?;
+                    self.logouts.pop_front();
+                }
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => self.wtmpd_failing = false,
+            Err(e) if !self.wtmpd_failing => {
+                self.wtmpd_failing = true;
+                eprintln!(
+                    "utmpd: warning: unable to send {} logout(s) to wtmpd: {e}; will retry",
+                    self.logouts.len()
+                );
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Is `pid` still the process that started the session at `since_us`? A
+/// process that started well after the session is a recycled pid.
+fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    let rc = unsafe { libc::kill(pid, 0) };
+    if rc != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return true;
+    };
+    let Some(ticks) = after
+        .split_whitespace()
+        .nth(19)
+        .and_then(|t| t.parse::<i64>().ok())
+    else {
+        return true;
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
+    let started_us = boot_us + ticks * 1_000_000 / hz;
+    started_us <= since_us + 5_000_000
+}
+
+impl Service for Utmpd {
+    fn name(&self) -> &'static str {
+        "utmpd"
+    }
+
+    fn handle(&mut self, peer: &Peer, code: u8, payload: &[u8]) -> Response {
+        let mut r = Reader::new(payload);
+        match code {
+            op::UTMP_LIST => match r.end() {
+                Ok(()) => self.list(peer),
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            op::UTMP_GET_ID => match r.record().and_then(|t| r.end().map(|_| t)) {
+                Ok(template) => match self.find_id(&template) {
+                    Some(i) => self.one(peer, i),
+                    None => err(Status::NotFound, "no such entry"),
+                },
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            op::UTMP_GET_LINE => match r.short_bytes().and_then(|l| r.end().map(|_| l)) {
+                Ok(line) => match self.find_line(line) {
+                    Some(i) => self.one(peer, i),
+                    None => err(Status::NotFound, "no such entry"),
+                },
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            op::UTMP_PUT => match r.record().and_then(|t| r.end().map(|_| t)) {
+                Ok(record) => self.put(peer, record),
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            _ => err(Status::Unsupported, format!("utmpd does not serve request {code:#04x}")),
+        }
+    }
+
+    fn commit(&mut self) -> Vec<Result<(), String>> {
+        Vec::new()
+    }
+
+    fn tick(&mut self) -> Duration {
+        let now = Instant::now();
+        if !self.opts.sweep.is_zero() && now >= self.next_sweep {
+            self.sweep();
+            self.next_sweep = now + self.opts.sweep;
+        }
+        self.flush_logouts();
+        let until_sweep = if self.opts.sweep.is_zero() {
+            Duration::from_secs(3600)
+        } else {
+            self.next_sweep.saturating_duration_since(now)
+        };
+        if self.logouts.is_empty() {
+            until_sweep
+        } else {
+            until_sweep.min(Duration::from_secs(2))
+        }
+    }
+
+    fn reopen(&mut self) {}
+}
+
+impl Utmpd {
+    fn one(&self, peer: &Peer, i: usize) -> Response {
+        let mut record = self.table.slots[i].clone();
+        if self.opts.private && !peer.privileged {
+            policy::redact(std::slice::from_mut(&mut record), peer);
+        }
+        record_reply(&record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(kind: RecordKind, id: &[u8], line: &[u8]) -> Record {
+        Record {
+            kind,
+            id: id.to_vec(),
+            line: line.to_vec(),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn getutxid_matching_follows_glibc() {
+        use RecordKind::*;
+        let user = rec(UserProcess, b"ts/1", b"pts/1");
+        assert!(matches_id(&rec(DeadProcess, b"ts/1", b""), &user));
+        assert!(matches_id(&rec(LoginProcess, b"ts/1", b"x"), &user));
+        assert!(!matches_id(&rec(UserProcess, b"ts/2", b"pts/1"), &user));
+        assert!(matches_id(&rec(UserProcess, b"", b"pts/1"), &user));
+        assert!(matches_id(&rec(BootTime, b"", b""), &rec(BootTime, b"~~", b"~")));
+        assert!(!matches_id(&rec(BootTime, b"", b""), &rec(RunLevel, b"~~", b"~")));
+        assert!(!matches_id(&rec(Empty, b"ts/1", b""), &user));
+    }
+}
