@@ -38,11 +38,11 @@ use std::time::Duration;
 use argh::FromArgs;
 
 use crate::args::Spec;
+use crate::cli;
 use crate::client::{Client, Error};
 use crate::daemon::{boot, peer};
 use crate::protocol::LogDb;
 use crate::record::{ExitStatus, Record, RecordKind};
-use crate::cli;
 
 #[derive(FromArgs)]
 /// Write utmp, wtmp and btmp records through utmpd and wtmpd.
@@ -91,13 +91,14 @@ struct Opts {
 const SPEC: Spec = Spec {
     short_values: b"uliHApeTtad",
     longs: &[
-        "user=", "line=", "id=", "host=", "address=", "pid=", "exit=", "time=", "timeout=",
-        "add=", "dead=", "wtmp",
+        "user=", "line=", "id=", "host=", "address=", "pid=", "exit=", "time=", "timeout=", "add=",
+        "dead=", "wtmp",
     ],
     number_option: None,
 };
 
-const USAGE: &str = "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...";
+const USAGE: &str =
+    "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...";
 
 /// A failure already worded for the user, with its exit status.
 struct Fail(i32, String);
@@ -154,7 +155,9 @@ fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
             no_args(0)?;
             let time = match time_of(opts)? {
                 Some(t) => t,
-                None => boot::boot_time_us().ok_or(Fail(111, "unable to find the boot time".into()))?,
+                None => {
+                    boot::boot_time_us().ok_or(Fail(111, "unable to find the boot time".into()))?
+                }
             };
             let r = boot::boot_record(time);
             w.utmp(&r)?;
@@ -269,7 +272,9 @@ fn explain(daemon: &str, e: Error) -> Fail {
                 cli::os_reason(&io)
             ),
         ),
-        Error::Refused { message, .. } => Fail(1, format!("{daemon} refused the record: {message}")),
+        Error::Refused { message, .. } => {
+            Fail(1, format!("{daemon} refused the record: {message}"))
+        }
         other => Fail(111, format!("fatal: {daemon}: {other}")),
     }
 }
@@ -373,10 +378,7 @@ fn logout_record(opts: &Opts, line: &[u8], w: &Writer) -> Result<Record, Fail> {
     };
     Ok(Record {
         kind: RecordKind::DeadProcess,
-        pid: opts
-            .pid
-            .or(current.as_ref().map(|c| c.pid))
-            .unwrap_or(0),
+        pid: opts.pid.or(current.as_ref().map(|c| c.pid)).unwrap_or(0),
         id,
         line,
         exit: ExitStatus {
@@ -470,7 +472,7 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
     unsafe {
         for sig in FORWARDED {
             let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = forward as usize;
+            sa.sa_sigaction = forward as *const () as usize;
             sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, std::ptr::null_mut());

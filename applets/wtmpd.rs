@@ -111,15 +111,14 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Err(status) => return status,
     };
     let rundir = sources::rundir();
-    let dir = opts
-        .dir
-        .map(PathBuf::from)
-        .unwrap_or_else(sources::logdir);
+    let dir = opts.dir.map(PathBuf::from).unwrap_or_else(sources::logdir);
     let socket = opts
         .socket
         .map(PathBuf::from)
         .unwrap_or_else(|| rundir.join(protocol::SOCKET_WTMPD));
-    let pick = |given: Option<String>, name: &str| given.map(PathBuf::from).unwrap_or_else(|| dir.join(name));
+    let pick = |given: Option<String>, name: &str| {
+        given.map(PathBuf::from).unwrap_or_else(|| dir.join(name))
+    };
     let wtmp = pick(opts.wtmp, "wtmp");
     let btmp = pick(opts.btmp, "btmp");
     let lastlog = pick(opts.lastlog, "lastlog");

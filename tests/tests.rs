@@ -1,4 +1,6 @@
 //! Integration tests: the built binary driven through its applet symlinks,
 //! compared with the peer tools installed on the machine.
 
+mod daemon_util;
+mod daemons;
 mod util;

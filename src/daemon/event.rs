@@ -178,7 +178,11 @@ impl<S: Service> EventLoop<S> {
                 if e.raw_os_error() == Some(libc::EINTR) {
                     continue;
                 }
-                eprintln!("{}: fatal: poll: {}", self.service.name(), crate::cli::os_reason(&e));
+                eprintln!(
+                    "{}: fatal: poll: {}",
+                    self.service.name(),
+                    crate::cli::os_reason(&e)
+                );
                 return;
             }
             if pollfds[0].revents != 0 && self.take_signals() {

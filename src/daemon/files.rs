@@ -81,7 +81,12 @@ impl SlotFile {
         let file = match open_rw(path) {
             Ok(file) => Some(file),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("unable to open {name}: {}", crate::cli::os_reason(&e))),
+            Err(e) => {
+                return Err(format!(
+                    "unable to open {name}: {}",
+                    crate::cli::os_reason(&e)
+                ))
+            }
         };
         let mut bytes = Vec::new();
         if let Some(mut f) = file.as_ref() {
@@ -103,8 +108,9 @@ impl SlotFile {
                     ));
                 }
                 bytes = native::header(kind).to_vec();
-                create_native(path, kind, mode)
-                    .map_err(|e| format!("unable to create {name}: {}", crate::cli::os_reason(&e)))?
+                create_native(path, kind, mode).map_err(|e| {
+                    format!("unable to create {name}: {}", crate::cli::os_reason(&e))
+                })?
             }
         };
         let body = &bytes[HEADER_SIZE..];
@@ -132,7 +138,9 @@ impl SlotFile {
         }
         let partial = body.len() % RECORD_SIZE;
         if partial != 0 {
-            warnings.push(format!("{name}: cut a partial slot of {partial} bytes at the end"));
+            warnings.push(format!(
+                "{name}: cut a partial slot of {partial} bytes at the end"
+            ));
             table
                 .file
                 .set_len(native::offset_of(table.slots.len() as u64))

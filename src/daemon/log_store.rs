@@ -148,8 +148,7 @@ impl LogFile {
 }
 
 pub fn is_boot(record: &Record) -> bool {
-    record.kind == RecordKind::BootTime
-        || (record.line == b"~" && record.user == b"reboot")
+    record.kind == RecordKind::BootTime || (record.line == b"~" && record.user == b"reboot")
 }
 
 /// Open (creating it whole if missing), check the header, cut a torn tail.

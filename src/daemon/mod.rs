@@ -121,7 +121,11 @@ fn lchown(path: &Path, uid: u32, gid: u32) -> Result<(), String> {
     // SAFETY: a valid C string path.
     if unsafe { libc::lchown(c.as_ptr(), uid, gid) } != 0 {
         let e = io::Error::last_os_error();
-        return Err(format!("unable to chown {}: {}", path.display(), os_reason(&e)));
+        return Err(format!(
+            "unable to chown {}: {}",
+            path.display(),
+            os_reason(&e)
+        ));
     }
     Ok(())
 }

@@ -64,12 +64,14 @@ fn matches_id(template: &Record, entry: &Record) -> bool {
     match template.kind {
         RunLevel | BootTime | NewTime | OldTime => entry.kind == template.kind,
         InitProcess | LoginProcess | UserProcess | DeadProcess => {
-            matches!(entry.kind, InitProcess | LoginProcess | UserProcess | DeadProcess)
-                && if template.id.is_empty() {
-                    entry.line == template.line
-                } else {
-                    entry.id == template.id
-                }
+            matches!(
+                entry.kind,
+                InitProcess | LoginProcess | UserProcess | DeadProcess
+            ) && if template.id.is_empty() {
+                entry.line == template.line
+            } else {
+                entry.id == template.id
+            }
         }
         _ => false,
     }
@@ -325,7 +327,10 @@ impl Service for Utmpd {
                 Ok(record) => self.put(peer, record),
                 Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
             },
-            _ => err(Status::Unsupported, format!("utmpd does not serve request {code:#04x}")),
+            _ => err(
+                Status::Unsupported,
+                format!("utmpd does not serve request {code:#04x}"),
+            ),
         }
     }
 
@@ -386,8 +391,14 @@ mod tests {
         assert!(matches_id(&rec(LoginProcess, b"ts/1", b"x"), &user));
         assert!(!matches_id(&rec(UserProcess, b"ts/2", b"pts/1"), &user));
         assert!(matches_id(&rec(UserProcess, b"", b"pts/1"), &user));
-        assert!(matches_id(&rec(BootTime, b"", b""), &rec(BootTime, b"~~", b"~")));
-        assert!(!matches_id(&rec(BootTime, b"", b""), &rec(RunLevel, b"~~", b"~")));
+        assert!(matches_id(
+            &rec(BootTime, b"", b""),
+            &rec(BootTime, b"~~", b"~")
+        ));
+        assert!(!matches_id(
+            &rec(BootTime, b"", b""),
+            &rec(RunLevel, b"~~", b"~")
+        ));
         assert!(!matches_id(&rec(Empty, b"ts/1", b""), &user));
     }
 }

@@ -144,7 +144,11 @@ impl Wtmpd {
             self.last_boot_us = Some(record.time_us);
         }
         match self.log(db).queue(record) {
-            Ok(()) => durable(if db == LogDb::Wtmp { TAG_WTMP } else { TAG_BTMP }),
+            Ok(()) => durable(if db == LogDb::Wtmp {
+                TAG_WTMP
+            } else {
+                TAG_BTMP
+            }),
             Err(why) => err(Status::Invalid, why),
         }
     }
