@@ -173,15 +173,25 @@ impl Client {
         let deadline = Instant::now() + self.timeout;
         let request = protocol::frame(code, payload);
         self.send_all(&request, deadline).map_err(Error::Io)?;
-        let mut prefix = [0u8; protocol::PREFIX];
-        self.recv_exact(&mut prefix, deadline)?;
-        let len = protocol::body_len(&prefix);
+        // One read usually brings the whole reply; read the prefix and as
+        // much as came with it, then exactly what is missing.
+        let mut body = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < protocol::PREFIX {
+            got += self.recv_some(&mut body[got..], deadline)?;
+        }
+        let len = protocol::body_len(&body);
         if len > protocol::MAX_REPLY {
             return Err(Error::Protocol("reply larger than the limit"));
         }
-        let mut body = vec![0u8; len];
-        self.recv_exact(&mut body, deadline)?;
-        let (status, reply) = protocol::split_body(&body).map_err(Error::Protocol)?;
+        let total = protocol::PREFIX + len;
+        if got > total {
+            return Err(Error::Protocol("reply longer than announced"));
+        }
+        body.resize(total, 0);
+        self.recv_exact(&mut body[got..], deadline)?;
+        let body = &body[protocol::PREFIX..];
+        let (status, reply) = protocol::split_body(body).map_err(Error::Protocol)?;
         match Status::from_raw(status) {
             Status::Ok => Ok(reply.to_vec()),
             status => Err(Error::Refused {
@@ -219,6 +229,15 @@ impl Client {
 
     fn recv_exact(&mut self, mut buf: &mut [u8], deadline: Instant) -> Result<()> {
         while !buf.is_empty() {
+            let n = self.recv_some(buf, deadline)?;
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Receive at least one byte into `buf`; how many came.
+    fn recv_some(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize> {
+        loop {
             // SAFETY: receiving into a valid mutable slice.
             let n = unsafe {
                 libc::recv(
@@ -229,8 +248,7 @@ impl Client {
                 )
             };
             if n > 0 {
-                buf = &mut buf[n as usize..];
-                continue;
+                return Ok(n as usize);
             }
             if n == 0 {
                 return Err(Error::Io(io::Error::new(
@@ -247,7 +265,6 @@ impl Client {
                 _ => return Err(Error::Io(e)),
             }
         }
-        Ok(())
     }
 
     /// The whole utmp table and the file the daemon keeps it in.

@@ -57,6 +57,8 @@ pub trait Service {
     fn tick(&mut self) -> Duration;
     /// SIGHUP: reopen files.
     fn reopen(&mut self);
+    /// SIGTERM: make anything still in memory durable.
+    fn stop(&mut self) {}
 }
 
 #[derive(PartialEq, Eq)]
@@ -246,6 +248,7 @@ impl<S: Service> EventLoop<S> {
                 let _ = send_some(conn);
             }
         }
+        self.service.stop();
         eprintln!("{}: info: stopping", self.service.name());
     }
 

@@ -38,6 +38,8 @@ pub struct Wtmpd {
     /// Time of the newest boot record in wtmp (queued ones included), so a
     /// second "boot" for the same boot is acknowledged, not appended.
     last_boot_us: Option<i64>,
+    /// An explicit lastlog set or clear waits for this turn's commit.
+    lastlog_waiters: bool,
 }
 
 fn ok(payload: &[u8]) -> Response {
@@ -78,6 +80,7 @@ impl Wtmpd {
             lastlog,
             rates: RateLimiter::new(opts.rate),
             last_boot_us,
+            lastlog_waiters: false,
             opts,
         };
         if wtmpd.opts.record_boot {
@@ -86,6 +89,16 @@ impl Wtmpd {
             }
         }
         Ok((wtmpd, warnings))
+    }
+
+    fn sync_lastlog(&mut self) -> Result<(), String> {
+        self.lastlog.sync().map_err(|e| {
+            format!(
+                "unable to sync {}: {}",
+                self.lastlog.path().display(),
+                crate::cli::os_reason(&e)
+            )
+        })
     }
 
     /// Append "reboot" for this boot unless wtmp already has it.
@@ -231,7 +244,10 @@ impl Wtmpd {
                     return err(Status::Invalid, "a lastlog entry needs a user name");
                 }
                 match self.lastlog.set(&record) {
-                    Ok(()) => durable(TAG_LASTLOG),
+                    Ok(()) => {
+                        self.lastlog_waiters = true;
+                        durable(TAG_LASTLOG)
+                    }
                     Err(e) => err(Status::Io, crate::cli::os_reason(&e)),
                 }
             }
@@ -240,7 +256,10 @@ impl Wtmpd {
                     return bad("malformed lastlog request");
                 };
                 match self.lastlog.clear(user) {
-                    Ok(true) => durable(TAG_LASTLOG),
+                    Ok(true) => {
+                        self.lastlog_waiters = true;
+                        durable(TAG_LASTLOG)
+                    }
                     Ok(false) => ok(b""),
                     Err(e) => err(Status::Io, crate::cli::os_reason(&e)),
                 }
@@ -324,18 +343,29 @@ impl Service for Wtmpd {
             self.last_boot_us = self.wtmp.last_boot_us();
         }
         let btmp = self.btmp.commit();
-        let lastlog = self.lastlog.sync().map_err(|e| {
-            format!(
-                "unable to sync {}: {}",
-                self.lastlog.path().display(),
-                crate::cli::os_reason(&e)
-            )
-        });
+        // A login's lastlog update is derived from wtmp (which is already
+        // durable), so it is synced within a second by `tick`; only an
+        // explicit set or clear waits for its own sync.
+        let lastlog = if self.lastlog_waiters {
+            self.lastlog_waiters = false;
+            self.sync_lastlog()
+        } else {
+            Ok(())
+        };
         vec![wtmp.map(|_| ()), btmp.map(|_| ()), lastlog]
     }
 
     fn tick(&mut self) -> Duration {
-        Duration::from_secs(3600)
+        if let Err(why) = self.sync_lastlog() {
+            eprintln!("wtmpd: warning: {why}");
+        }
+        Duration::from_secs(1)
+    }
+
+    fn stop(&mut self) {
+        if let Err(why) = self.sync_lastlog() {
+            eprintln!("wtmpd: warning: {why}");
+        }
     }
 
     fn reopen(&mut self) {
