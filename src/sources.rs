@@ -184,8 +184,14 @@ mod tests {
                         mode: 0o644,
                     })
                     .unwrap();
-                    event::EventLoop::new(service, prepared.listener, prepared.signals, limits, None)
-                        .run();
+                    event::EventLoop::new(
+                        service,
+                        prepared.listener,
+                        prepared.signals,
+                        limits,
+                        None,
+                    )
+                    .run();
                 } else {
                     let (service, _) = wtmpd::Wtmpd::open(wtmpd::Options {
                         wtmp: log.join("wtmp"),
@@ -197,8 +203,14 @@ mod tests {
                         mode: 0o644,
                     })
                     .unwrap();
-                    event::EventLoop::new(service, prepared.listener, prepared.signals, limits, None)
-                        .run();
+                    event::EventLoop::new(
+                        service,
+                        prepared.listener,
+                        prepared.signals,
+                        limits,
+                        None,
+                    )
+                    .run();
                 }
             });
         }
@@ -206,7 +218,10 @@ mod tests {
             let path = run.join(socket);
             let start = std::time::Instant::now();
             while client::Client::connect(&path, DAEMON_DEADLINE).is_err() {
-                assert!(start.elapsed() < Duration::from_secs(5), "{socket} never came up");
+                assert!(
+                    start.elapsed() < Duration::from_secs(5),
+                    "{socket} never came up"
+                );
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -231,7 +246,8 @@ mod tests {
         let mut rng = testgen::Rng::new(11);
         let mut u = client::Client::connect(&run.join("utmpd.sock"), DAEMON_DEADLINE).unwrap();
         for i in 0..40 {
-            u.utmp_put(&valid(&mut rng, record::RecordKind::UserProcess, i)).unwrap();
+            u.utmp_put(&valid(&mut rng, record::RecordKind::UserProcess, i))
+                .unwrap();
         }
         let mut w = client::Client::connect(&run.join("wtmpd.sock"), DAEMON_DEADLINE).unwrap();
         // More than one batch, so the backwards batches must join up.
@@ -241,11 +257,15 @@ mod tests {
             } else {
                 record::RecordKind::UserProcess
             };
-            w.log_append(LogDb::Wtmp, &valid(&mut rng, kind, i)).unwrap();
+            w.log_append(LogDb::Wtmp, &valid(&mut rng, kind, i))
+                .unwrap();
         }
         for i in 0..5 {
-            w.log_append(LogDb::Btmp, &valid(&mut rng, record::RecordKind::LoginProcess, i))
-                .unwrap();
+            w.log_append(
+                LogDb::Btmp,
+                &valid(&mut rng, record::RecordKind::LoginProcess, i),
+            )
+            .unwrap();
         }
         for (db, file) in [
             (Database::Utmp, run.join("utmp")),
@@ -256,11 +276,29 @@ mod tests {
             let loaded = load_from_daemon_in(db, &run).unwrap();
             let on_disk = read_file(&file).unwrap();
             assert_eq!(loaded.path, file);
-            assert_eq!(loaded.decoded.records.len(), on_disk.records.len(), "{db:?}");
+            assert_eq!(
+                loaded.decoded.records.len(),
+                on_disk.records.len(),
+                "{db:?}"
+            );
             assert!(loaded.decoded.records == on_disk.records, "{db:?} differs");
         }
-        assert_eq!(load_from_daemon_in(Database::Wtmp, &run).unwrap().decoded.records.len(), 2500);
-        assert_eq!(load_from_daemon_in(Database::Lastlog, &run).unwrap().decoded.records.len(), 37);
+        assert_eq!(
+            load_from_daemon_in(Database::Wtmp, &run)
+                .unwrap()
+                .decoded
+                .records
+                .len(),
+            2500
+        );
+        assert_eq!(
+            load_from_daemon_in(Database::Lastlog, &run)
+                .unwrap()
+                .decoded
+                .records
+                .len(),
+            37
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

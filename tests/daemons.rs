@@ -661,3 +661,117 @@ fn utmpset_without_daemons_says_so() {
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(out.stdout, b"hi\n");
 }
+
+/// The readers this build has (they land from other branches).
+fn readers() -> Vec<String> {
+    let list = run(Command::new(crate::util::binary()).arg("--list"), None);
+    String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter(|a| ["who", "users", "uptime", "last", "lastb", "lastlog"].contains(a))
+        .map(String::from)
+        .collect()
+}
+
+/// The part of `uptime` that comes from utmp: "N user(s)".
+fn users_part(out: &[u8]) -> String {
+    let text = String::from_utf8_lossy(out);
+    text.split(',')
+        .find(|part| part.contains("user"))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn readers_print_the_same_through_the_daemons_and_the_files() {
+    let s = Scratch::new("dm-readers");
+    let present = readers();
+    if present.is_empty() {
+        eprintln!("no reader applets in this build yet; nothing to compare");
+        return;
+    }
+    let (u, w) = start_both(&s);
+    let t = "1790000000";
+    ok(&utmpset(
+        &s,
+        &[
+            "-u",
+            "root",
+            "-l",
+            "pts/1",
+            "-H",
+            "192.0.2.1",
+            "-p",
+            "1",
+            "-T",
+            t,
+            "login",
+        ],
+    ));
+    ok(&utmpset(
+        &s,
+        &[
+            "-u",
+            "nobody",
+            "-l",
+            "pts/2",
+            "-p",
+            "1",
+            "-T",
+            "1790000300",
+            "login",
+        ],
+    ));
+    ok(&utmpset(&s, &["-l", "pts/2", "-T", "1790000900", "logout"]));
+    ok(&utmpset(
+        &s,
+        &[
+            "-u",
+            "root",
+            "-l",
+            "ssh:notty",
+            "-H",
+            "203.0.113.5",
+            "-T",
+            t,
+            "fail",
+        ],
+    ));
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["who"],
+        vec!["who", "-a"],
+        vec!["who", "-b"],
+        vec!["users"],
+        vec!["uptime"],
+        vec!["last"],
+        vec!["last", "-x"],
+        vec!["lastb"],
+        vec!["lastlog"],
+    ];
+    let outputs = |s: &Scratch| -> Vec<Vec<u8>> {
+        commands
+            .iter()
+            .filter(|c| present.iter().any(|p| p == c[0]))
+            .map(|c| {
+                let out = run(s.applet(c[0]).args(&c[1..]), None);
+                if c[0] == "uptime" {
+                    users_part(&out.stdout).into_bytes()
+                } else {
+                    out.stdout
+                }
+            })
+            .collect()
+    };
+    let through_daemons = outputs(&s);
+    assert!(u.stop() && w.stop());
+    assert!(!run_dir(&s).join("utmpd.sock").exists());
+    let from_files = outputs(&s);
+    for (i, (a, b)) in through_daemons.iter().zip(&from_files).enumerate() {
+        crate::util::assert_same(a, b, format!("command {i}"));
+    }
+    let joined: Vec<u8> = through_daemons.concat();
+    assert!(
+        joined.windows(5).any(|w| w == b"pts/1"),
+        "sessions not shown at all"
+    );
+}
