@@ -8,7 +8,7 @@
 //!        utmpset [OPTIONS] login           a session starts (utmp + wtmp)
 //!        utmpset [OPTIONS] logout          a session ends (utmp + wtmp)
 //!        utmpset [OPTIONS] fail            a failed login (btmp)
-//!        utmpset [OPTIONS] run [--] COMMAND [ARG...]
+//!        utmpset [OPTIONS] run -- COMMAND [ARG...]
 //!                                          a session for COMMAND's lifetime
 //!        utmpset -a LINE | -d LINE         sysvinit style: add / end LINE
 //!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too)
@@ -83,8 +83,8 @@ struct Opts {
     /// runit: with LINE, write the logout to wtmp too
     #[argh(switch, short = 'w')]
     wtmp: bool,
-    /// the command and its arguments
-    #[argh(positional, greedy)]
+    /// the command and its arguments (after `--` for `run`)
+    #[argh(positional)]
     rest: Vec<String>,
 }
 
