@@ -52,12 +52,21 @@ fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
     f
 }
 
+/// One request, one reply; the reply usually arrives in one read, as with
+/// the utmpbox client library.
 fn call(s: &mut UnixStream, request: &[u8], body: &mut Vec<u8>) -> u8 {
     s.write_all(request).expect("send");
-    let mut len = [0u8; 4];
-    s.read_exact(&mut len).expect("reply length");
-    body.resize(u32::from_le_bytes(len) as usize, 0);
-    s.read_exact(body).expect("reply body");
+    body.resize(64 * 1024, 0);
+    let mut got = 0;
+    while got < 4 {
+        let n = s.read(&mut body[got..]).expect("reply");
+        assert!(n > 0, "daemon closed the connection");
+        got += n;
+    }
+    let total = 4 + u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+    body.resize(total.max(got), 0);
+    s.read_exact(&mut body[got..total]).expect("reply body");
+    body.drain(..4);
     body[1]
 }
 

@@ -153,8 +153,13 @@ impl SlotFile {
     pub fn write(&mut self, index: usize, record: Record) -> io::Result<()> {
         let bytes = native::encode(&record)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        self.write_encoded(index, record, &bytes)
+    }
+
+    /// As `write`, with the record already encoded (`bytes` must be it).
+    pub fn write_encoded(&mut self, index: usize, record: Record, bytes: &[u8]) -> io::Result<()> {
         self.file
-            .write_all_at(&bytes, native::offset_of(index as u64))?;
+            .write_all_at(bytes, native::offset_of(index as u64))?;
         if index == self.slots.len() {
             self.slots.push(record);
         } else {

@@ -13,7 +13,7 @@ use super::peer::Peer;
 use super::policy::{self, RateLimiter};
 use crate::client::Client;
 use crate::protocol::{self, op, LogDb, Reader, Status};
-use crate::record::native::FileKind;
+use crate::record::native::{self, FileKind, RECORD_SIZE};
 use crate::record::{Record, RecordKind};
 
 pub struct Options {
@@ -135,7 +135,8 @@ impl Utmpd {
 
     /// pututxline: replace the matching entry, else take a free slot,
     /// else grow the table up to its limit, else reuse a dead entry.
-    fn store(&mut self, record: Record) -> Result<Record, (Status, String)> {
+    /// Returns the stored record, encoded.
+    fn store(&mut self, record: Record) -> Result<[u8; RECORD_SIZE], (Status, String)> {
         let slots = &self.table.slots;
         let slot = self
             .find_id(&record)
@@ -146,17 +147,20 @@ impl Utmpd {
                 Status::Limit,
                 format!("utmp table full ({} entries)", self.opts.max_slots),
             ))?;
-        self.table.write(slot, record.clone()).map_err(|e| {
-            (
-                Status::Io,
-                format!(
-                    "unable to write {}: {}",
-                    self.table.path.display(),
-                    crate::cli::os_reason(&e)
-                ),
-            )
-        })?;
-        Ok(record)
+        let bytes = native::encode(&record).map_err(|e| (Status::Invalid, e.to_string()))?;
+        self.table
+            .write_encoded(slot, record, &bytes)
+            .map_err(|e| {
+                (
+                    Status::Io,
+                    format!(
+                        "unable to write {}: {}",
+                        self.table.path.display(),
+                        crate::cli::os_reason(&e)
+                    ),
+                )
+            })?;
+        Ok(bytes)
     }
 
     fn put(&mut self, peer: &Peer, record: Record) -> Response {
@@ -176,7 +180,7 @@ impl Utmpd {
             return err(Status::Limit, "too many writes; try again later");
         }
         match self.store(record) {
-            Ok(stored) => record_reply(&stored),
+            Ok(stored) => ok(&stored),
             Err((status, why)) => err(status, why),
         }
     }
