@@ -775,3 +775,188 @@ fn readers_print_the_same_through_the_daemons_and_the_files() {
         "sessions not shown at all"
     );
 }
+
+/// The gid of group `utmp` on this machine.
+fn utmp_gid() -> u32 {
+    std::fs::read_to_string("/etc/group")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("utmp:x:"))
+        .and_then(|rest| rest.split(':').next()?.parse().ok())
+        .expect("a utmp group")
+}
+
+#[test]
+fn utmp_group_members_may_write_anything_but_btmp() {
+    let s = Scratch::new("dm-group");
+    let (u, w) = start_both(&s);
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        &format!("--groups={}", utmp_gid()),
+        "--",
+    ])
+    .arg(s.dir.join("bin/utmpset"))
+    .args(["-u", "root", "-l", "tty9", "-p", "1", "-T", "1000", "login"])
+    .env_clear()
+    .env("UTMPBOX_RUNDIR", run_dir(&s))
+    .env("UTMPBOX_LOGDIR", log_dir(&s));
+    ok(&run(&mut cmd, None));
+    let wtmp = read_native(&log_dir(&s).join("wtmp"));
+    let login = wtmp.iter().find(|r| r.kind == USER).unwrap();
+    assert_eq!(
+        (login.user.as_slice(), login.time_us),
+        (&b"root"[..], 1_000_000_000)
+    );
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        &format!("--groups={}", utmp_gid()),
+        "--",
+    ])
+    .arg(s.dir.join("bin/utmpset"))
+    .args(["-u", "root", "-l", "tty9", "fail"])
+    .env_clear()
+    .env("UTMPBOX_RUNDIR", run_dir(&s))
+    .env("UTMPBOX_LOGDIR", log_dir(&s));
+    assert_eq!(run(&mut cmd, None).status.code(), Some(1));
+    drop((u, w));
+}
+
+#[test]
+fn unprivileged_write_rate_is_limited() {
+    let s = Scratch::new("dm-rate");
+    let w = Daemon::start(&s, "wtmpd", &["-n", "-r", "1"]);
+    std::fs::set_permissions(&s.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (own, _master) = pty_owned_by(NOBODY);
+    let wsock = run_dir(&s).join("wtmpd.sock");
+    let mut rec = Rec::new(USER, &own, "nobody");
+    rec.pid = 0;
+    let request = frame(LOG_APPEND, &append_payload(1, &rec));
+    // A burst of ten seconds' worth, then "too many writes".
+    let statuses: Vec<u8> = (0..12)
+        .map(|_| status_as_nobody(&wsock, &request))
+        .collect();
+    assert_eq!(statuses[..10], [0; 10]);
+    assert_eq!(statuses[10..], [6, 6]);
+    // Root is not limited.
+    let mut raw = Raw::connect(&wsock);
+    for _ in 0..20 {
+        assert_eq!(
+            raw.call(
+                LOG_APPEND,
+                &append_payload(1, &Rec::new(USER, "pts/1", "root"))
+            )
+            .unwrap()
+            .0,
+            0
+        );
+    }
+    drop(w);
+}
+
+#[test]
+fn daemons_drop_to_the_user_given() {
+    let s = Scratch::new("dm-drop");
+    std::fs::set_permissions(&s.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let w = Daemon::start(&s, "wtmpd", &["-U", "nobody"]);
+    let u = Daemon::start(&s, "utmpd", &["-U", "nobody", "-S", "1"]);
+    use std::os::unix::fs::MetadataExt;
+    for d in [&w, &u] {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
+        let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+        assert_eq!(
+            uid.split_whitespace().skip(1).collect::<Vec<_>>(),
+            ["65534"; 4]
+        );
+        let groups = status.lines().find(|l| l.starts_with("Groups:")).unwrap();
+        assert_eq!(
+            groups.split_whitespace().skip(1).collect::<Vec<_>>(),
+            [utmp_gid().to_string()]
+        );
+    }
+    for file in [
+        run_dir(&s).join("utmp"),
+        log_dir(&s).join("wtmp"),
+        log_dir(&s).join("btmp"),
+    ] {
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().uid(),
+            NOBODY,
+            "{}",
+            file.display()
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(log_dir(&s).join("btmp")).unwrap().mode() & 0o777,
+        0o600
+    );
+    // utmpd, now nobody in group utmp, still hands ended sessions to wtmpd.
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let pid = sleeper.id().to_string();
+    ok(&utmpset(
+        &s,
+        &["-u", "alice", "-l", "pts/8", "-p", &pid, "login"],
+    ));
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    let wtmp = log_dir(&s).join("wtmp");
+    assert!(
+        wait_until(Duration::from_secs(5), || read_native(&wtmp)
+            .iter()
+            .any(|r| r.kind == DEAD && r.line == b"pts/8")),
+        "{}\n{}",
+        u.log(),
+        w.log()
+    );
+    // SIGHUP reopens as nobody.
+    std::fs::rename(&wtmp, log_dir(&s).join("wtmp.1")).unwrap();
+    w.signal(libc::SIGHUP);
+    assert!(wait_until(Duration::from_secs(5), || wtmp.exists()));
+    assert_eq!(std::fs::metadata(&wtmp).unwrap().uid(), NOBODY);
+    drop((u, w));
+}
+
+#[test]
+fn sysvinit_and_runit_forms() {
+    let s = Scratch::new("dm-compat");
+    let (u, w) = start_both(&s);
+    ok(&utmpset(&s, &["-p", "1", "-a", "tty2"]));
+    let utmp = read_native(&run_dir(&s).join("utmp"));
+    let entry = utmp.iter().find(|r| r.line == b"tty2").unwrap();
+    assert_eq!(
+        (entry.kind, entry.user.as_slice(), entry.id.as_slice()),
+        (LOGIN, &b"LOGIN"[..], &b"tty2"[..])
+    );
+    ok(&utmpset(
+        &s,
+        &["-u", "bob", "-l", "tty2", "-p", "1", "login"],
+    ));
+    ok(&utmpset(&s, &["-d", "tty2"]));
+    ok(&utmpset(
+        &s,
+        &["-u", "carol", "-l", "tty3", "-p", "1", "login"],
+    ));
+    ok(&utmpset(&s, &["tty3"]));
+    ok(&utmpset(
+        &s,
+        &["-u", "dave", "-l", "tty4", "-p", "1", "login"],
+    ));
+    ok(&utmpset(&s, &["-w", "tty4"]));
+    let utmp = read_native(&run_dir(&s).join("utmp"));
+    for line in ["tty2", "tty3", "tty4"] {
+        let entry = utmp.iter().find(|r| r.line == line.as_bytes()).unwrap();
+        assert_eq!((entry.kind, entry.pid), (DEAD, 1), "{line}");
+    }
+    let wtmp = read_native(&log_dir(&s).join("wtmp"));
+    let dead: Vec<&[u8]> = wtmp
+        .iter()
+        .filter(|r| r.kind == DEAD)
+        .map(|r| r.line.as_slice())
+        .collect();
+    // -d and -w reach wtmp; runit's plain form is utmp only.
+    assert_eq!(dead, [&b"tty2"[..], &b"tty4"[..]]);
+    drop((u, w));
+}
