@@ -960,3 +960,31 @@ fn sysvinit_and_runit_forms() {
     assert_eq!(dead, [&b"tty2"[..], &b"tty4"[..]]);
     drop((u, w));
 }
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    use std::io::Write;
+    let s = Scratch::new("dm-pipeline");
+    let w = Daemon::start(&s, "wtmpd", &["-n"]);
+    let mut raw = Raw::connect(&run_dir(&s).join("wtmpd.sock"));
+    let mut burst = Vec::new();
+    for user in ["a", "b", "c"] {
+        burst.extend(frame(
+            LOG_APPEND,
+            &append_payload(1, &Rec::new(USER, "pts/1", user)),
+        ));
+    }
+    burst.extend(frame(0x11, &[1]));
+    raw.stream.write_all(&burst).unwrap();
+    for _ in 0..3 {
+        assert_eq!(raw.reply().unwrap(), (0, Vec::new()));
+    }
+    let (status, stat) = raw.reply().unwrap();
+    assert_eq!((status, &stat[..8]), (0, &3u64.to_le_bytes()[..]));
+    let users: Vec<_> = read_native(&log_dir(&s).join("wtmp"))
+        .into_iter()
+        .map(|r| r.user)
+        .collect();
+    assert_eq!(users, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    drop(w);
+}

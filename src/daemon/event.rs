@@ -15,6 +15,11 @@ use std::time::{Duration, Instant};
 use super::peer::{self, Peer};
 use crate::protocol::{self, Status};
 
+/// Replies up to this size are never held back.
+const SMALL_REPLY: usize = 64 * 1024;
+/// Reply bytes waiting for slow readers, in total, at most.
+const MAX_QUEUED_REPLIES: usize = 32 << 20;
+
 /// What the loop enforces on clients (docs/SECURITY.md).
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -80,6 +85,8 @@ struct Conn {
     started: Instant,
     last_active: Instant,
     pending_reply: Vec<u8>,
+    /// A whole request is already buffered (pipelined): serve it next turn.
+    buffered: bool,
 }
 
 impl Conn {
@@ -168,11 +175,14 @@ impl<S: Service> EventLoop<S> {
                     wake = wake.min(d);
                 }
             }
-            let ms = wake
-                .saturating_duration_since(Instant::now())
-                .as_millis()
-                .min(i32::MAX as u128) as libc::c_int
-                + 1;
+            let ms = if self.conns.iter().any(|c| c.buffered) {
+                0
+            } else {
+                wake.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(i32::MAX as u128) as libc::c_int
+                    + 1
+            };
             // SAFETY: pollfds is a valid array of its length.
             let rc = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, ms) };
             if rc < 0 {
@@ -194,6 +204,15 @@ impl<S: Service> EventLoop<S> {
             // Connections first (their indexes match pollfds), then accept.
             let mut closed = Vec::new();
             for i in 0..self.conns.len() {
+                if self.conns[i].buffered {
+                    // One request per connection per turn, so a client
+                    // that pipelines cannot starve the others.
+                    self.conns[i].buffered = false;
+                    if !self.dispatch(i, Instant::now()) {
+                        closed.push(i);
+                    }
+                    continue;
+                }
                 let revents = pollfds[i + 2].revents;
                 if revents == 0 {
                     continue;
@@ -298,8 +317,8 @@ impl<S: Service> EventLoop<S> {
         }
     }
 
-    /// A reply was sent: close if asked, else serve a request already
-    /// buffered (pipelined), else wait for the next one.
+    /// A reply was sent: close if asked, else wait for the next request
+    /// (served next turn if it is already buffered).
     fn after_reply(&mut self, i: usize, now: Instant) -> bool {
         let conn = &mut self.conns[i];
         if conn.close_after {
@@ -310,7 +329,8 @@ impl<S: Service> EventLoop<S> {
         conn.state = State::Reading;
         conn.last_active = now;
         conn.started = now;
-        self.dispatch(i, now)
+        conn.buffered = !conn.input.is_empty();
+        true
     }
 
     /// If a whole request is buffered, hand it to the service.
@@ -361,7 +381,22 @@ impl<S: Service> EventLoop<S> {
         }
     }
 
-    fn start_write(&mut self, i: usize, frame: Vec<u8>, close: bool, now: Instant) -> bool {
+    fn start_write(&mut self, i: usize, mut frame: Vec<u8>, close: bool, now: Instant) -> bool {
+        if frame.len() > SMALL_REPLY {
+            // Large replies wait in memory until the client reads them;
+            // bound their total so clients that never read cannot make
+            // the daemon grow.
+            let queued: usize = self
+                .conns
+                .iter()
+                .filter(|c| c.state == State::Writing)
+                .map(|c| c.output.len() - c.sent)
+                .sum();
+            if queued + frame.len() > MAX_QUEUED_REPLIES {
+                self.incidents.refused += 1;
+                frame = protocol::error_frame(Status::Limit, "daemon busy; try again");
+            }
+        }
         let conn = &mut self.conns[i];
         conn.output = frame;
         conn.sent = 0;
@@ -489,6 +524,7 @@ impl<S: Service> EventLoop<S> {
                 started: now,
                 last_active: now,
                 pending_reply: Vec::new(),
+                buffered: false,
             });
         }
     }
