@@ -98,17 +98,20 @@ pub const DAEMON_DEADLINE: std::time::Duration = std::time::Duration::from_secs(
 
 /// The records of `db` from its default source: the daemon that owns it
 /// (utmpd for utmp, wtmpd for the rest), else, when no daemon answers
-/// within the deadline, the default file. Readers call this and nothing
+/// within the deadline (no socket, refused, hung, broken), the default
+/// file. A daemon's refusal is returned as an error (PermissionDenied). Readers call this and nothing
 /// else for their default data.
 pub fn load_default(db: Database) -> io::Result<Loaded> {
     match load_from_daemon(db) {
         Ok(loaded) => Ok(loaded),
-        Err(client::Error::NoDaemon(_)) => {
+        // The daemon said no (btmp to a non-root reader): that stands.
+        Err(e @ client::Error::Refused { .. }) => Err(e.into_io()),
+        // Absent, hung past the deadline, or talking nonsense: the files.
+        Err(_) => {
             let path = db.default_path();
             let decoded = read_file(&path)?;
             Ok(Loaded { path, decoded })
         }
-        Err(e) => Err(e.into_io()),
     }
 }
 
@@ -235,6 +238,34 @@ mod tests {
         r.user = format!("user{}", i % 37).into_bytes();
         r.host = b"host.example".to_vec();
         r
+    }
+
+    #[test]
+    fn a_hung_daemon_costs_a_reader_one_deadline() {
+        use std::os::unix::net::UnixListener;
+        let dir = std::env::temp_dir().join(format!("utmpbox-hung-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Listening but never accepting nor answering.
+        let _listener = UnixListener::bind(dir.join("utmpd.sock")).unwrap();
+        let start = std::time::Instant::now();
+        let result = load_from_daemon_in(Database::Utmp, &dir);
+        let took = start.elapsed();
+        assert!(
+            matches!(result, Err(client::Error::Io(_))),
+            "{:?}",
+            result.err()
+        );
+        assert!(
+            took >= DAEMON_DEADLINE && took < DAEMON_DEADLINE * 2,
+            "{took:?}"
+        );
+        // No socket at all is immediate.
+        let start = std::time::Instant::now();
+        let result = load_from_daemon_in(Database::Wtmp, &dir);
+        assert!(matches!(result, Err(client::Error::NoDaemon(_))));
+        assert!(start.elapsed() < Duration::from_millis(100));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
