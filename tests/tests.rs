@@ -3,4 +3,6 @@
 
 mod daemon_util;
 mod daemons;
+mod daemons_policy;
+mod daemons_robust;
 mod util;

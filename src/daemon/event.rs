@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use super::conn::{pollfd, refuse, send_some, Conn, State};
 use super::peer::{self, Peer};
 use crate::protocol::{self, Status};
 
@@ -64,43 +65,6 @@ pub trait Service {
     fn reopen(&mut self);
     /// SIGTERM: make anything still in memory durable.
     fn stop(&mut self) {}
-}
-
-#[derive(PartialEq, Eq)]
-enum State {
-    Reading,
-    Waiting(usize),
-    Writing,
-}
-
-struct Conn {
-    fd: OwnedFd,
-    peer: Peer,
-    input: Vec<u8>,
-    output: Vec<u8>,
-    sent: usize,
-    state: State,
-    close_after: bool,
-    /// When the current request began, or the reply was queued.
-    started: Instant,
-    last_active: Instant,
-    pending_reply: Vec<u8>,
-    /// A whole request is already buffered (pipelined): serve it next turn.
-    buffered: bool,
-}
-
-impl Conn {
-    fn deadline(&self, limits: &Limits) -> Option<Instant> {
-        match self.state {
-            State::Reading if self.input.is_empty() => Some(self.last_active + limits.idle),
-            State::Reading | State::Writing => Some(self.started + limits.request),
-            State::Waiting(_) => None,
-        }
-    }
-
-    fn is_idle(&self) -> bool {
-        self.state == State::Reading && self.input.is_empty()
-    }
 }
 
 /// Counters of what the loop did to clients, reported now and then instead
@@ -566,53 +530,5 @@ impl<S: Service> EventLoop<S> {
             self.incidents = Incidents::default();
         }
         self.next_report = now + Duration::from_secs(10);
-    }
-}
-
-fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    }
-}
-
-/// Send as much of the pending reply as the socket takes; true when done.
-fn send_some(conn: &mut Conn) -> io::Result<bool> {
-    while conn.sent < conn.output.len() {
-        let rest = &conn.output[conn.sent..];
-        // SAFETY: sending from a valid slice, never raising SIGPIPE.
-        let n = unsafe {
-            libc::send(
-                conn.fd.as_raw_fd(),
-                rest.as_ptr() as *const libc::c_void,
-                rest.len(),
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-            )
-        };
-        if n < 0 {
-            let e = errno();
-            return match e.raw_os_error() {
-                Some(libc::EAGAIN) => Ok(false),
-                Some(libc::EINTR) => continue,
-                _ => Err(e),
-            };
-        }
-        conn.sent += n as usize;
-    }
-    Ok(true)
-}
-
-/// Tell a client it was not admitted, without waiting for it.
-fn refuse(fd: &OwnedFd, why: &str) {
-    let frame = protocol::error_frame(Status::Limit, why);
-    // SAFETY: best-effort non-blocking send of a small frame.
-    unsafe {
-        libc::send(
-            fd.as_raw_fd(),
-            frame.as_ptr() as *const libc::c_void,
-            frame.len(),
-            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-        );
     }
 }

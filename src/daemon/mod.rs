@@ -3,6 +3,7 @@
 //! Each daemon is one process and one loop (docs/SECURITY.md).
 
 pub mod boot;
+pub mod conn;
 pub mod event;
 pub mod files;
 pub mod lastlog;
