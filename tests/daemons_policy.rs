@@ -307,3 +307,34 @@ fn daemons_drop_to_the_user_given() {
     assert_eq!(std::fs::metadata(&wtmp).unwrap().uid(), NOBODY);
     drop((u, w));
 }
+
+#[test]
+fn nobody_logs_out_a_session_whose_process_has_ended() {
+    let s = Scratch::new("dm-nobody-out");
+    let (u, w) = start_both(&s);
+    std::fs::set_permissions(&s.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (own, _master) = pty_owned_by(NOBODY);
+    // The session's process: nobody's, gone by logout time.
+    let mut shell = as_nobody(Command::new("sleep"));
+    let mut shell = shell.arg("30").spawn().unwrap();
+    let pid = shell.id().to_string();
+    let login = run(
+        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", &pid, "login"]),
+        None,
+    );
+    ok(&login);
+    shell.kill().unwrap();
+    shell.wait().unwrap();
+    let logout = run(
+        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "logout"]),
+        None,
+    );
+    ok(&logout);
+    let wtmp = read_native(&log_dir(&s).join("wtmp"));
+    let dead = wtmp.iter().find(|r| r.kind == DEAD).unwrap();
+    assert_eq!(
+        (dead.pid.to_string(), dead.line.as_slice()),
+        (pid, own.as_bytes())
+    );
+    drop((u, w));
+}

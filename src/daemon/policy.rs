@@ -73,7 +73,7 @@ pub fn unprivileged_write(
     stored.time_us = now_us;
     if stored.pid <= 0 {
         stored.pid = peer.pid;
-    } else if !owns_process(stored.pid, peer.uid) {
+    } else if another_users_process(stored.pid, peer.uid) {
         return Err(format!("pid {} is not one of your processes", stored.pid));
     }
     Ok(stored)
@@ -93,9 +93,11 @@ fn owns_terminal(line: &[u8], uid: u32) -> bool {
     rc == 0 && st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_uid == uid
 }
 
-fn owns_process(pid: i32, uid: u32) -> bool {
+/// Is `pid` a running process of some other user? A pid that no longer
+/// runs is allowed: a logout names the session that just ended.
+fn another_users_process(pid: i32, uid: u32) -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == uid)
+    std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() != uid)
 }
 
 /// Token buckets per uid for unprivileged writes: `rate` per second,
