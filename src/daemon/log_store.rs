@@ -19,7 +19,7 @@ use crate::record::{Record, RecordKind};
 
 /// Records scanned per read request at most, so one client asking for a
 /// rare match cannot hold the event loop for long.
-const SCAN_LIMIT: u64 = 16384;
+const SCAN_LIMIT: u64 = 4096;
 /// Records read from disk at a time when scanning backwards.
 const CHUNK: u64 = 64;
 
