@@ -59,6 +59,17 @@ fn unprivileged_writes_follow_the_policy() {
         None,
     );
     ok(&out);
+    // Nor may it take over another terminal's entry by naming its id.
+    ok(&utmpset(&s, &["-p", "1", "-a", "tty1"]));
+    let out = run(
+        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "-i", "tty1", "-p", "0", "login"]),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "utmpset: utmpd refused the record: id tty1 belongs to another terminal\n"
+    );
     let out = run(
         &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "fail"]),
         None,

@@ -68,6 +68,16 @@ pub fn unprivileged_write(
         if old.kind == RecordKind::UserProcess && old.user != me.name {
             return Err(format!("{line} is in use by another user"));
         }
+        let live = matches!(
+            old.kind,
+            RecordKind::InitProcess | RecordKind::LoginProcess | RecordKind::UserProcess
+        );
+        if live && old.line != record.line {
+            return Err(format!(
+                "id {} belongs to another terminal",
+                String::from_utf8_lossy(&record.id)
+            ));
+        }
     }
     let mut stored = record.clone();
     stored.time_us = now_us;
