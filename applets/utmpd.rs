@@ -12,8 +12,9 @@
 //! to `-d FD` once it serves; drops to `-U USER` after binding. Keeps the
 //! table in `$UTMPBOX_RUNDIR/utmp` (native format, slot per session), so a
 //! restart keeps every session. Records this boot (BOOT_TIME) unless `-n`.
-//! Marks dead the sessions whose process is gone, at start and every `-S`
-//! seconds, and sends their logout to wtmpd. SIGTERM stops it.
+//! Marks dead the sessions whose process is gone (watched through pidfds,
+//! and swept at start and every `-S` seconds) and sends their logout to
+//! wtmpd. SIGTERM stops it.
 //!
 //! Peer: skarnet utmps-utmpd, which runs one process per client under
 //! s6-ipcserver, trusts only the primary gid, locks files any user can

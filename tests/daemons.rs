@@ -454,3 +454,52 @@ fn sysvinit_and_runit_forms() {
     assert_eq!(dead, [&b"tty2"[..], &b"tty4"[..]]);
     drop((u, w));
 }
+
+#[test]
+fn a_session_ends_when_its_process_exits_not_at_the_next_sweep() {
+    let s = Scratch::new("dm-pidfd");
+    let w = Daemon::start(&s, "wtmpd", &["-n"]);
+    let u = Daemon::start(&s, "utmpd", &["-n", "-S", "3600"]);
+    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let pid = sleeper.id().to_string();
+    ok(&utmpset(
+        &s,
+        &["-u", "alice", "-l", "pts/6", "-p", &pid, "login"],
+    ));
+    // A session wrapped by `utmpset run` records its own logout; utmpd
+    // leaves it alone rather than logging it out twice.
+    ok(&utmpset(
+        &s,
+        &["-u", "bob", "-l", "pts/7", "run", "--", "true"],
+    ));
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    let killed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    let wtmp = log_dir(&s).join("wtmp");
+    let logged_out = || {
+        read_native(&wtmp)
+            .into_iter()
+            .find(|r| r.kind == DEAD && r.line == b"pts/6")
+    };
+    assert!(
+        wait_until(Duration::from_secs(6), || logged_out().is_some()),
+        "{}",
+        u.log()
+    );
+    let logout = logged_out().unwrap();
+    assert!(
+        (logout.time_us - killed_at).abs() < 500_000,
+        "logout at {} for an exit at {killed_at}",
+        logout.time_us
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    let dead_on_7 = read_native(&wtmp)
+        .iter()
+        .filter(|r| r.kind == DEAD && r.line == b"pts/7")
+        .count();
+    assert_eq!(dead_on_7, 1);
+    drop((u, w));
+}

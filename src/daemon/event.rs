@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use super::conn::{pollfd, refuse, send_some, Conn, State};
@@ -65,6 +65,12 @@ pub trait Service {
     fn reopen(&mut self);
     /// SIGTERM: make anything still in memory durable.
     fn stop(&mut self) {}
+    /// Descriptors of its own the service wants polled for input.
+    fn watched_fds(&self) -> Vec<RawFd> {
+        Vec::new()
+    }
+    /// One of `watched_fds` is readable.
+    fn fd_ready(&mut self, _fd: RawFd) {}
 }
 
 /// Counters of what the loop did to clients, reported now and then instead
@@ -139,6 +145,10 @@ impl<S: Service> EventLoop<S> {
                     wake = wake.min(d);
                 }
             }
+            let watched = self.service.watched_fds();
+            for &fd in &watched {
+                pollfds.push(pollfd(fd, libc::POLLIN));
+            }
             let ms = if self.conns.iter().any(|c| c.buffered) {
                 0
             } else {
@@ -187,6 +197,14 @@ impl<S: Service> EventLoop<S> {
             }
             self.commit(&mut closed);
             self.expire(&mut closed);
+            let first_watched = 2 + self.conns.len();
+            for (k, &fd) in watched.iter().enumerate() {
+                if pollfds[first_watched + k].revents != 0 {
+                    self.service.fd_ready(fd);
+                    // Let the service schedule what follows.
+                    next_tick = Instant::now();
+                }
+            }
             self.close_all(closed);
             if pollfds[1].revents != 0 {
                 self.accept();

@@ -11,6 +11,7 @@ pub mod log_store;
 pub mod peer;
 pub mod policy;
 pub mod utmpd;
+pub mod watch;
 pub mod wtmpd;
 
 use std::ffi::CString;

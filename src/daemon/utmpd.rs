@@ -6,11 +6,14 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use std::os::fd::RawFd;
+
 use super::boot;
 use super::event::{Response, Service};
 use super::files::SlotFile;
 use super::peer::Peer;
 use super::policy::{self, RateLimiter};
+use super::watch::{Opened, PidWatch};
 use crate::client::Client;
 use crate::protocol::{self, op, LogDb, Reader, Status};
 use crate::record::native::{self, FileKind, RECORD_SIZE};
@@ -36,7 +39,20 @@ pub struct Utmpd {
     logouts: VecDeque<Record>,
     next_sweep: Instant,
     wtmpd_failing: bool,
+    watch: PidWatch,
+    /// Sessions whose process exited, waiting out the grace period.
+    exited: Vec<Exited>,
 }
+
+struct Exited {
+    slot: usize,
+    pid: i32,
+    at_us: i64,
+    check: Instant,
+}
+
+/// How long the starter of a session has to record its logout itself.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 const MAX_QUEUED_LOGOUTS: usize = 4096;
 
@@ -86,6 +102,8 @@ impl Utmpd {
             logouts: VecDeque::new(),
             next_sweep: Instant::now() + opts.sweep,
             wtmpd_failing: false,
+            watch: PidWatch::default(),
+            exited: Vec::new(),
             opts,
         };
         if utmpd.opts.record_boot {
@@ -95,6 +113,9 @@ impl Utmpd {
         }
         if !utmpd.opts.sweep.is_zero() {
             utmpd.sweep();
+            for i in 0..utmpd.table.slots.len() {
+                utmpd.watch_slot(i);
+            }
         }
         Ok((utmpd, warnings))
     }
@@ -137,6 +158,15 @@ impl Utmpd {
     /// else grow the table up to its limit, else reuse a dead entry.
     /// Returns the stored record, encoded.
     fn store(&mut self, record: Record) -> Result<[u8; RECORD_SIZE], (Status, String)> {
+        let (slot, bytes) = self.store_in_slot(record)?;
+        self.watch_slot(slot);
+        Ok(bytes)
+    }
+
+    fn store_in_slot(
+        &mut self,
+        record: Record,
+    ) -> Result<(usize, [u8; RECORD_SIZE]), (Status, String)> {
         let slots = &self.table.slots;
         let slot = self
             .find_id(&record)
@@ -160,7 +190,7 @@ impl Utmpd {
                     ),
                 )
             })?;
-        Ok(bytes)
+        Ok((slot, bytes))
     }
 
     fn put(&mut self, peer: &Peer, record: Record) -> Response {
@@ -207,42 +237,57 @@ impl Utmpd {
     /// Mark dead every session whose process is gone, and queue its logout
     /// for wtmp.
     fn sweep(&mut self) {
-        let now = boot::now_us();
         let boot_us = boot::boot_time_us().unwrap_or(0);
         for i in 0..self.table.slots.len() {
             let r = &self.table.slots[i];
-            let live_kind = matches!(
-                r.kind,
-                RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
-            );
-            if !live_kind || r.pid <= 0 || process_alive(r.pid, r.time_us, boot_us) {
-                continue;
+            if is_live(r) && !process_alive(r.pid, r.time_us, boot_us) {
+                self.end_session(i, boot::now_us());
             }
-            let was_user = r.kind == RecordKind::UserProcess;
-            let dead = Record {
-                kind: RecordKind::DeadProcess,
-                pid: r.pid,
-                line: r.line.clone(),
-                id: r.id.clone(),
-                time_us: now,
-                ..Record::default()
-            };
+        }
+    }
+
+    /// Watch the process of slot `i` if it holds a live session; a process
+    /// already gone ends the session now.
+    fn watch_slot(&mut self, i: usize) {
+        let r = &self.table.slots[i];
+        if !is_live(r) {
+            self.watch.forget(i);
+            return;
+        }
+        if let Opened::Gone = self.watch.watch(i, r.pid) {
+            self.end_session(i, boot::now_us());
+        }
+    }
+
+    /// The session in slot `i` has ended at `time_us`: mark it dead and
+    /// queue its logout.
+    fn end_session(&mut self, i: usize, time_us: i64) {
+        self.watch.forget(i);
+        let r = &self.table.slots[i];
+        let was_user = r.kind == RecordKind::UserProcess;
+        let dead = Record {
+            kind: RecordKind::DeadProcess,
+            pid: r.pid,
+            line: r.line.clone(),
+            id: r.id.clone(),
+            time_us,
+            ..Record::default()
+        };
+        eprintln!(
+            "utmpd: info: session on {} (pid {}) has ended; marked dead",
+            String::from_utf8_lossy(&r.line),
+            r.pid
+        );
+        if let Err(e) = self.table.write(i, dead.clone()) {
             eprintln!(
-                "utmpd: info: session on {} (pid {}) has ended; marked dead",
-                String::from_utf8_lossy(&r.line),
-                r.pid
+                "utmpd: warning: unable to write {}: {}",
+                self.table.path.display(),
+                crate::cli::os_reason(&e)
             );
-            if let Err(e) = self.table.write(i, dead.clone()) {
-                eprintln!(
-                    "utmpd: warning: unable to write {}: {}",
-                    self.table.path.display(),
-                    crate::cli::os_reason(&e)
-                );
-                continue;
-            }
-            if was_user && self.logouts.len() < MAX_QUEUED_LOGOUTS {
-                self.logouts.push_back(dead);
-            }
+            return;
+        }
+        if was_user && self.logouts.len() < MAX_QUEUED_LOGOUTS {
+            self.logouts.push_back(dead);
         }
     }
 
@@ -272,6 +317,14 @@ impl Utmpd {
             Err(_) => {}
         }
     }
+}
+
+/// A session entry with a process that can end.
+fn is_live(r: &Record) -> bool {
+    matches!(
+        r.kind,
+        RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
+    ) && r.pid > 0
 }
 
 /// Is `pid` still the process that started the session at `since_us`? A
@@ -344,6 +397,15 @@ impl Service for Utmpd {
 
     fn tick(&mut self) -> Duration {
         let now = Instant::now();
+        let (due, waiting): (Vec<Exited>, Vec<Exited>) =
+            self.exited.drain(..).partition(|e| now >= e.check);
+        self.exited = waiting;
+        for e in due {
+            let r = &self.table.slots[e.slot];
+            if is_live(r) && r.pid == e.pid {
+                self.end_session(e.slot, e.at_us);
+            }
+        }
         if !self.opts.sweep.is_zero() && now >= self.next_sweep {
             self.sweep();
             self.next_sweep = now + self.opts.sweep;
@@ -354,14 +416,38 @@ impl Service for Utmpd {
         } else {
             self.next_sweep.saturating_duration_since(now)
         };
-        if self.logouts.is_empty() {
-            until_sweep
-        } else {
-            until_sweep.min(Duration::from_secs(2))
+        let mut next = until_sweep;
+        if !self.logouts.is_empty() {
+            next = next.min(Duration::from_secs(2));
         }
+        if let Some(first) = self.exited.iter().map(|e| e.check).min() {
+            next = next.min(first.saturating_duration_since(now));
+        }
+        next
     }
 
     fn reopen(&mut self) {}
+
+    fn watched_fds(&self) -> Vec<RawFd> {
+        self.watch.fds()
+    }
+
+    /// A session's process exited. Whoever started the session (a login
+    /// program, `utmpset run`) usually records the logout itself, with the
+    /// exit status; utmpd does it only if the entry is still live after a
+    /// grace period, with the time the process really ended.
+    fn fd_ready(&mut self, fd: RawFd) {
+        if let Some(slot) = self.watch.slot_of(fd) {
+            let pid = self.table.slots[slot].pid;
+            self.watch.forget(slot);
+            self.exited.push(Exited {
+                slot,
+                pid,
+                at_us: boot::now_us(),
+                check: Instant::now() + EXIT_GRACE,
+            });
+        }
+    }
 }
 
 impl Utmpd {
