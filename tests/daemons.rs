@@ -23,7 +23,10 @@ fn ok(out: &std::process::Output) {
 
 fn release() -> Vec<u8> {
     let out = Command::new("uname").arg("-r").output().unwrap();
-    out.stdout.trim_ascii().to_vec()
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .as_bytes()
+        .to_vec()
 }
 
 fn kinds_users(records: &[Rec]) -> Vec<(i16, String, String)> {

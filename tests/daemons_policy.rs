@@ -31,7 +31,7 @@ fn unprivileged_writes_follow_the_policy() {
     let (roots, _master2) = pty_owned_by(0);
 
     let out = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-u", "root", "-l", &own, "-p", "0", "login"]),
+        as_nobody(s.applet("utmpset")).args(["-u", "root", "-l", &own, "-p", "0", "login"]),
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -40,7 +40,7 @@ fn unprivileged_writes_follow_the_policy() {
         "utmpset: utmpd refused the record: you may only write records under your own user name\n"
     );
     let out = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &roots, "-p", "0", "login"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &roots, "-p", "0", "login"]),
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -49,20 +49,20 @@ fn unprivileged_writes_follow_the_policy() {
         format!("utmpset: utmpd refused the record: {roots} is not your terminal\n")
     );
     let out = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", "1", "login"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", "1", "login"]),
         None,
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pid 1 is not one of your processes"));
     let out = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", "0", "-T", "5", "login"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", "0", "-T", "5", "login"]),
         None,
     );
     ok(&out);
     // Nor may it take over another terminal's entry by naming its id.
     ok(&utmpset(&s, &["-p", "1", "-a", "tty1"]));
     let out = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "-i", "tty1", "-p", "0", "login"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &own, "-i", "tty1", "-p", "0", "login"]),
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -71,7 +71,7 @@ fn unprivileged_writes_follow_the_policy() {
         "utmpset: utmpd refused the record: id tty1 belongs to another terminal\n"
     );
     let out = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "fail"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &own, "fail"]),
         None,
     );
     assert_eq!(out.status.code(), Some(1));
@@ -330,14 +330,14 @@ fn nobody_logs_out_a_session_whose_process_has_ended() {
     let mut shell = shell.arg("30").spawn().unwrap();
     let pid = shell.id().to_string();
     let login = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", &pid, "login"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", &pid, "login"]),
         None,
     );
     ok(&login);
     shell.kill().unwrap();
     shell.wait().unwrap();
     let logout = run(
-        &mut as_nobody(s.applet("utmpset")).args(["-l", &own, "logout"]),
+        as_nobody(s.applet("utmpset")).args(["-l", &own, "logout"]),
         None,
     );
     ok(&logout);

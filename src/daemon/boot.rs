@@ -5,10 +5,20 @@ use std::path::Path;
 
 use crate::record::{Record, RecordKind};
 
+/// `bytes` without leading and trailing ASCII whitespace.
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace());
+    match (start, end) {
+        (Some(s), Some(e)) => &bytes[s..=e],
+        _ => &[],
+    }
+}
+
 /// The kernel's random id for this boot.
 pub fn boot_id() -> Option<Vec<u8>> {
     let id = std::fs::read("/proc/sys/kernel/random/boot_id").ok()?;
-    let id = id.trim_ascii().to_vec();
+    let id = trim(&id).to_vec();
     (!id.is_empty()).then_some(id)
 }
 
@@ -64,7 +74,7 @@ pub fn boot_record(time_us: i64) -> Record {
 
 /// Has the boot with `id` been recorded, per the stamp file?
 pub fn stamped(stamp: &Path, id: &[u8]) -> bool {
-    std::fs::read(stamp).is_ok_and(|s| s.trim_ascii() == id)
+    std::fs::read(stamp).is_ok_and(|s| trim(&s) == id)
 }
 
 pub fn write_stamp(stamp: &Path, id: &[u8]) -> std::io::Result<()> {

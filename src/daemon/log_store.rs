@@ -135,7 +135,7 @@ impl LogFile {
         query.user = Some(b"reboot".to_vec());
         for _ in 0..8 {
             let (next, found) = self.read_batch(&query).ok()?;
-            if let Some(record) = found.into_iter().find(|r| is_boot(r)) {
+            if let Some(record) = found.into_iter().find(is_boot) {
                 return Some(record.time_us);
             }
             if next == 0 {

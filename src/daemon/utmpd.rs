@@ -227,7 +227,10 @@ impl Utmpd {
             policy::redact(&mut records, peer);
         }
         let mut out = Vec::with_capacity(8 + records.len() * 512);
-        protocol::put_bytes16(&mut out, self.table.path.as_os_str().as_encoded_bytes());
+        protocol::put_bytes16(
+            &mut out,
+            std::os::unix::ffi::OsStrExt::as_bytes(self.table.path.as_os_str()),
+        );
         match protocol::put_records(&mut out, records.iter()) {
             Ok(()) => ok(&out),
             Err(why) => err(Status::Io, why),
