@@ -46,6 +46,18 @@ use crate::record::{ExitStatus, Record, RecordKind};
 
 #[derive(FromArgs)]
 /// Write utmp, wtmp and btmp records through utmpd and wtmpd.
+#[argh(note = "Commands:
+  boot                   record this boot (once per boot)
+  shutdown               record a shutdown in wtmp
+  runlevel NEW [PREV]    record a run-level change
+  login                  a session starts (utmp and wtmp)
+  logout                 a session ends (utmp and wtmp)
+  fail                   a failed login (btmp)
+  run -- COMMAND [ARG]   a session for COMMAND's lifetime
+  LINE                   runit: end LINE in utmp (-w: and in wtmp)
+
+Exit status: 0 done, 1 a daemon refused the record, 100 usage,
+111 a daemon could not be reached.")]
 struct Opts {
     /// user name (default: yours)
     #[argh(option, short = 'u')]
