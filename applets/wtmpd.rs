@@ -165,6 +165,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         request: Duration::from_millis(opts.request_ms.max(1)),
         idle: Duration::from_millis(opts.idle_ms.max(1)),
     };
+    let bound = prepared.bound;
     let mut event_loop = event::EventLoop::new(
         service,
         prepared.listener,
@@ -175,7 +176,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     eprintln!("wtmpd: info: serving on {}", setup.socket.display());
     daemon::notify_ready(opts.notify_fd);
     event_loop.run();
-    if opts.listen_fd.is_none() {
+    if bound {
         let _ = std::fs::remove_file(&setup.socket);
     }
     0

@@ -26,6 +26,11 @@ pub struct Daemon {
 impl Daemon {
     /// Start `name` with `args`, wait for its readiness newline on fd 3.
     pub fn start(s: &Scratch, name: &'static str, args: &[&str]) -> Daemon {
+        Daemon::spawn(s, name, args, None)
+    }
+
+    /// As `start`, handing the daemon `inherit` as its fd 4.
+    pub fn spawn(s: &Scratch, name: &'static str, args: &[&str], inherit: Option<i32>) -> Daemon {
         let stderr = s.path(&format!("{name}.stderr"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -45,8 +50,16 @@ impl Daemon {
         unsafe {
             cmd.pre_exec(move || {
                 libc::close(r);
-                if libc::dup2(w, 3) < 0 {
+                // Move both out of the way first: either may sit on 3 or 4.
+                let ready = libc::fcntl(w, libc::F_DUPFD_CLOEXEC, 10);
+                let inherited = inherit.map(|fd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10));
+                if ready < 0 || libc::dup2(ready, 3) < 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if let Some(fd) = inherited {
+                    if fd < 0 || libc::dup2(fd, 4) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 Ok(())
             });
@@ -291,9 +304,10 @@ impl Raw {
 }
 
 /// Send one request as uid/gid `nobody` from a forked child (it only makes
-/// system calls on buffers prepared before the fork) and return the reply
-/// status, or 255 if the child could not talk to the daemon.
-pub fn status_as_nobody(socket: &Path, request: &[u8]) -> u8 {
+/// system calls on buffers prepared before the fork, and hands the reply
+/// back through a pipe): (status, payload), or None if the child could
+/// not talk to the daemon.
+pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
     use std::os::unix::ffi::OsStrExt;
     // SAFETY: sockaddr_un is plain data.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
@@ -301,17 +315,21 @@ pub fn status_as_nobody(socket: &Path, request: &[u8]) -> u8 {
     for (d, &s) in addr.sun_path.iter_mut().zip(socket.as_os_str().as_bytes()) {
         *d = s as libc::c_char;
     }
-    let mut reply = [0u8; 8];
-    // SAFETY: the child uses only async-signal-safe calls and _exit.
+    let mut reply = vec![0u8; 4 << 20];
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe fills two descriptors; the child uses only
+    // async-signal-safe calls on memory allocated before the fork.
     unsafe {
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
         let pid = libc::fork();
         assert!(pid >= 0);
         if pid == 0 {
+            libc::close(fds[0]);
             if libc::setgroups(0, std::ptr::null()) != 0
                 || libc::setgid(NOBODY) != 0
                 || libc::setuid(NOBODY) != 0
             {
-                libc::_exit(255);
+                libc::_exit(1);
             }
             let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
             if fd < 0
@@ -321,7 +339,7 @@ pub fn status_as_nobody(socket: &Path, request: &[u8]) -> u8 {
                     std::mem::size_of::<libc::sockaddr_un>() as u32,
                 ) != 0
             {
-                libc::_exit(255);
+                libc::_exit(1);
             }
             let mut sent = 0;
             while sent < request.len() {
@@ -332,29 +350,77 @@ pub fn status_as_nobody(socket: &Path, request: &[u8]) -> u8 {
                     libc::MSG_NOSIGNAL,
                 );
                 if n <= 0 {
-                    libc::_exit(255);
+                    libc::_exit(1);
                 }
                 sent += n as usize;
             }
             let mut got = 0;
-            while got < reply.len() {
+            loop {
+                let want = if got < 4 {
+                    4
+                } else {
+                    4 + u32::from_le_bytes([reply[0], reply[1], reply[2], reply[3]]) as usize
+                };
+                if got >= want && got >= 4 {
+                    break;
+                }
+                if want > reply.len() {
+                    libc::_exit(1);
+                }
                 let n = libc::recv(
                     fd,
-                    reply[got..].as_mut_ptr() as *mut libc::c_void,
-                    reply.len() - got,
+                    reply[got..want].as_mut_ptr() as *mut libc::c_void,
+                    want - got,
                     0,
                 );
                 if n <= 0 {
-                    libc::_exit(255);
+                    libc::_exit(1);
                 }
                 got += n as usize;
             }
-            libc::_exit(reply[5] as i32);
+            let mut out = 0;
+            while out < got {
+                let n = libc::write(
+                    fds[1],
+                    reply[out..got].as_ptr() as *const libc::c_void,
+                    got - out,
+                );
+                if n <= 0 {
+                    libc::_exit(1);
+                }
+                out += n as usize;
+            }
+            libc::_exit(0);
         }
+        libc::close(fds[1]);
+        let mut pipe = <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0]);
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
         let mut status = 0;
         libc::waitpid(pid, &mut status, 0);
-        libc::WEXITSTATUS(status) as u8
+        if libc::WEXITSTATUS(status) != 0 || bytes.len() < 8 {
+            return None;
+        }
+        Some((bytes[5], bytes[8..].to_vec()))
     }
+}
+
+/// The reply status of one request sent as `nobody` (255: no reply).
+pub fn status_as_nobody(socket: &Path, request: &[u8]) -> u8 {
+    reply_as_nobody(socket, request).map_or(255, |(status, _)| status)
+}
+
+/// Records of a UTMP_LIST or LASTLOG_LIST payload (path, then records).
+pub fn listed(payload: &[u8]) -> Vec<Rec> {
+    let path_len = u16::from_le_bytes([payload[0], payload[1]]) as usize;
+    let body = &payload[2 + path_len..];
+    let count = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+    let records: Vec<Rec> = body[4..]
+        .chunks(512)
+        .map(|c| Rec::decode(c).unwrap())
+        .collect();
+    assert_eq!(records.len(), count);
+    records
 }
 
 /// A command run as nobody (setpriv), with the scratch environment.

@@ -349,3 +349,59 @@ fn nobody_logs_out_a_session_whose_process_has_ended() {
     );
     drop((u, w));
 }
+
+#[test]
+fn private_mode_hides_other_users_hosts() {
+    let s = Scratch::new("dm-private");
+    let w = Daemon::start(&s, "wtmpd", &["-n", "-p"]);
+    let u = Daemon::start(&s, "utmpd", &["-n", "-p", "-S", "0"]);
+    ok(&utmpset(
+        &s,
+        &[
+            "-u",
+            "alice",
+            "-l",
+            "pts/1",
+            "-H",
+            "secret.example",
+            "-A",
+            "192.0.2.9",
+            "-p",
+            "1",
+            "login",
+        ],
+    ));
+    let usock = run_dir(&s).join("utmpd.sock");
+    let (status, payload) = reply_as_nobody(&usock, &frame(UTMP_LIST, b"")).unwrap();
+    assert_eq!(status, 0);
+    let alice = listed(&payload)
+        .into_iter()
+        .find(|r| r.user == b"alice")
+        .unwrap();
+    assert_eq!((alice.host.len(), alice.addr), (0, [0; 16]));
+    let (_, payload) = Raw::connect(&usock).call(UTMP_LIST, b"").unwrap();
+    let alice = listed(&payload)
+        .into_iter()
+        .find(|r| r.user == b"alice")
+        .unwrap();
+    assert_eq!(alice.host, b"secret.example");
+    let wsock = run_dir(&s).join("wtmpd.sock");
+    let (status, payload) = reply_as_nobody(&wsock, &frame(LOG_READ, &read_payload(1))).unwrap();
+    assert_eq!(status, 0);
+    let records: Vec<Rec> = payload[12..]
+        .chunks(512)
+        .map(|c| Rec::decode(c).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].user.as_slice(), records[0].host.len()),
+        (&b"alice"[..], 0)
+    );
+    // New files are not world-readable in private mode.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        std::fs::metadata(log_dir(&s).join("wtmp")).unwrap().mode() & 0o777,
+        0o640
+    );
+    drop((u, w));
+}

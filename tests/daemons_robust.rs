@@ -268,3 +268,23 @@ fn pipelined_requests_are_answered_in_order() {
     assert_eq!(users, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
     drop(w);
 }
+
+#[test]
+fn a_daemon_serves_an_inherited_listening_socket() {
+    use std::os::fd::AsRawFd;
+    let s = Scratch::new("dm-inherit");
+    std::fs::create_dir_all(run_dir(&s)).unwrap();
+    // Bound by the supervisor, at a path the daemon would not choose.
+    let path = s.path("activated.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let w = Daemon::spawn(&s, "wtmpd", &["-n", "-l", "4"], Some(listener.as_raw_fd()));
+    drop(listener);
+    assert!(!run_dir(&s).join("wtmpd.sock").exists());
+    let mut raw = Raw::connect(&path);
+    let rec = Rec::new(USER, "pts/1", "alice");
+    assert_eq!(raw.call(LOG_APPEND, &append_payload(1, &rec)).unwrap().0, 0);
+    assert!(w.stop());
+    // The socket belongs to the supervisor: the daemon leaves it in place.
+    assert!(path.exists());
+    assert_eq!(read_native(&log_dir(&s).join("wtmp")).len(), 1);
+}

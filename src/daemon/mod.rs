@@ -42,6 +42,8 @@ pub struct Setup {
 
 pub struct Prepared {
     pub listener: OwnedFd,
+    /// The socket was bound here (not inherited): remove it when stopping.
+    pub bound: bool,
     pub signals: OwnedFd,
     pub group: Option<u32>,
 }
@@ -75,7 +77,7 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
         }
         make_dir(dir)?;
     }
-    let listener = listening_socket(setup)?;
+    let (listener, bound) = listening_socket(setup)?;
     let signals = signal_fd()?;
     if let Some(user) = user {
         for path in owned.iter().chain(&setup.files) {
@@ -87,6 +89,7 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
     }
     Ok(Prepared {
         listener,
+        bound,
         signals,
         group,
     })
@@ -180,7 +183,7 @@ fn set_nonblocking(fd: RawFd) {
 
 /// The inherited socket (`-l FD`, or systemd's LISTEN_FDS), else a new one
 /// bound at the path, refusing to steal it from a live daemon.
-fn listening_socket(setup: &Setup) -> Result<OwnedFd, String> {
+fn listening_socket(setup: &Setup) -> Result<(OwnedFd, bool), String> {
     let inherited = setup.listen_fd.or_else(|| {
         let pid = std::env::var("LISTEN_PID").ok()?.parse::<u32>().ok()?;
         let fds = std::env::var("LISTEN_FDS").ok()?.parse::<u32>().ok()?;
@@ -194,7 +197,7 @@ fn listening_socket(setup: &Setup) -> Result<OwnedFd, String> {
         }
         set_nonblocking(fd);
         // SAFETY: the descriptor was handed to us to own.
-        return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, false));
     }
     let path = &setup.socket;
     let name = path.display();
@@ -254,5 +257,5 @@ fn listening_socket(setup: &Setup) -> Result<OwnedFd, String> {
             return Err(format!("unable to listen on {name}: {}", os_reason(&e)));
         }
     }
-    Ok(owned)
+    Ok((owned, true))
 }
