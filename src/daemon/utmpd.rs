@@ -419,7 +419,8 @@ impl Service for Utmpd {
         } else {
             self.next_sweep.saturating_duration_since(now)
         };
-        let mut next = until_sweep;
+        // At least every 10 s, so the loop's incident report is timely.
+        let mut next = until_sweep.min(Duration::from_secs(10));
         if !self.logouts.is_empty() {
             next = next.min(Duration::from_secs(2));
         }
