@@ -2,5 +2,8 @@
 pub mod lastlog;
 pub mod uptime;
 pub mod users;
+pub mod utmpd;
 pub mod utmpdump;
+pub mod utmpset;
 pub mod who;
+pub mod wtmpd;

@@ -4,6 +4,8 @@
 
 mod args;
 mod cli;
+mod client;
+mod daemon;
 mod escape;
 mod follow;
 mod getopt;
@@ -13,6 +15,7 @@ mod locale;
 mod logindefs;
 mod outfile;
 mod passwd;
+mod protocol;
 mod record;
 mod sessions;
 mod sources;
@@ -35,8 +38,11 @@ pub const APPLETS: &[(&str, Entry)] = &[
     ("lastlog", applets::lastlog::main),
     ("uptime", applets::uptime::main),
     ("users", applets::users::main),
+    ("utmpd", applets::utmpd::main),
     ("utmpdump", applets::utmpdump::main),
+    ("utmpset", applets::utmpset::main),
     ("who", applets::who::main),
+    ("wtmpd", applets::wtmpd::main),
 ];
 
 fn find(name: &str) -> Option<Entry> {

@@ -6,6 +6,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::client;
+use crate::protocol::LogDb;
 use crate::record::{self, Decoded};
 
 pub const DEFAULT_RUNDIR: &str = "/run/utmpbox";
@@ -91,11 +93,266 @@ pub struct Loaded {
     pub decoded: Decoded,
 }
 
-/// The records of `db` from its default source. Readers call this and
-/// nothing else for their default data, so the daemon client (which asks
-/// utmpd/wtmpd first, with a deadline) plugs in here without touching them.
+/// How long a reader waits for a daemon before reading the files itself.
+pub const DAEMON_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The records of `db` from its default source: the daemon that owns it
+/// (utmpd for utmp, wtmpd for the rest), else, when no daemon answers
+/// within the deadline (no socket, refused, hung, broken), the default
+/// file. A daemon's refusal is returned as an error (PermissionDenied). Readers call this and nothing
+/// else for their default data.
 pub fn load_default(db: Database) -> io::Result<Loaded> {
-    let path = db.default_path();
-    let decoded = read_file(&path)?;
-    Ok(Loaded { path, decoded })
+    match load_from_daemon(db) {
+        Ok(loaded) => Ok(loaded),
+        // The daemon said no (btmp to a non-root reader): that stands.
+        Err(e @ client::Error::Refused { .. }) => Err(e.into_io()),
+        // Absent, hung past the deadline, or talking nonsense: the files.
+        Err(_) => {
+            let path = db.default_path();
+            let decoded = read_file(&path)?;
+            Ok(Loaded { path, decoded })
+        }
+    }
+}
+
+/// Ask the owning daemon for the whole of `db`, oldest record first.
+pub fn load_from_daemon(db: Database) -> Result<Loaded, client::Error> {
+    load_from_daemon_in(db, &rundir())
+}
+
+/// As `load_from_daemon`, with the sockets in `run`.
+pub fn load_from_daemon_in(db: Database, run: &Path) -> Result<Loaded, client::Error> {
+    use crate::protocol::{SOCKET_UTMPD, SOCKET_WTMPD};
+    let utmpd = || client::Client::connect(&run.join(SOCKET_UTMPD), DAEMON_DEADLINE);
+    let wtmpd = || client::Client::connect(&run.join(SOCKET_WTMPD), DAEMON_DEADLINE);
+    let (path, records) = match db {
+        Database::Utmp => utmpd()?.utmp_list()?,
+        Database::Wtmp | Database::Btmp => {
+            let log = if db == Database::Wtmp {
+                LogDb::Wtmp
+            } else {
+                LogDb::Btmp
+            };
+            let mut c = wtmpd()?;
+            let (_, path) = c.log_stat(log)?;
+            (path, c.log_read_all(log)?)
+        }
+        Database::Lastlog => wtmpd()?.lastlog_list()?,
+    };
+    Ok(Loaded {
+        path,
+        decoded: Decoded {
+            format: record::Format::Native,
+            records,
+            trailing: 0,
+            corrupt: Vec::new(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::{self, event, utmpd, wtmpd};
+    use crate::record::testgen;
+    use std::time::Duration;
+
+    /// Run both daemons in threads of this test, sockets and files in `dir`.
+    fn start_daemons(dir: &Path) {
+        let run = dir.join("run");
+        let log = dir.join("log");
+        for (name, socket) in [("utmpd", "utmpd.sock"), ("wtmpd", "wtmpd.sock")] {
+            let (run, log) = (run.clone(), log.clone());
+            std::thread::spawn(move || {
+                let setup = daemon::Setup {
+                    socket: run.join(socket),
+                    listen_fd: None,
+                    dirs: vec![run.clone(), log.clone()],
+                    own: Vec::new(),
+                    files: Vec::new(),
+                    user: None,
+                    group: "utmp".into(),
+                };
+                let prepared = daemon::prepare(&setup).unwrap();
+                let limits = event::Limits::default();
+                if name == "utmpd" {
+                    let (service, _) = utmpd::Utmpd::open(utmpd::Options {
+                        file: run.join("utmp"),
+                        wtmpd_socket: run.join("wtmpd.sock"),
+                        max_slots: 4096,
+                        rate: 10,
+                        sweep: Duration::ZERO,
+                        record_boot: false,
+                        private: false,
+                        mode: 0o644,
+                    })
+                    .unwrap();
+                    event::EventLoop::new(
+                        service,
+                        prepared.listener,
+                        prepared.signals,
+                        limits,
+                        None,
+                    )
+                    .run();
+                } else {
+                    let (service, _) = wtmpd::Wtmpd::open(wtmpd::Options {
+                        wtmp: log.join("wtmp"),
+                        btmp: log.join("btmp"),
+                        lastlog: log.join("lastlog"),
+                        rate: 10,
+                        record_boot: false,
+                        private: false,
+                        mode: 0o644,
+                    })
+                    .unwrap();
+                    event::EventLoop::new(
+                        service,
+                        prepared.listener,
+                        prepared.signals,
+                        limits,
+                        None,
+                    )
+                    .run();
+                }
+            });
+        }
+        for socket in ["utmpd.sock", "wtmpd.sock"] {
+            let path = run.join(socket);
+            let start = std::time::Instant::now();
+            while client::Client::connect(&path, DAEMON_DEADLINE).is_err() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(5),
+                    "{socket} never came up"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    fn valid(rng: &mut testgen::Rng, kind: record::RecordKind, i: usize) -> record::Record {
+        let mut r = testgen::native_record(rng);
+        r.kind = kind;
+        r.line = format!("pts/{i}").into_bytes();
+        r.id = format!("{:04}", i % 10000).into_bytes();
+        r.user = format!("user{}", i % 37).into_bytes();
+        r.host = b"host.example".to_vec();
+        r
+    }
+
+    #[test]
+    fn a_hung_daemon_costs_a_reader_one_deadline() {
+        use std::os::unix::net::UnixListener;
+        let dir = std::env::temp_dir().join(format!("utmpbox-hung-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Listening but never accepting nor answering.
+        let _listener = UnixListener::bind(dir.join("utmpd.sock")).unwrap();
+        let start = std::time::Instant::now();
+        let result = load_from_daemon_in(Database::Utmp, &dir);
+        let took = start.elapsed();
+        assert!(
+            matches!(result, Err(client::Error::Io(_))),
+            "{:?}",
+            result.err()
+        );
+        assert!(
+            took >= DAEMON_DEADLINE && took < DAEMON_DEADLINE * 2,
+            "{took:?}"
+        );
+        // No socket at all is immediate.
+        let start = std::time::Instant::now();
+        let result = load_from_daemon_in(Database::Wtmp, &dir);
+        assert!(matches!(result, Err(client::Error::NoDaemon(_))));
+        assert!(start.elapsed() < Duration::from_millis(100));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn daemon_answers_match_the_files_they_keep() {
+        let dir = std::env::temp_dir().join(format!("utmpbox-sources-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        start_daemons(&dir);
+        let run = dir.join("run");
+        let mut rng = testgen::Rng::new(11);
+        let mut u = client::Client::connect(&run.join("utmpd.sock"), DAEMON_DEADLINE).unwrap();
+        for i in 0..40 {
+            u.utmp_put(&valid(&mut rng, record::RecordKind::UserProcess, i))
+                .unwrap();
+        }
+        let mut w = client::Client::connect(&run.join("wtmpd.sock"), DAEMON_DEADLINE).unwrap();
+        // More than one batch, so the backwards batches must join up.
+        for i in 0..2500 {
+            let kind = if i % 3 == 0 {
+                record::RecordKind::DeadProcess
+            } else {
+                record::RecordKind::UserProcess
+            };
+            w.log_append(LogDb::Wtmp, &valid(&mut rng, kind, i))
+                .unwrap();
+        }
+        for i in 0..5 {
+            w.log_append(
+                LogDb::Btmp,
+                &valid(&mut rng, record::RecordKind::LoginProcess, i),
+            )
+            .unwrap();
+        }
+        for (db, file) in [
+            (Database::Utmp, run.join("utmp")),
+            (Database::Wtmp, dir.join("log/wtmp")),
+            (Database::Btmp, dir.join("log/btmp")),
+            (Database::Lastlog, dir.join("log/lastlog")),
+        ] {
+            let loaded = load_from_daemon_in(db, &run).unwrap();
+            let on_disk = read_file(&file).unwrap();
+            assert_eq!(loaded.path, file);
+            assert_eq!(
+                loaded.decoded.records.len(),
+                on_disk.records.len(),
+                "{db:?}"
+            );
+            assert!(loaded.decoded.records == on_disk.records, "{db:?} differs");
+        }
+        assert_eq!(
+            load_from_daemon_in(Database::Wtmp, &run)
+                .unwrap()
+                .decoded
+                .records
+                .len(),
+            2500
+        );
+        assert_eq!(
+            load_from_daemon_in(Database::Lastlog, &run)
+                .unwrap()
+                .decoded
+                .records
+                .len(),
+            37
+        );
+        // lastlog get, clear, set (reusing the freed slot), list.
+        let got = w.lastlog_get(b"user5").unwrap().unwrap();
+        assert_eq!(got.user, b"user5");
+        w.lastlog_clear(b"user5").unwrap();
+        assert_eq!(w.lastlog_get(b"user5").unwrap(), None);
+        let mut set = got.clone();
+        set.time_us = 42;
+        set.user = b"newcomer".to_vec();
+        w.lastlog_set(&set).unwrap();
+        assert_eq!(w.lastlog_get(b"newcomer").unwrap().unwrap().time_us, 42);
+        let (path, list) = w.lastlog_list().unwrap();
+        assert_eq!(path, dir.join("log/lastlog"));
+        assert_eq!(list.len(), 37);
+        assert!(list.iter().any(|r| r.user == b"newcomer"));
+        assert_eq!(read_file(&path).unwrap().records.len(), 37);
+        // An unknown op gets an answer, not a hang.
+        assert!(matches!(
+            w.call(0x7f, b""),
+            Err(client::Error::Refused {
+                status: crate::protocol::Status::Unsupported,
+                ..
+            })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

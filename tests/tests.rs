@@ -1,6 +1,10 @@
 //! Integration tests: the built binary driven through its applet symlinks,
 //! compared with the peer tools installed on the machine.
 
+mod daemon_util;
+mod daemons;
+mod daemons_policy;
+mod daemons_robust;
 mod lastlog;
 mod uptime;
 mod util;

@@ -1,0 +1,540 @@
+//! utmpset: write accounting records through utmpd and wtmpd, for init
+//! systems, login scripts and session wrappers.
+//!
+//! ```text
+//! Usage: utmpset [OPTIONS] boot            record this boot (once per boot)
+//!        utmpset [OPTIONS] shutdown        record a shutdown in wtmp
+//!        utmpset [OPTIONS] runlevel NEW [PREV]
+//!        utmpset [OPTIONS] login           a session starts (utmp + wtmp)
+//!        utmpset [OPTIONS] logout          a session ends (utmp + wtmp)
+//!        utmpset [OPTIONS] fail            a failed login (btmp)
+//!        utmpset [OPTIONS] run -- COMMAND [ARG...]
+//!                                          a session for COMMAND's lifetime
+//!        utmpset -a LINE | -d LINE         sysvinit style: add / end LINE
+//!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too)
+//!
+//! Options: -u USER  -l LINE  -i ID  -H HOST  -A ADDRESS  -p PID
+//!          -e STATUS (logout's exit status)  -T SECONDS (record time)
+//!          -t MS (deadline per daemon call, 5000)
+//! ```
+//!
+//! Defaults: USER is the caller's name, LINE the terminal on stdin (without
+//! /dev/), ID the last four bytes of LINE (as login and sshd do), PID the
+//! parent process (the session's shell), the time now. `run` records the
+//! login with the command's pid before it starts, forwards signals to it,
+//! records the logout with its exit status, and exits as the command did;
+//! the command runs even when the daemons are unreachable.
+//!
+//! Exit: 0 done, 1 a daemon refused the record (its reason is printed),
+//! 100 usage, 111 a daemon could not be reached.
+//!
+//! Peers: skarnet utmps-write, sessreg, runit's utmpset, wtmpdb boot.
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use argh::FromArgs;
+
+use crate::args::Spec;
+use crate::cli;
+use crate::client::{Client, Error};
+use crate::daemon::{boot, peer};
+use crate::protocol::LogDb;
+use crate::record::{ExitStatus, Record, RecordKind};
+
+#[derive(FromArgs)]
+/// Write utmp, wtmp and btmp records through utmpd and wtmpd.
+#[argh(note = "Commands:
+  boot                   record this boot (once per boot)
+  shutdown               record a shutdown in wtmp
+  runlevel NEW [PREV]    record a run-level change
+  login                  a session starts (utmp and wtmp)
+  logout                 a session ends (utmp and wtmp)
+  fail                   a failed login (btmp)
+  run -- COMMAND [ARG]   a session for COMMAND's lifetime
+  LINE                   runit: end LINE in utmp (-w: and in wtmp)
+
+Exit status: 0 done, 1 a daemon refused the record, 100 usage,
+111 a daemon could not be reached.")]
+struct Opts {
+    /// user name (default: yours)
+    #[argh(option, short = 'u')]
+    user: Option<String>,
+    /// terminal line without /dev/ (default: stdin's)
+    #[argh(option, short = 'l')]
+    line: Option<String>,
+    /// the inittab-style id (default: the last 4 bytes of the line)
+    #[argh(option, short = 'i')]
+    id: Option<String>,
+    /// remote host
+    #[argh(option, short = 'H')]
+    host: Option<String>,
+    /// remote address (IPv4 or IPv6)
+    #[argh(option, short = 'A')]
+    address: Option<String>,
+    /// session pid (default: the parent process)
+    #[argh(option, short = 'p')]
+    pid: Option<i32>,
+    /// exit status for a logout
+    #[argh(option, short = 'e')]
+    exit: Option<i16>,
+    /// record time in seconds since the epoch (default: now)
+    #[argh(option, short = 'T')]
+    time: Option<String>,
+    /// deadline in ms for each daemon call (5000)
+    #[argh(option, short = 't', default = "5000")]
+    timeout: u64,
+    /// sysvinit: add a LOGIN entry for LINE
+    #[argh(option, short = 'a')]
+    add: Option<String>,
+    /// sysvinit: end the session on LINE
+    #[argh(option, short = 'd')]
+    dead: Option<String>,
+    /// runit: with LINE, write the logout to wtmp too
+    #[argh(switch, short = 'w')]
+    wtmp: bool,
+    /// the command and its arguments (after `--` for `run`)
+    #[argh(positional)]
+    rest: Vec<String>,
+}
+
+const SPEC: Spec = Spec {
+    short_values: b"uliHApeTtad",
+    longs: &[
+        "user=", "line=", "id=", "host=", "address=", "pid=", "exit=", "time=", "timeout=", "add=",
+        "dead=", "wtmp",
+    ],
+    number_option: None,
+};
+
+const USAGE: &str =
+    "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...";
+
+/// A failure already worded for the user, with its exit status.
+struct Fail(i32, String);
+
+pub fn main(applet: &str, args: &[OsString]) -> i32 {
+    let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+        Ok(p) => p,
+        Err(status) => return status,
+    };
+    let rest: Vec<OsString> = opts.rest.iter().map(|a| parsed.os(a)).collect();
+    match run(&opts, &rest) {
+        Ok(status) => status,
+        Err(Fail(status, message)) => cli::fail("utmpset", message, status),
+    }
+}
+
+fn usage(message: &str) -> Fail {
+    eprintln!("utmpset: {message}");
+    Fail(100, USAGE.to_string())
+}
+
+fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
+    let timeout = Duration::from_millis(opts.timeout.max(1));
+    let w = Writer { timeout };
+    if let Some(line) = &opts.add {
+        let mut r = session(opts, RecordKind::LoginProcess, Some(line.as_bytes()))?;
+        r.user = b"LOGIN".to_vec();
+        w.utmp(&r)?;
+        return Ok(0);
+    }
+    if let Some(line) = &opts.dead {
+        let r = logout_record(opts, line.as_bytes(), &w)?;
+        w.utmp(&r)?;
+        w.log(LogDb::Wtmp, &r)?;
+        return Ok(0);
+    }
+    let Some(command) = rest.first() else {
+        return Err(usage("missing command"));
+    };
+    let args = &rest[1..];
+    let word = command.as_bytes();
+    let no_args = |n: usize| {
+        if args.len() > n {
+            Err(usage(&format!(
+                "extra operand '{}'",
+                args[n].to_string_lossy()
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    match word {
+        b"boot" => {
+            no_args(0)?;
+            let time = match time_of(opts)? {
+                Some(t) => t,
+                None => {
+                    boot::boot_time_us().ok_or(Fail(111, "unable to find the boot time".into()))?
+                }
+            };
+            let r = boot::boot_record(time);
+            w.utmp(&r)?;
+            w.log(LogDb::Wtmp, &r)?;
+        }
+        b"shutdown" => {
+            no_args(0)?;
+            let r = tilde_record(opts, RecordKind::RunLevel, b"shutdown", 0)?;
+            w.log(LogDb::Wtmp, &r)?;
+        }
+        b"runlevel" => {
+            let level = |a: Option<&OsString>, default: u8| -> Result<i32, Fail> {
+                match a.map(|a| a.as_bytes()) {
+                    None => Ok(default as i32),
+                    Some([c]) if c.is_ascii_alphanumeric() => Ok(*c as i32),
+                    Some(_) => Err(usage("a run level is one character, like 3 or S")),
+                }
+            };
+            if args.is_empty() {
+                return Err(usage("runlevel needs the new level"));
+            }
+            no_args(2)?;
+            let pid = level(args.first(), b'N')? + 256 * level(args.get(1), b'N')?;
+            let r = tilde_record(opts, RecordKind::RunLevel, b"runlevel", pid)?;
+            w.utmp(&r)?;
+            w.log(LogDb::Wtmp, &r)?;
+        }
+        b"login" => {
+            no_args(0)?;
+            let r = session(opts, RecordKind::UserProcess, None)?;
+            w.utmp(&r)?;
+            w.log(LogDb::Wtmp, &r)?;
+        }
+        b"logout" => {
+            no_args(0)?;
+            let line = line_of(opts, None)?;
+            let r = logout_record(opts, &line, &w)?;
+            w.utmp(&r)?;
+            w.log(LogDb::Wtmp, &r)?;
+        }
+        b"fail" => {
+            no_args(0)?;
+            let r = session(opts, RecordKind::LoginProcess, None)?;
+            w.log(LogDb::Btmp, &r)?;
+        }
+        b"run" => {
+            let argv = match args.first().map(|a| a.as_bytes()) {
+                Some(b"--") => &args[1..],
+                _ => args,
+            };
+            if argv.is_empty() {
+                return Err(usage("run needs a command"));
+            }
+            return run_session(opts, &w, argv);
+        }
+        line if args.is_empty() && !line.is_empty() && !line.starts_with(b"-") => {
+            // runit's `utmpset [-w] LINE`.
+            let r = logout_record(opts, line, &w)?;
+            w.utmp(&r)?;
+            if opts.wtmp {
+                w.log(LogDb::Wtmp, &r)?;
+            }
+        }
+        _ => {
+            return Err(usage(&format!(
+                "unknown command '{}'",
+                command.to_string_lossy()
+            )))
+        }
+    }
+    Ok(0)
+}
+
+/// Sends records with a deadline and words the failures.
+struct Writer {
+    timeout: Duration,
+}
+
+impl Writer {
+    fn utmp(&self, record: &Record) -> Result<Record, Fail> {
+        Client::utmpd(self.timeout)
+            .and_then(|mut c| c.utmp_put(record))
+            .map_err(|e| explain("utmpd", e))
+    }
+
+    fn log(&self, db: LogDb, record: &Record) -> Result<(), Fail> {
+        Client::wtmpd(self.timeout)
+            .and_then(|mut c| c.log_append(db, record))
+            .map_err(|e| explain("wtmpd", e))
+    }
+
+    fn utmp_line(&self, line: &[u8]) -> Option<Record> {
+        Client::utmpd(self.timeout)
+            .and_then(|mut c| c.utmp_get_line(line))
+            .ok()
+            .flatten()
+    }
+}
+
+fn explain(daemon: &str, e: Error) -> Fail {
+    match e {
+        Error::NoDaemon(io) => Fail(
+            111,
+            format!(
+                "fatal: unable to reach {daemon} at {}: {}",
+                if daemon == "utmpd" {
+                    crate::client::utmpd_socket()
+                } else {
+                    crate::client::wtmpd_socket()
+                }
+                .display(),
+                cli::os_reason(&io)
+            ),
+        ),
+        Error::Refused { message, .. } => {
+            Fail(1, format!("{daemon} refused the record: {message}"))
+        }
+        other => Fail(111, format!("fatal: {daemon}: {other}")),
+    }
+}
+
+fn time_of(opts: &Opts) -> Result<Option<i64>, Fail> {
+    let Some(text) = &opts.time else {
+        return Ok(None);
+    };
+    let text = text.strip_prefix('@').unwrap_or(text);
+    let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
+    let bad = || usage(&format!("invalid time '{text}' (seconds since the epoch)"));
+    let secs: i64 = secs.parse().map_err(|_| bad())?;
+    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let micros: i64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+    let us = secs
+        .checked_mul(1_000_000)
+        .and_then(|s| s.checked_add(if secs < 0 { -micros } else { micros }))
+        .ok_or_else(bad)?;
+    Ok(Some(us))
+}
+
+fn now_or(opts: &Opts) -> Result<i64, Fail> {
+    Ok(time_of(opts)?.unwrap_or_else(boot::now_us))
+}
+
+/// The terminal: -l, else stdin's, without /dev/.
+fn line_of(opts: &Opts, given: Option<&[u8]>) -> Result<Vec<u8>, Fail> {
+    if let Some(line) = given.or(opts.line.as_deref().map(str::as_bytes)) {
+        return Ok(line.strip_prefix(b"/dev/").unwrap_or(line).to_vec());
+    }
+    // SAFETY: ttyname returns NULL or a NUL-terminated static string,
+    // copied before anything else can overwrite it.
+    let name = unsafe {
+        let p = libc::ttyname(0);
+        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes().to_vec())
+    };
+    match name {
+        Some(name) => Ok(name.strip_prefix(b"/dev/").unwrap_or(&name).to_vec()),
+        None => Err(usage("stdin is not a terminal; name the line with -l LINE")),
+    }
+}
+
+fn id_of(opts: &Opts, line: &[u8]) -> Vec<u8> {
+    match &opts.id {
+        Some(id) => id.as_bytes().to_vec(),
+        None => line[line.len().saturating_sub(4)..].to_vec(),
+    }
+}
+
+fn addr_of(opts: &Opts) -> Result<[u8; 16], Fail> {
+    let mut addr = [0u8; 16];
+    if let Some(text) = &opts.address {
+        match text.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => addr[..4].copy_from_slice(&v4.octets()),
+            Ok(std::net::IpAddr::V6(v6)) => addr = v6.octets(),
+            Err(_) => return Err(usage(&format!("invalid address '{text}'"))),
+        }
+    }
+    Ok(addr)
+}
+
+fn my_name() -> Result<Vec<u8>, Fail> {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    peer::user_by_uid(uid)
+        .map(|u| u.name)
+        .ok_or_else(|| Fail(111, format!("uid {uid} has no user name; give -u USER")))
+}
+
+/// A login, a failed login or a LOGIN entry from the options.
+fn session(opts: &Opts, kind: RecordKind, line: Option<&[u8]>) -> Result<Record, Fail> {
+    let line = line_of(opts, line)?;
+    let user = match &opts.user {
+        Some(u) => u.as_bytes().to_vec(),
+        None => my_name()?,
+    };
+    Ok(Record {
+        kind,
+        // SAFETY: getppid has no preconditions.
+        pid: opts.pid.unwrap_or_else(|| unsafe { libc::getppid() }),
+        id: id_of(opts, &line),
+        line,
+        user,
+        host: opts.host.clone().unwrap_or_default().into_bytes(),
+        addr: addr_of(opts)?,
+        time_us: now_or(opts)?,
+        ..Record::default()
+    })
+}
+
+/// A logout for `line`: the id and pid of its current entry unless given.
+fn logout_record(opts: &Opts, line: &[u8], w: &Writer) -> Result<Record, Fail> {
+    let line = line.strip_prefix(b"/dev/").unwrap_or(line).to_vec();
+    let current = w.utmp_line(&line);
+    let id = match (&opts.id, &current) {
+        (Some(id), _) => id.as_bytes().to_vec(),
+        (None, Some(entry)) => entry.id.clone(),
+        (None, None) => id_of(opts, &line),
+    };
+    Ok(Record {
+        kind: RecordKind::DeadProcess,
+        pid: opts.pid.or(current.as_ref().map(|c| c.pid)).unwrap_or(0),
+        id,
+        line,
+        exit: ExitStatus {
+            termination: 0,
+            exit: opts.exit.unwrap_or(0),
+        },
+        time_us: now_or(opts)?,
+        ..Record::default()
+    })
+}
+
+/// Boot, run-level and shutdown records: line "~", id "~~".
+fn tilde_record(opts: &Opts, kind: RecordKind, user: &[u8], pid: i32) -> Result<Record, Fail> {
+    Ok(Record {
+        kind,
+        pid,
+        line: b"~".to_vec(),
+        id: b"~~".to_vec(),
+        user: user.to_vec(),
+        host: boot::kernel_release(),
+        time_us: now_or(opts)?,
+        ..Record::default()
+    })
+}
+
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+/// Forward a signal to the command, unless the terminal already sent it
+/// to the whole process group (the command got its own copy).
+extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: info is valid in an SA_SIGINFO handler; kill is
+    // async-signal-safe.
+    unsafe {
+        if !info.is_null() && (*info).si_code == libc::SI_KERNEL {
+            return;
+        }
+        let child = CHILD.load(Ordering::Relaxed);
+        if child > 0 {
+            libc::kill(child, sig);
+        }
+    }
+}
+
+const FORWARDED: [libc::c_int; 8] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+    libc::SIGALRM,
+];
+
+/// `run`: login with the command's pid before it starts, logout with its
+/// exit status after.
+fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> {
+    let mut login = session(opts, RecordKind::UserProcess, None)?;
+    let cargs: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| usage("an argument contains a NUL byte"))?;
+    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let mut gate = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills two descriptors.
+    if unsafe { libc::pipe2(gate.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(Fail(111, "fatal: unable to create a pipe".into()));
+    }
+    // SAFETY: fork in a single-threaded process; the child only reads the
+    // gate, resets signals and execs (or _exits).
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(Fail(111, "fatal: unable to fork".into()));
+    }
+    if pid == 0 {
+        // SAFETY: async-signal-safe calls only, between fork and exec.
+        unsafe {
+            libc::close(gate[1]);
+            let mut byte = 0u8;
+            libc::read(gate[0], &mut byte as *mut u8 as *mut libc::c_void, 1);
+            libc::execvp(ptrs[0], ptrs.as_ptr());
+            let msg = b"utmpset: unable to run the command\n";
+            libc::write(2, msg.as_ptr() as *const libc::c_void, msg.len());
+            libc::_exit(127);
+        }
+    }
+    CHILD.store(pid, Ordering::Relaxed);
+    // SAFETY: installing a handler that only calls kill.
+    unsafe {
+        for sig in FORWARDED {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = forward as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+        libc::close(gate[0]);
+    }
+    login.pid = pid;
+    let logged_in = match w.utmp(&login).and_then(|_| w.log(LogDb::Wtmp, &login)) {
+        Ok(()) => true,
+        Err(Fail(_, why)) => {
+            eprintln!("utmpset: warning: session not recorded: {why}");
+            false
+        }
+    };
+    // SAFETY: closing the gate lets the child exec.
+    unsafe { libc::close(gate[1]) };
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            break;
+        }
+        if rc < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return Err(Fail(111, "fatal: unable to wait for the command".into()));
+        }
+    }
+    let (termination, code, exit_status) = if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        (sig as i16, 0i16, 128 + sig)
+    } else {
+        let code = libc::WEXITSTATUS(status);
+        (0, code as i16, code)
+    };
+    if logged_in {
+        let logout = Record {
+            kind: RecordKind::DeadProcess,
+            pid,
+            line: login.line.clone(),
+            id: login.id.clone(),
+            exit: ExitStatus {
+                termination,
+                exit: code,
+            },
+            time_us: boot::now_us(),
+            ..Record::default()
+        };
+        if let Err(Fail(_, why)) = w.utmp(&logout).and_then(|_| w.log(LogDb::Wtmp, &logout)) {
+            eprintln!("utmpset: warning: logout not recorded: {why}");
+        }
+    }
+    Ok(exit_status)
+}

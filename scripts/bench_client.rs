@@ -1,0 +1,153 @@
+//! Load generator for scripts/bench_daemons.sh: speaks the utmpbox wire
+//! protocol (docs/PROTOCOL.md) with std only, so the script can build it
+//! with a bare `rustc -O`.
+//!
+//!   bench_client put SOCKET COUNT            pututxline rate, one connection
+//!   bench_client list SOCKET SECONDS         whole-table reads, records/s
+//!   bench_client append SOCKET WRITERS COUNT durable wtmp appends/s
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut table = [0u32; 256];
+    for (i, slot) in table.iter_mut().enumerate() {
+        let mut c = i as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+        *slot = c;
+    }
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc = table[((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+fn record(kind: i16, pid: i32, line: &[u8], user: &[u8]) -> [u8; 512] {
+    let mut b = [0u8; 512];
+    b[0..2].copy_from_slice(&kind.to_le_bytes());
+    b[4..8].copy_from_slice(&pid.to_le_bytes());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    b[16..24].copy_from_slice(&now.to_le_bytes());
+    b[40..40 + line.len()].copy_from_slice(line);
+    let id = &line[line.len().saturating_sub(4)..];
+    b[72..72 + id.len()].copy_from_slice(id);
+    b[76..76 + user.len()].copy_from_slice(user);
+    b[140..151].copy_from_slice(b"example.org");
+    let crc = crc32(&b[..508]);
+    b[508..].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
+fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = ((4 + payload.len()) as u32).to_le_bytes().to_vec();
+    f.extend_from_slice(&[1, code, 0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// One request, one reply; the reply usually arrives in one read, as with
+/// the utmpbox client library.
+fn call(s: &mut UnixStream, request: &[u8], body: &mut Vec<u8>) -> u8 {
+    s.write_all(request).expect("send");
+    body.resize(64 * 1024, 0);
+    let mut got = 0;
+    while got < 4 {
+        let n = s.read(&mut body[got..]).expect("reply");
+        assert!(n > 0, "daemon closed the connection");
+        got += n;
+    }
+    let total = 4 + u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+    body.resize(total.max(got), 0);
+    s.read_exact(&mut body[got..total]).expect("reply body");
+    body.drain(..4);
+    body[1]
+}
+
+fn connect(path: &str) -> UnixStream {
+    let s = UnixStream::connect(path).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    s
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let num = |i: usize| -> u64 { args.get(i).and_then(|a| a.parse().ok()).expect("number") };
+    let mut body = Vec::new();
+    match args.get(1).map(String::as_str) {
+        Some("put") => {
+            let count = num(3);
+            let mut s = connect(&args[2]);
+            let requests: Vec<Vec<u8>> = (0..64)
+                .map(|i| frame(0x04, &record(7, 1, format!("pts/{i}").as_bytes(), b"bench")))
+                .collect();
+            let start = Instant::now();
+            for i in 0..count {
+                assert_eq!(call(&mut s, &requests[(i % 64) as usize], &mut body), 0);
+            }
+            let secs = start.elapsed().as_secs_f64();
+            println!("{:.0}", count as f64 / secs);
+        }
+        Some("ping") => {
+            let count = num(3);
+            let mut s = connect(&args[2]);
+            let request = frame(0x11, &[1]);
+            let start = Instant::now();
+            for _ in 0..count {
+                assert_eq!(call(&mut s, &request, &mut body), 0);
+            }
+            println!("{:.0}", count as f64 / start.elapsed().as_secs_f64());
+        }
+        Some("list") => {
+            let seconds = num(3);
+            let mut s = connect(&args[2]);
+            let request = frame(0x01, b"");
+            let start = Instant::now();
+            let mut records = 0u64;
+            while start.elapsed() < Duration::from_secs(seconds) {
+                assert_eq!(call(&mut s, &request, &mut body), 0);
+                let path_len = u16::from_le_bytes([body[4], body[5]]) as usize;
+                let at = 6 + path_len;
+                records += u32::from_le_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]])
+                    as u64;
+            }
+            println!("{:.0}", records as f64 / start.elapsed().as_secs_f64());
+        }
+        Some("append") => {
+            let writers = num(3);
+            let count = num(4);
+            let per = count / writers;
+            let start = Instant::now();
+            let handles: Vec<_> = (0..writers)
+                .map(|w| {
+                    let path = args[2].clone();
+                    std::thread::spawn(move || {
+                        let mut s = connect(&path);
+                        let mut body = Vec::new();
+                        let line = format!("pts/{w}");
+                        for i in 0..per {
+                            let mut payload = vec![1u8];
+                            payload.extend_from_slice(&record(7, i as i32 + 1, line.as_bytes(), b"bench"));
+                            assert_eq!(call(&mut s, &frame(0x10, &payload), &mut body), 0);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().expect("writer");
+            }
+            let secs = start.elapsed().as_secs_f64();
+            println!("{:.0}", (per * writers) as f64 / secs);
+        }
+        _ => {
+            eprintln!("usage: bench_client put|list|append SOCKET ...");
+            std::process::exit(100);
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! The client side of the daemon protocol, used by utmpset and by every
+//! reader (through `sources::load_default`).
+//!
+//! Every call has a deadline: connecting, sending and receiving all give up
+//! when it passes, so a hung or absent daemon costs a reader at most that
+//! long before it falls back to the files.
+
+// The read half is used by the reader applets through
+// `sources::load_default`, the lastlog calls by the lastlog applet; a build
+// without them must not warn about it.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
+use crate::record::Record;
+use crate::sources;
+
+/// Why a call did not succeed.
+#[derive(Debug)]
+pub enum Error {
+    /// No daemon answered: no socket, connection refused, or the connect
+    /// deadline passed. Readers fall back to the files on this one only.
+    NoDaemon(io::Error),
+    /// The connection broke or timed out after the daemon accepted it.
+    Io(io::Error),
+    /// The daemon refused the request and said why.
+    Refused { status: Status, message: String },
+    /// The daemon's reply did not parse.
+    Protocol(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoDaemon(e) => write!(f, "no daemon: {}", crate::cli::os_reason(e)),
+            Error::Io(e) => write!(f, "{}", crate::cli::os_reason(e)),
+            Error::Refused { message, .. } => write!(f, "{message}"),
+            Error::Protocol(why) => write!(f, "protocol error: {why}"),
+        }
+    }
+}
+
+impl Error {
+    /// As an io::Error, so readers can word it like a file error
+    /// (a refused btmp read becomes "Permission denied").
+    pub fn into_io(self) -> io::Error {
+        match self {
+            Error::NoDaemon(e) | Error::Io(e) => e,
+            Error::Refused {
+                status: Status::Denied,
+                ..
+            } => io::Error::from_raw_os_error(libc::EACCES),
+            Error::Refused {
+                status: Status::NotFound,
+                ..
+            } => io::Error::from_raw_os_error(libc::ENOENT),
+            Error::Refused { message, .. } => io::Error::other(message),
+            Error::Protocol(why) => io::Error::new(io::ErrorKind::InvalidData, why),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The socket paths clients use: under `$UTMPBOX_RUNDIR`.
+pub fn utmpd_socket() -> PathBuf {
+    sources::rundir().join(protocol::SOCKET_UTMPD)
+}
+
+pub fn wtmpd_socket() -> PathBuf {
+    sources::rundir().join(protocol::SOCKET_WTMPD)
+}
+
+/// One connection to a daemon. Requests run one at a time.
+pub struct Client {
+    fd: OwnedFd,
+    timeout: Duration,
+}
+
+fn errno() -> io::Error {
+    io::Error::last_os_error()
+}
+
+impl Client {
+    pub fn utmpd(timeout: Duration) -> Result<Client> {
+        Client::connect(&utmpd_socket(), timeout)
+    }
+
+    pub fn wtmpd(timeout: Duration) -> Result<Client> {
+        Client::connect(&wtmpd_socket(), timeout)
+    }
+
+    /// Connect within `timeout`. A full accept queue is retried until the
+    /// deadline rather than waited on forever.
+    pub fn connect(path: &Path, timeout: Duration) -> Result<Client> {
+        let deadline = Instant::now() + timeout;
+        // SAFETY: sockaddr_un is plain data, filled below within its size.
+        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        let bytes = path.as_os_str().as_bytes();
+        if bytes.len() >= addr.sun_path.len() {
+            return Err(Error::NoDaemon(io::Error::from_raw_os_error(
+                libc::ENAMETOOLONG,
+            )));
+        }
+        for (dst, &src) in addr.sun_path.iter_mut().zip(bytes) {
+            *dst = src as libc::c_char;
+        }
+        // SAFETY: plain socket(2); the fd is owned right away.
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                0,
+            )
+        };
+        if raw < 0 {
+            return Err(Error::NoDaemon(errno()));
+        }
+        // SAFETY: raw is a fresh descriptor nobody else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        loop {
+            // SAFETY: addr is a valid sockaddr_un of the given size.
+            let rc = unsafe {
+                libc::connect(
+                    fd.as_raw_fd(),
+                    &addr as *const libc::sockaddr_un as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
+                )
+            };
+            if rc == 0 {
+                break;
+            }
+            let e = errno();
+            match e.raw_os_error() {
+                Some(libc::EAGAIN) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Some(libc::EINPROGRESS) => {
+                    wait_for(fd.as_raw_fd(), libc::POLLOUT, deadline).map_err(Error::NoDaemon)?;
+                    let mut err: libc::c_int = 0;
+                    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                    // SAFETY: reading an int socket option into an int.
+                    unsafe {
+                        libc::getsockopt(
+                            fd.as_raw_fd(),
+                            libc::SOL_SOCKET,
+                            libc::SO_ERROR,
+                            &mut err as *mut libc::c_int as *mut libc::c_void,
+                            &mut len,
+                        );
+                    }
+                    if err != 0 {
+                        return Err(Error::NoDaemon(io::Error::from_raw_os_error(err)));
+                    }
+                    break;
+                }
+                Some(libc::EINTR) => {}
+                Some(libc::EAGAIN) => {
+                    return Err(Error::NoDaemon(io::Error::from_raw_os_error(
+                        libc::ETIMEDOUT,
+                    )))
+                }
+                _ => return Err(Error::NoDaemon(e)),
+            }
+        }
+        Ok(Client { fd, timeout })
+    }
+
+    /// Send one request and wait for its reply; the payload on success.
+    pub fn call(&mut self, code: u8, payload: &[u8]) -> Result<Vec<u8>> {
+        let deadline = Instant::now() + self.timeout;
+        let request = protocol::frame(code, payload);
+        self.send_all(&request, deadline).map_err(Error::Io)?;
+        // One read usually brings the whole reply; read the prefix and as
+        // much as came with it, then exactly what is missing.
+        let mut body = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < protocol::PREFIX {
+            got += self.recv_some(&mut body[got..], deadline)?;
+        }
+        let len = protocol::body_len(&body);
+        if len > protocol::MAX_REPLY {
+            return Err(Error::Protocol("reply larger than the limit"));
+        }
+        let total = protocol::PREFIX + len;
+        if got > total {
+            return Err(Error::Protocol("reply longer than announced"));
+        }
+        body.resize(total, 0);
+        self.recv_exact(&mut body[got..], deadline)?;
+        let body = &body[protocol::PREFIX..];
+        let (status, reply) = protocol::split_body(body).map_err(Error::Protocol)?;
+        match Status::from_raw(status) {
+            Status::Ok => Ok(reply.to_vec()),
+            status => Err(Error::Refused {
+                status,
+                message: String::from_utf8_lossy(reply).into_owned(),
+            }),
+        }
+    }
+
+    fn send_all(&mut self, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+        while !bytes.is_empty() {
+            // SAFETY: sending from a valid slice; MSG_NOSIGNAL turns a
+            // closed peer into EPIPE instead of killing the reader.
+            let n = unsafe {
+                libc::send(
+                    self.fd.as_raw_fd(),
+                    bytes.as_ptr() as *const libc::c_void,
+                    bytes.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            };
+            if n >= 0 {
+                bytes = &bytes[n as usize..];
+                continue;
+            }
+            let e = errno();
+            match e.raw_os_error() {
+                Some(libc::EAGAIN) => wait_for(self.fd.as_raw_fd(), libc::POLLOUT, deadline)?,
+                Some(libc::EINTR) => {}
+                _ => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn recv_exact(&mut self, mut buf: &mut [u8], deadline: Instant) -> Result<()> {
+        while !buf.is_empty() {
+            let n = self.recv_some(buf, deadline)?;
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
+
+    /// Receive at least one byte into `buf`; how many came.
+    fn recv_some(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize> {
+        loop {
+            // SAFETY: receiving into a valid mutable slice.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    0,
+                )
+            };
+            if n > 0 {
+                return Ok(n as usize);
+            }
+            if n == 0 {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "daemon closed the connection",
+                )));
+            }
+            let e = errno();
+            match e.raw_os_error() {
+                Some(libc::EAGAIN) => {
+                    wait_for(self.fd.as_raw_fd(), libc::POLLIN, deadline).map_err(Error::Io)?
+                }
+                Some(libc::EINTR) => {}
+                _ => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// The whole utmp table and the file the daemon keeps it in.
+    pub fn utmp_list(&mut self) -> Result<(PathBuf, Vec<Record>)> {
+        let reply = self.call(op::UTMP_LIST, b"")?;
+        let mut r = Reader::new(&reply);
+        let path = path_from(r.bytes16().map_err(Error::Protocol)?);
+        let records = r.records().map_err(Error::Protocol)?;
+        r.end().map_err(Error::Protocol)?;
+        Ok((path, records))
+    }
+
+    /// getutxid: the entry matching `template`'s kind and id.
+    pub fn utmp_get_id(&mut self, template: &Record) -> Result<Option<Record>> {
+        let mut payload = Vec::new();
+        protocol::put_record(&mut payload, template).map_err(Error::Protocol)?;
+        self.optional_record(op::UTMP_GET_ID, &payload)
+    }
+
+    /// getutxline: the login or user entry for `line`.
+    pub fn utmp_get_line(&mut self, line: &[u8]) -> Result<Option<Record>> {
+        let mut payload = Vec::new();
+        protocol::put_short_bytes(&mut payload, line);
+        self.optional_record(op::UTMP_GET_LINE, &payload)
+    }
+
+    /// pututxline: store `record`; the reply is what was stored.
+    pub fn utmp_put(&mut self, record: &Record) -> Result<Record> {
+        let mut payload = Vec::new();
+        protocol::put_record(&mut payload, record).map_err(Error::Protocol)?;
+        let reply = self.call(op::UTMP_PUT, &payload)?;
+        one_record(&reply)
+    }
+
+    /// Append to wtmp or btmp; returns once the record is on disk.
+    pub fn log_append(&mut self, db: LogDb, record: &Record) -> Result<()> {
+        let mut payload = vec![db as u8];
+        protocol::put_record(&mut payload, record).map_err(Error::Protocol)?;
+        self.call(op::LOG_APPEND, &payload).map(|_| ())
+    }
+
+    /// How many records a history file holds, and its path.
+    pub fn log_stat(&mut self, db: LogDb) -> Result<(u64, PathBuf)> {
+        let reply = self.call(op::LOG_STAT, &[db as u8])?;
+        let mut r = Reader::new(&reply);
+        let count = r.u64().map_err(Error::Protocol)?;
+        let path = path_from(r.bytes16().map_err(Error::Protocol)?);
+        r.end().map_err(Error::Protocol)?;
+        Ok((count, path))
+    }
+
+    /// One batch of history, newest first; the index to continue from
+    /// (0 when the start of the file was reached).
+    pub fn log_read(&mut self, db: LogDb, query: &ReadQuery) -> Result<(u64, Vec<Record>)> {
+        let reply = self.call(op::LOG_READ, &query.encode(db))?;
+        let mut r = Reader::new(&reply);
+        let next = r.u64().map_err(Error::Protocol)?;
+        let records = r.records().map_err(Error::Protocol)?;
+        r.end().map_err(Error::Protocol)?;
+        Ok((next, records))
+    }
+
+    /// A whole history file, oldest first, read backwards in batches.
+    pub fn log_read_all(&mut self, db: LogDb) -> Result<Vec<Record>> {
+        let mut query = ReadQuery {
+            before: u64::MAX,
+            max: protocol::MAX_BATCH as u16,
+            ..ReadQuery::default()
+        };
+        let mut all = Vec::new();
+        loop {
+            let (next, batch) = self.log_read(db, &query)?;
+            all.extend(batch);
+            if next == 0 {
+                break;
+            }
+            if next >= query.before {
+                return Err(Error::Protocol("history read did not move backwards"));
+            }
+            query.before = next;
+        }
+        all.reverse();
+        Ok(all)
+    }
+
+    pub fn lastlog_get(&mut self, user: &[u8]) -> Result<Option<Record>> {
+        let mut payload = Vec::new();
+        protocol::put_short_bytes(&mut payload, user);
+        self.optional_record(op::LASTLOG_GET, &payload)
+    }
+
+    /// Every lastlog entry and the file the daemon keeps them in.
+    pub fn lastlog_list(&mut self) -> Result<(PathBuf, Vec<Record>)> {
+        let reply = self.call(op::LASTLOG_LIST, b"")?;
+        let mut r = Reader::new(&reply);
+        let path = path_from(r.bytes16().map_err(Error::Protocol)?);
+        let records = r.records().map_err(Error::Protocol)?;
+        r.end().map_err(Error::Protocol)?;
+        Ok((path, records))
+    }
+
+    /// Set a user's last login (user, time, line, host of `record`).
+    pub fn lastlog_set(&mut self, record: &Record) -> Result<()> {
+        let mut payload = Vec::new();
+        protocol::put_record(&mut payload, record).map_err(Error::Protocol)?;
+        self.call(op::LASTLOG_SET, &payload).map(|_| ())
+    }
+
+    /// Forget a user's last login.
+    pub fn lastlog_clear(&mut self, user: &[u8]) -> Result<()> {
+        let mut payload = Vec::new();
+        protocol::put_short_bytes(&mut payload, user);
+        self.call(op::LASTLOG_CLEAR, &payload).map(|_| ())
+    }
+
+    fn optional_record(&mut self, code: u8, payload: &[u8]) -> Result<Option<Record>> {
+        match self.call(code, payload) {
+            Ok(reply) => one_record(&reply).map(Some),
+            Err(Error::Refused {
+                status: Status::NotFound,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn one_record(reply: &[u8]) -> Result<Record> {
+    let mut r = Reader::new(reply);
+    let record = r.record().map_err(Error::Protocol)?;
+    r.end().map_err(Error::Protocol)?;
+    Ok(record)
+}
+
+fn path_from(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+/// Wait until `fd` is ready for `events` or the deadline passes.
+fn wait_for(fd: i32, events: libc::c_short, deadline: Instant) -> io::Result<()> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc > 0 {
+            return Ok(());
+        }
+        if rc < 0 {
+            let e = errno();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Facts about the running boot, so the daemons can record it themselves:
+//! the kernel's boot_id (which boot this is), the boot time, the release.
+
+use std::path::Path;
+
+use crate::record::{Record, RecordKind};
+
+/// `bytes` without leading and trailing ASCII whitespace.
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace());
+    match (start, end) {
+        (Some(s), Some(e)) => &bytes[s..=e],
+        _ => &[],
+    }
+}
+
+/// The kernel's random id for this boot.
+pub fn boot_id() -> Option<Vec<u8>> {
+    let id = std::fs::read("/proc/sys/kernel/random/boot_id").ok()?;
+    let id = trim(&id).to_vec();
+    (!id.is_empty()).then_some(id)
+}
+
+fn clock_us(clock: libc::clockid_t) -> Option<i64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime fills the timespec.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000)
+}
+
+pub fn now_us() -> i64 {
+    clock_us(libc::CLOCK_REALTIME).unwrap_or(0)
+}
+
+/// When this boot began, in microseconds since the epoch: now minus the
+/// time since boot (suspend included), whole seconds as /proc/stat says.
+pub fn boot_time_us() -> Option<i64> {
+    let since_boot = clock_us(libc::CLOCK_BOOTTIME)?;
+    let t = now_us() - since_boot;
+    Some(t - t.rem_euclid(1_000_000))
+}
+
+/// `uname -r`.
+pub fn kernel_release() -> Vec<u8> {
+    // SAFETY: utsname is plain data filled by uname.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return Vec::new();
+    }
+    uts.release
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect()
+}
+
+/// The record sysvinit writes at boot: BOOT_TIME, user "reboot", line "~",
+/// id "~~", host the kernel release.
+pub fn boot_record(time_us: i64) -> Record {
+    Record {
+        kind: RecordKind::BootTime,
+        line: b"~".to_vec(),
+        id: b"~~".to_vec(),
+        user: b"reboot".to_vec(),
+        host: kernel_release(),
+        time_us,
+        ..Record::default()
+    }
+}
+
+/// Has the boot with `id` been recorded, per the stamp file?
+pub fn stamped(stamp: &Path, id: &[u8]) -> bool {
+    std::fs::read(stamp).is_ok_and(|s| trim(&s) == id)
+}
+
+pub fn write_stamp(stamp: &Path, id: &[u8]) -> std::io::Result<()> {
+    let mut tmp = stamp.as_os_str().to_owned();
+    tmp.push(".new");
+    let mut line = id.to_vec();
+    line.push(b'\n');
+    std::fs::write(&tmp, line)?;
+    std::fs::rename(&tmp, stamp)
+}
+
+/// Is a boot record at `recorded_us` this boot (which began at `boot_us`)?
+/// Two seconds of slack absorb the rounding of the boot time.
+pub fn same_boot(recorded_us: i64, boot_us: i64) -> bool {
+    (recorded_us - boot_us).abs() <= 2_000_000
+}

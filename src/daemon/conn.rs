@@ -1,0 +1,95 @@
+//! One client connection of the event loop: its buffers, its state, its
+//! deadlines, and the non-blocking sends that never raise SIGPIPE.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Instant;
+
+use super::event::Limits;
+use super::peer::Peer;
+use crate::protocol::{self, Status};
+
+#[derive(PartialEq, Eq)]
+pub enum State {
+    Reading,
+    Waiting(usize),
+    Writing,
+}
+
+pub struct Conn {
+    pub fd: OwnedFd,
+    pub peer: Peer,
+    pub input: Vec<u8>,
+    pub output: Vec<u8>,
+    pub sent: usize,
+    pub state: State,
+    pub close_after: bool,
+    /// When the current request began, or the reply was queued.
+    pub started: Instant,
+    pub last_active: Instant,
+    pub pending_reply: Vec<u8>,
+    /// A whole request is already buffered (pipelined): serve it next turn.
+    pub buffered: bool,
+}
+
+impl Conn {
+    pub fn deadline(&self, limits: &Limits) -> Option<Instant> {
+        match self.state {
+            State::Reading if self.input.is_empty() => Some(self.last_active + limits.idle),
+            State::Reading | State::Writing => Some(self.started + limits.request),
+            State::Waiting(_) => None,
+        }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Reading && self.input.is_empty()
+    }
+}
+
+pub fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+/// Send as much of the pending reply as the socket takes; true when done.
+pub fn send_some(conn: &mut Conn) -> io::Result<bool> {
+    while conn.sent < conn.output.len() {
+        let rest = &conn.output[conn.sent..];
+        // SAFETY: sending from a valid slice, never raising SIGPIPE.
+        let n = unsafe {
+            libc::send(
+                conn.fd.as_raw_fd(),
+                rest.as_ptr() as *const libc::c_void,
+                rest.len(),
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN) => Ok(false),
+                Some(libc::EINTR) => continue,
+                _ => Err(e),
+            };
+        }
+        conn.sent += n as usize;
+    }
+    Ok(true)
+}
+
+/// Tell a client it was not admitted, without waiting for it.
+pub fn refuse(fd: &OwnedFd, why: &str) {
+    let frame = protocol::error_frame(Status::Limit, why);
+    // SAFETY: best-effort non-blocking send of a small frame.
+    unsafe {
+        libc::send(
+            fd.as_raw_fd(),
+            frame.as_ptr() as *const libc::c_void,
+            frame.len(),
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        );
+    }
+}

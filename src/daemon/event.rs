@@ -1,0 +1,552 @@
+//! The one event loop both daemons run: poll over the listening socket, a
+//! signalfd and every connection. No thread or fork per client; every
+//! socket is non-blocking, every connection has a deadline, and each turn
+//! gives each ready connection one read or one write, so a slow or
+//! hostile client can only waste its own slot.
+//!
+//! Durable requests are answered after the turn's group commit: all the
+//! appends that arrived in one turn share one fsync.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use super::conn::{pollfd, refuse, send_some, Conn, State};
+use super::peer::{self, Peer};
+use crate::protocol::{self, Status};
+
+/// Replies up to this size are never held back.
+const SMALL_REPLY: usize = 64 * 1024;
+/// Reply bytes waiting for slow readers, in total, at most.
+const MAX_QUEUED_REPLIES: usize = 32 << 20;
+
+/// What the loop enforces on clients (docs/SECURITY.md).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_conns: usize,
+    pub max_per_uid: usize,
+    /// From a request's first byte to its last, and for writing a reply.
+    pub request: Duration,
+    /// Between requests.
+    pub idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_conns: 1000,
+            max_per_uid: 64,
+            request: Duration::from_secs(5),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A service's answer to one request.
+pub enum Response {
+    /// Send this frame now.
+    Now(Vec<u8>),
+    /// Send this frame once commit number `tag` has succeeded.
+    Durable { tag: usize, reply: Vec<u8> },
+    /// Send this frame, then close the connection.
+    Close(Vec<u8>),
+}
+
+/// What utmpd and wtmpd plug into the loop.
+pub trait Service {
+    fn name(&self) -> &'static str;
+    fn handle(&mut self, peer: &Peer, code: u8, payload: &[u8]) -> Response;
+    /// Make every queued durable write durable; one result per tag.
+    fn commit(&mut self) -> Vec<Result<(), String>>;
+    /// Periodic work; returns how long until it wants to run again.
+    fn tick(&mut self) -> Duration;
+    /// SIGHUP: reopen files.
+    fn reopen(&mut self);
+    /// SIGTERM: make anything still in memory durable.
+    fn stop(&mut self) {}
+    /// Descriptors of its own the service wants polled for input.
+    fn watched_fds(&self) -> Vec<RawFd> {
+        Vec::new()
+    }
+    /// One of `watched_fds` is readable.
+    fn fd_ready(&mut self, _fd: RawFd) {}
+}
+
+/// Counters of what the loop did to clients, reported now and then instead
+/// of one log line per hostile connection.
+#[derive(Default)]
+struct Incidents {
+    evicted: u64,
+    refused: u64,
+    timed_out: u64,
+    bad: u64,
+}
+
+pub struct EventLoop<S: Service> {
+    pub service: S,
+    listener: OwnedFd,
+    signals: OwnedFd,
+    limits: Limits,
+    group: Option<u32>,
+    conns: Vec<Conn>,
+    per_uid: HashMap<u32, usize>,
+    incidents: Incidents,
+    next_report: Instant,
+}
+
+fn errno() -> io::Error {
+    io::Error::last_os_error()
+}
+
+impl<S: Service> EventLoop<S> {
+    pub fn new(
+        service: S,
+        listener: OwnedFd,
+        signals: OwnedFd,
+        limits: Limits,
+        group: Option<u32>,
+    ) -> EventLoop<S> {
+        EventLoop {
+            service,
+            listener,
+            signals,
+            limits,
+            group,
+            conns: Vec::new(),
+            per_uid: HashMap::new(),
+            incidents: Incidents::default(),
+            next_report: Instant::now(),
+        }
+    }
+
+    /// Run until SIGTERM or SIGINT.
+    pub fn run(&mut self) {
+        let mut next_tick = Instant::now() + self.service.tick();
+        let mut pollfds: Vec<libc::pollfd> = Vec::new();
+        loop {
+            let now = Instant::now();
+            if now >= next_tick {
+                next_tick = now + self.service.tick();
+                self.report(now);
+            }
+            let mut wake = next_tick;
+            pollfds.clear();
+            pollfds.push(pollfd(self.signals.as_raw_fd(), libc::POLLIN));
+            pollfds.push(pollfd(self.listener.as_raw_fd(), libc::POLLIN));
+            for conn in &self.conns {
+                let events = match conn.state {
+                    State::Reading => libc::POLLIN,
+                    State::Writing => libc::POLLOUT,
+                    State::Waiting(_) => 0,
+                };
+                pollfds.push(pollfd(conn.fd.as_raw_fd(), events));
+                if let Some(d) = conn.deadline(&self.limits) {
+                    wake = wake.min(d);
+                }
+            }
+            let watched = self.service.watched_fds();
+            for &fd in &watched {
+                pollfds.push(pollfd(fd, libc::POLLIN));
+            }
+            let ms = if self.conns.iter().any(|c| c.buffered) {
+                0
+            } else {
+                wake.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(i32::MAX as u128) as libc::c_int
+                    + 1
+            };
+            // SAFETY: pollfds is a valid array of its length.
+            let rc = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, ms) };
+            if rc < 0 {
+                let e = errno();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                eprintln!(
+                    "{}: fatal: poll: {}",
+                    self.service.name(),
+                    crate::cli::os_reason(&e)
+                );
+                return;
+            }
+            if pollfds[0].revents != 0 && self.take_signals() {
+                self.stop();
+                return;
+            }
+            // Connections first (their indexes match pollfds), then accept.
+            let mut closed = Vec::new();
+            for i in 0..self.conns.len() {
+                if self.conns[i].buffered {
+                    // One request per connection per turn, so a client
+                    // that pipelines cannot starve the others.
+                    self.conns[i].buffered = false;
+                    if !self.dispatch(i, Instant::now()) {
+                        closed.push(i);
+                    }
+                    continue;
+                }
+                let revents = pollfds[i + 2].revents;
+                if revents == 0 {
+                    continue;
+                }
+                if !self.service_conn(i, revents) {
+                    closed.push(i);
+                }
+            }
+            self.commit(&mut closed);
+            self.expire(&mut closed);
+            let first_watched = 2 + self.conns.len();
+            for (k, &fd) in watched.iter().enumerate() {
+                if pollfds[first_watched + k].revents != 0 {
+                    self.service.fd_ready(fd);
+                    // Let the service schedule what follows.
+                    next_tick = Instant::now();
+                }
+            }
+            self.close_all(closed);
+            if pollfds[1].revents != 0 {
+                self.accept();
+            }
+        }
+    }
+
+    /// Read what signals arrived; true when it is time to stop.
+    fn take_signals(&mut self) -> bool {
+        let mut stop = false;
+        loop {
+            // SAFETY: signalfd_siginfo is plain data; read fills it.
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            let n = unsafe {
+                libc::read(
+                    self.signals.as_raw_fd(),
+                    &mut info as *mut libc::signalfd_siginfo as *mut libc::c_void,
+                    size,
+                )
+            };
+            if n != size as isize {
+                return stop;
+            }
+            match info.ssi_signo as i32 {
+                libc::SIGHUP => {
+                    eprintln!("{}: info: SIGHUP: reopening files", self.service.name());
+                    self.service.reopen();
+                }
+                _ => stop = true,
+            }
+        }
+    }
+
+    /// Finish what is queued (durable writes are synced and answered if the
+    /// clients still listen), then return.
+    fn stop(&mut self) {
+        let mut closed = Vec::new();
+        self.commit(&mut closed);
+        for conn in &mut self.conns {
+            if conn.state == State::Writing {
+                let _ = send_some(conn);
+            }
+        }
+        self.service.stop();
+        eprintln!("{}: info: stopping", self.service.name());
+    }
+
+    /// One read or one write for connection `i`; false to close it.
+    fn service_conn(&mut self, i: usize, revents: libc::c_short) -> bool {
+        let now = Instant::now();
+        let conn = &mut self.conns[i];
+        match conn.state {
+            State::Writing => {
+                if revents & (libc::POLLERR | libc::POLLNVAL) != 0 {
+                    return false;
+                }
+                match send_some(conn) {
+                    Ok(true) => self.after_reply(i, now),
+                    Ok(false) => true,
+                    Err(_) => false,
+                }
+            }
+            State::Reading => {
+                let room = protocol::PREFIX + protocol::MAX_REQUEST - conn.input.len();
+                let mut buf = [0u8; 4096];
+                let want = room.min(buf.len());
+                // SAFETY: reading into a stack buffer of at least `want` bytes.
+                let n = unsafe {
+                    libc::recv(
+                        conn.fd.as_raw_fd(),
+                        buf.as_mut_ptr() as *mut libc::c_void,
+                        want,
+                        libc::MSG_DONTWAIT,
+                    )
+                };
+                if n == 0 {
+                    return false;
+                }
+                if n < 0 {
+                    let e = errno().raw_os_error();
+                    return matches!(e, Some(libc::EAGAIN) | Some(libc::EINTR));
+                }
+                if conn.input.is_empty() {
+                    conn.started = now;
+                }
+                conn.last_active = now;
+                conn.input.extend_from_slice(&buf[..n as usize]);
+                self.dispatch(i, now)
+            }
+            State::Waiting(_) => revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) == 0,
+        }
+    }
+
+    /// A reply was sent: close if asked, else wait for the next request
+    /// (served next turn if it is already buffered).
+    fn after_reply(&mut self, i: usize, now: Instant) -> bool {
+        let conn = &mut self.conns[i];
+        if conn.close_after {
+            return false;
+        }
+        conn.output.clear();
+        conn.sent = 0;
+        conn.state = State::Reading;
+        conn.last_active = now;
+        conn.started = now;
+        conn.buffered = !conn.input.is_empty();
+        true
+    }
+
+    /// If a whole request is buffered, hand it to the service.
+    fn dispatch(&mut self, i: usize, now: Instant) -> bool {
+        let conn = &mut self.conns[i];
+        if conn.input.len() < protocol::PREFIX {
+            return true;
+        }
+        let len = protocol::body_len(&conn.input);
+        if !(protocol::BODY_HEADER..=protocol::MAX_REQUEST).contains(&len) {
+            self.incidents.bad += 1;
+            let reply = protocol::error_frame(
+                Status::TooLarge,
+                &format!(
+                    "request length {len} outside {}..{}",
+                    protocol::BODY_HEADER,
+                    protocol::MAX_REQUEST
+                ),
+            );
+            return self.reply(i, Response::Close(reply), now);
+        }
+        if conn.input.len() < protocol::PREFIX + len {
+            return true;
+        }
+        let rest = conn.input.split_off(protocol::PREFIX + len);
+        let request = std::mem::replace(&mut conn.input, rest);
+        let response = match protocol::split_body(&request[protocol::PREFIX..]) {
+            Ok((code, payload)) => self.service.handle(&self.conns[i].peer, code, payload),
+            Err(why) => {
+                self.incidents.bad += 1;
+                Response::Close(protocol::error_frame(Status::BadRequest, why))
+            }
+        };
+        self.reply(i, response, now)
+    }
+
+    fn reply(&mut self, i: usize, response: Response, now: Instant) -> bool {
+        let conn = &mut self.conns[i];
+        conn.started = now;
+        match response {
+            Response::Durable { tag, reply } => {
+                conn.pending_reply = reply;
+                conn.state = State::Waiting(tag);
+                true
+            }
+            Response::Now(frame) => self.start_write(i, frame, false, now),
+            Response::Close(frame) => self.start_write(i, frame, true, now),
+        }
+    }
+
+    fn start_write(&mut self, i: usize, mut frame: Vec<u8>, close: bool, now: Instant) -> bool {
+        if frame.len() > SMALL_REPLY {
+            // Large replies wait in memory until the client reads them;
+            // bound their total so clients that never read cannot make
+            // the daemon grow.
+            let queued: usize = self
+                .conns
+                .iter()
+                .filter(|c| c.state == State::Writing)
+                .map(|c| c.output.len() - c.sent)
+                .sum();
+            if queued + frame.len() > MAX_QUEUED_REPLIES {
+                self.incidents.refused += 1;
+                frame = protocol::error_frame(Status::Limit, "daemon busy; try again");
+            }
+        }
+        let conn = &mut self.conns[i];
+        conn.output = frame;
+        conn.sent = 0;
+        conn.close_after = close;
+        conn.state = State::Writing;
+        match send_some(conn) {
+            Ok(true) => self.after_reply(i, now),
+            Ok(false) => true,
+            Err(_) => false,
+        }
+    }
+
+    /// The turn's group commit, then the answers that waited for it.
+    fn commit(&mut self, closed: &mut Vec<usize>) {
+        if !self
+            .conns
+            .iter()
+            .any(|c| matches!(c.state, State::Waiting(_)))
+        {
+            return;
+        }
+        let results = self.service.commit();
+        let now = Instant::now();
+        for i in 0..self.conns.len() {
+            let State::Waiting(tag) = self.conns[i].state else {
+                continue;
+            };
+            let frame = match results.get(tag) {
+                Some(Ok(())) => std::mem::take(&mut self.conns[i].pending_reply),
+                Some(Err(why)) => protocol::error_frame(Status::Io, why),
+                None => protocol::error_frame(Status::Io, "internal error: no commit result"),
+            };
+            if !self.start_write(i, frame, false, now) && !closed.contains(&i) {
+                closed.push(i);
+            }
+        }
+    }
+
+    /// Close connections past their deadline.
+    fn expire(&mut self, closed: &mut Vec<usize>) {
+        let now = Instant::now();
+        for (i, conn) in self.conns.iter().enumerate() {
+            if conn.deadline(&self.limits).is_some_and(|d| now >= d) && !closed.contains(&i) {
+                self.incidents.timed_out += 1;
+                closed.push(i);
+            }
+        }
+    }
+
+    fn close_all(&mut self, mut closed: Vec<usize>) {
+        closed.sort_unstable();
+        closed.dedup();
+        for &i in closed.iter().rev() {
+            let conn = self.conns.swap_remove(i);
+            if let Some(n) = self.per_uid.get_mut(&conn.peer.uid) {
+                *n -= 1;
+                if *n == 0 {
+                    self.per_uid.remove(&conn.peer.uid);
+                }
+            }
+        }
+    }
+
+    /// Accept what is waiting (a bounded number per turn). A full house
+    /// makes room by closing the longest-idle connection (of the same uid
+    /// first), so idle connections can never lock others out.
+    fn accept(&mut self) {
+        for _ in 0..64 {
+            // SAFETY: accept4 with no address buffers.
+            let raw = unsafe {
+                libc::accept4(
+                    self.listener.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                )
+            };
+            if raw < 0 {
+                let e = errno();
+                match e.raw_os_error() {
+                    Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ECONNABORTED) => return,
+                    Some(libc::EMFILE) | Some(libc::ENFILE) => {
+                        // Out of descriptors: shed the longest-idle client.
+                        if !self.evict(None) {
+                            return;
+                        }
+                        continue;
+                    }
+                    _ => {
+                        eprintln!(
+                            "{}: warning: accept: {}",
+                            self.service.name(),
+                            crate::cli::os_reason(&e)
+                        );
+                        return;
+                    }
+                }
+            }
+            // SAFETY: a fresh descriptor from accept4.
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let Ok(peer) = peer::peer_of(fd.as_raw_fd(), self.group) else {
+                continue;
+            };
+            let uid_count = self.per_uid.get(&peer.uid).copied().unwrap_or(0);
+            if uid_count >= self.limits.max_per_uid && !self.evict(Some(peer.uid)) {
+                self.incidents.refused += 1;
+                refuse(&fd, "too many connections from your uid");
+                continue;
+            }
+            if self.conns.len() >= self.limits.max_conns && !self.evict(None) {
+                self.incidents.refused += 1;
+                refuse(&fd, "too many connections");
+                continue;
+            }
+            let now = Instant::now();
+            *self.per_uid.entry(peer.uid).or_insert(0) += 1;
+            self.conns.push(Conn {
+                fd,
+                peer,
+                input: Vec::new(),
+                output: Vec::new(),
+                sent: 0,
+                state: State::Reading,
+                close_after: false,
+                started: now,
+                last_active: now,
+                pending_reply: Vec::new(),
+                buffered: false,
+            });
+        }
+    }
+
+    /// Close the longest-idle connection (of `uid` if given); false if none.
+    fn evict(&mut self, uid: Option<u32>) -> bool {
+        let victim = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_idle() && uid.map_or(true, |u| c.peer.uid == u))
+            .min_by_key(|(_, c)| c.last_active)
+            .map(|(i, _)| i);
+        match victim {
+            Some(i) => {
+                self.incidents.evicted += 1;
+                self.close_all(vec![i]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// One line now and then about clients the loop had to cut off.
+    fn report(&mut self, now: Instant) {
+        if now < self.next_report {
+            return;
+        }
+        let i = &self.incidents;
+        if i.evicted + i.refused + i.timed_out + i.bad > 0 {
+            eprintln!(
+                "{}: warning: clients cut off: {} idle evicted, {} refused at the limit, {} past a deadline, {} malformed",
+                self.service.name(),
+                i.evicted,
+                i.refused,
+                i.timed_out,
+                i.bad
+            );
+            self.incidents = Incidents::default();
+        }
+        self.next_report = now + Duration::from_secs(10);
+    }
+}

@@ -1,0 +1,498 @@
+//! utmpd's service: the utmp table (current sessions), with pututxline
+//! semantics, persisted slot by slot so a restart keeps every session,
+//! swept for sessions whose process is gone (their logout goes to wtmpd).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use std::os::fd::RawFd;
+
+use super::boot;
+use super::event::{Response, Service};
+use super::files::SlotFile;
+use super::peer::Peer;
+use super::policy::{self, RateLimiter};
+use super::watch::{Opened, PidWatch};
+use crate::client::Client;
+use crate::protocol::{self, op, LogDb, Reader, Status};
+use crate::record::native::{self, FileKind, RECORD_SIZE};
+use crate::record::{Record, RecordKind};
+
+pub struct Options {
+    pub file: PathBuf,
+    pub wtmpd_socket: PathBuf,
+    pub max_slots: usize,
+    pub rate: u32,
+    /// How often to look for sessions whose process is gone; zero: never.
+    pub sweep: Duration,
+    pub record_boot: bool,
+    pub private: bool,
+    pub mode: u32,
+}
+
+pub struct Utmpd {
+    table: SlotFile,
+    opts: Options,
+    rates: RateLimiter,
+    /// Logouts of swept sessions not yet accepted by wtmpd.
+    logouts: VecDeque<Record>,
+    next_sweep: Instant,
+    wtmpd_failing: bool,
+    watch: PidWatch,
+    /// Sessions whose process exited, waiting out the grace period.
+    exited: Vec<Exited>,
+}
+
+struct Exited {
+    slot: usize,
+    pid: i32,
+    at_us: i64,
+    check: Instant,
+}
+
+/// How long the starter of a session has to record its logout itself.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+const MAX_QUEUED_LOGOUTS: usize = 4096;
+
+fn ok(payload: &[u8]) -> Response {
+    Response::Now(protocol::frame(Status::Ok as u8, payload))
+}
+
+fn err(status: Status, why: impl AsRef<str>) -> Response {
+    Response::Now(protocol::error_frame(status, why.as_ref()))
+}
+
+fn record_reply(record: &Record) -> Response {
+    let mut out = Vec::new();
+    match protocol::put_record(&mut out, record) {
+        Ok(()) => ok(&out),
+        Err(why) => err(Status::Io, why),
+    }
+}
+
+/// glibc's getutxid: run-level, boot and clock records match on kind;
+/// process records match any process record with the same id (or, with
+/// no id, the same line).
+fn matches_id(template: &Record, entry: &Record) -> bool {
+    use RecordKind::*;
+    match template.kind {
+        RunLevel | BootTime | NewTime | OldTime => entry.kind == template.kind,
+        InitProcess | LoginProcess | UserProcess | DeadProcess => {
+            matches!(
+                entry.kind,
+                InitProcess | LoginProcess | UserProcess | DeadProcess
+            ) && if template.id.is_empty() {
+                entry.line == template.line
+            } else {
+                entry.id == template.id
+            }
+        }
+        _ => false,
+    }
+}
+
+impl Utmpd {
+    pub fn open(opts: Options) -> Result<(Utmpd, Vec<String>), String> {
+        let (table, mut warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
+        let mut utmpd = Utmpd {
+            table,
+            rates: RateLimiter::new(opts.rate),
+            logouts: VecDeque::new(),
+            next_sweep: Instant::now() + opts.sweep,
+            wtmpd_failing: false,
+            watch: PidWatch::default(),
+            exited: Vec::new(),
+            opts,
+        };
+        if utmpd.opts.record_boot {
+            if let Some(note) = utmpd.record_boot()? {
+                warnings.push(note);
+            }
+        }
+        if !utmpd.opts.sweep.is_zero() {
+            utmpd.sweep();
+            for i in 0..utmpd.table.slots.len() {
+                utmpd.watch_slot(i);
+            }
+        }
+        Ok((utmpd, warnings))
+    }
+
+    /// Write BOOT_TIME for this boot unless it is already there.
+    fn record_boot(&mut self) -> Result<Option<String>, String> {
+        let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
+            return Ok(None);
+        };
+        let mut stamp = self.opts.file.as_os_str().to_owned();
+        stamp.push(".boot");
+        let stamp = PathBuf::from(stamp);
+        let have = self
+            .table
+            .slots
+            .iter()
+            .any(|r| r.kind == RecordKind::BootTime && boot::same_boot(r.time_us, boot_us));
+        if !have && !boot::stamped(&stamp, &id) {
+            self.store(boot::boot_record(boot_us))
+                .map_err(|(_, why)| format!("unable to record the boot: {why}"))?;
+        }
+        let _ = boot::write_stamp(&stamp, &id);
+        Ok((!have).then(|| "recorded this boot (BOOT_TIME)".to_string()))
+    }
+
+    fn find_id(&self, template: &Record) -> Option<usize> {
+        self.table
+            .slots
+            .iter()
+            .position(|entry| matches_id(template, entry))
+    }
+
+    fn find_line(&self, line: &[u8]) -> Option<usize> {
+        self.table.slots.iter().position(|r| {
+            matches!(r.kind, RecordKind::LoginProcess | RecordKind::UserProcess) && r.line == line
+        })
+    }
+
+    /// pututxline: replace the matching entry, else take a free slot,
+    /// else grow the table up to its limit, else reuse a dead entry.
+    /// Returns the stored record, encoded.
+    fn store(&mut self, record: Record) -> Result<[u8; RECORD_SIZE], (Status, String)> {
+        let (slot, bytes) = self.store_in_slot(record)?;
+        self.watch_slot(slot);
+        Ok(bytes)
+    }
+
+    fn store_in_slot(
+        &mut self,
+        record: Record,
+    ) -> Result<(usize, [u8; RECORD_SIZE]), (Status, String)> {
+        let slots = &self.table.slots;
+        let slot = self
+            .find_id(&record)
+            .or_else(|| slots.iter().position(|r| r.kind == RecordKind::Empty))
+            .or_else(|| (slots.len() < self.opts.max_slots).then_some(slots.len()))
+            .or_else(|| slots.iter().position(|r| r.kind == RecordKind::DeadProcess))
+            .ok_or((
+                Status::Limit,
+                format!("utmp table full ({} entries)", self.opts.max_slots),
+            ))?;
+        let bytes = native::encode(&record).map_err(|e| (Status::Invalid, e.to_string()))?;
+        self.table
+            .write_encoded(slot, record, &bytes)
+            .map_err(|e| {
+                (
+                    Status::Io,
+                    format!(
+                        "unable to write {}: {}",
+                        self.table.path.display(),
+                        crate::cli::os_reason(&e)
+                    ),
+                )
+            })?;
+        Ok((slot, bytes))
+    }
+
+    fn put(&mut self, peer: &Peer, record: Record) -> Response {
+        if let Err(why) = policy::validate(&record) {
+            return err(Status::Invalid, why);
+        }
+        let record = if peer.privileged {
+            record
+        } else {
+            let existing = self.find_id(&record).map(|i| &self.table.slots[i]);
+            match policy::unprivileged_write(peer, &record, existing, boot::now_us()) {
+                Ok(record) => record,
+                Err(why) => return err(Status::Denied, why),
+            }
+        };
+        if !peer.privileged && !self.rates.allow(peer.uid, Instant::now()) {
+            return err(Status::Limit, "too many writes; try again later");
+        }
+        match self.store(record) {
+            Ok(stored) => ok(&stored),
+            Err((status, why)) => err(status, why),
+        }
+    }
+
+    fn list(&self, peer: &Peer) -> Response {
+        let mut records: Vec<Record> = self
+            .table
+            .slots
+            .iter()
+            .filter(|r| r.kind != RecordKind::Empty)
+            .cloned()
+            .collect();
+        if self.opts.private && !peer.privileged {
+            policy::redact(&mut records, peer);
+        }
+        let mut out = Vec::with_capacity(8 + records.len() * 512);
+        protocol::put_bytes16(
+            &mut out,
+            std::os::unix::ffi::OsStrExt::as_bytes(self.table.path.as_os_str()),
+        );
+        match protocol::put_records(&mut out, records.iter()) {
+            Ok(()) => ok(&out),
+            Err(why) => err(Status::Io, why),
+        }
+    }
+
+    /// Mark dead every session whose process is gone, and queue its logout
+    /// for wtmp.
+    fn sweep(&mut self) {
+        let boot_us = boot::boot_time_us().unwrap_or(0);
+        for i in 0..self.table.slots.len() {
+            let r = &self.table.slots[i];
+            if is_live(r) && !process_alive(r.pid, r.time_us, boot_us) {
+                self.end_session(i, boot::now_us());
+            }
+        }
+    }
+
+    /// Watch the process of slot `i` if it holds a live session; a process
+    /// already gone ends the session now.
+    fn watch_slot(&mut self, i: usize) {
+        let r = &self.table.slots[i];
+        if !is_live(r) {
+            self.watch.forget(i);
+            return;
+        }
+        if let Opened::Gone = self.watch.watch(i, r.pid) {
+            self.end_session(i, boot::now_us());
+        }
+    }
+
+    /// The session in slot `i` has ended at `time_us`: mark it dead and
+    /// queue its logout.
+    fn end_session(&mut self, i: usize, time_us: i64) {
+        self.watch.forget(i);
+        let r = &self.table.slots[i];
+        let was_user = r.kind == RecordKind::UserProcess;
+        let dead = Record {
+            kind: RecordKind::DeadProcess,
+            pid: r.pid,
+            line: r.line.clone(),
+            id: r.id.clone(),
+            time_us,
+            ..Record::default()
+        };
+        eprintln!(
+            "utmpd: info: session on {} (pid {}) has ended; marked dead",
+            String::from_utf8_lossy(&r.line),
+            r.pid
+        );
+        if let Err(e) = self.table.write(i, dead.clone()) {
+            eprintln!(
+                "utmpd: warning: unable to write {}: {}",
+                self.table.path.display(),
+                crate::cli::os_reason(&e)
+            );
+            return;
+        }
+        if was_user && self.logouts.len() < MAX_QUEUED_LOGOUTS {
+            self.logouts.push_back(dead);
+        }
+    }
+
+    /// Hand queued logouts to wtmpd (a trusted peer, with a short deadline).
+    fn flush_logouts(&mut self) {
+        if self.logouts.is_empty() {
+            return;
+        }
+        let result = Client::connect(&self.opts.wtmpd_socket, Duration::from_millis(500)).and_then(
+            |mut client| {
+                while let Some(record) = self.logouts.front() {
+                    client.log_append(LogDb::Wtmp, record)?;
+                    self.logouts.pop_front();
+                }
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => self.wtmpd_failing = false,
+            Err(e) if !self.wtmpd_failing => {
+                self.wtmpd_failing = true;
+                eprintln!(
+                    "utmpd: warning: unable to send {} logout(s) to wtmpd: {e}; will retry",
+                    self.logouts.len()
+                );
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A session entry with a process that can end.
+fn is_live(r: &Record) -> bool {
+    matches!(
+        r.kind,
+        RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
+    ) && r.pid > 0
+}
+
+/// Is `pid` still the process that started the session at `since_us`? A
+/// process that started well after the session is a recycled pid.
+fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    let rc = unsafe { libc::kill(pid, 0) };
+    if rc != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return true;
+    };
+    let Some(ticks) = after
+        .split_whitespace()
+        .nth(19)
+        .and_then(|t| t.parse::<i64>().ok())
+    else {
+        return true;
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
+    let started_us = boot_us + ticks * 1_000_000 / hz;
+    started_us <= since_us + 5_000_000
+}
+
+impl Service for Utmpd {
+    fn name(&self) -> &'static str {
+        "utmpd"
+    }
+
+    fn handle(&mut self, peer: &Peer, code: u8, payload: &[u8]) -> Response {
+        let mut r = Reader::new(payload);
+        match code {
+            op::UTMP_LIST => match r.end() {
+                Ok(()) => self.list(peer),
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            op::UTMP_GET_ID => match r.record().and_then(|t| r.end().map(|_| t)) {
+                Ok(template) => match self.find_id(&template) {
+                    Some(i) => self.one(peer, i),
+                    None => err(Status::NotFound, "no such entry"),
+                },
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            op::UTMP_GET_LINE => match r.short_bytes().and_then(|l| r.end().map(|_| l)) {
+                Ok(line) => match self.find_line(line) {
+                    Some(i) => self.one(peer, i),
+                    None => err(Status::NotFound, "no such entry"),
+                },
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            op::UTMP_PUT => match r.record().and_then(|t| r.end().map(|_| t)) {
+                Ok(record) => self.put(peer, record),
+                Err(why) => Response::Close(protocol::error_frame(Status::BadRequest, why)),
+            },
+            _ => err(
+                Status::Unsupported,
+                format!("utmpd does not serve request {code:#04x}"),
+            ),
+        }
+    }
+
+    fn commit(&mut self) -> Vec<Result<(), String>> {
+        Vec::new()
+    }
+
+    fn tick(&mut self) -> Duration {
+        let now = Instant::now();
+        let (due, waiting): (Vec<Exited>, Vec<Exited>) =
+            self.exited.drain(..).partition(|e| now >= e.check);
+        self.exited = waiting;
+        for e in due {
+            let r = &self.table.slots[e.slot];
+            if is_live(r) && r.pid == e.pid {
+                self.end_session(e.slot, e.at_us);
+            }
+        }
+        if !self.opts.sweep.is_zero() && now >= self.next_sweep {
+            self.sweep();
+            self.next_sweep = now + self.opts.sweep;
+        }
+        self.flush_logouts();
+        let until_sweep = if self.opts.sweep.is_zero() {
+            Duration::from_secs(3600)
+        } else {
+            self.next_sweep.saturating_duration_since(now)
+        };
+        // At least every 10 s, so the loop's incident report is timely.
+        let mut next = until_sweep.min(Duration::from_secs(10));
+        if !self.logouts.is_empty() {
+            next = next.min(Duration::from_secs(2));
+        }
+        if let Some(first) = self.exited.iter().map(|e| e.check).min() {
+            next = next.min(first.saturating_duration_since(now));
+        }
+        next
+    }
+
+    fn reopen(&mut self) {}
+
+    fn watched_fds(&self) -> Vec<RawFd> {
+        self.watch.fds()
+    }
+
+    /// A session's process exited. Whoever started the session (a login
+    /// program, `utmpset run`) usually records the logout itself, with the
+    /// exit status; utmpd does it only if the entry is still live after a
+    /// grace period, with the time the process really ended.
+    fn fd_ready(&mut self, fd: RawFd) {
+        if let Some(slot) = self.watch.slot_of(fd) {
+            let pid = self.table.slots[slot].pid;
+            self.watch.forget(slot);
+            self.exited.push(Exited {
+                slot,
+                pid,
+                at_us: boot::now_us(),
+                check: Instant::now() + EXIT_GRACE,
+            });
+        }
+    }
+}
+
+impl Utmpd {
+    fn one(&self, peer: &Peer, i: usize) -> Response {
+        let mut record = self.table.slots[i].clone();
+        if self.opts.private && !peer.privileged {
+            policy::redact(std::slice::from_mut(&mut record), peer);
+        }
+        record_reply(&record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(kind: RecordKind, id: &[u8], line: &[u8]) -> Record {
+        Record {
+            kind,
+            id: id.to_vec(),
+            line: line.to_vec(),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn getutxid_matching_follows_glibc() {
+        use RecordKind::*;
+        let user = rec(UserProcess, b"ts/1", b"pts/1");
+        assert!(matches_id(&rec(DeadProcess, b"ts/1", b""), &user));
+        assert!(matches_id(&rec(LoginProcess, b"ts/1", b"x"), &user));
+        assert!(!matches_id(&rec(UserProcess, b"ts/2", b"pts/1"), &user));
+        assert!(matches_id(&rec(UserProcess, b"", b"pts/1"), &user));
+        assert!(matches_id(
+            &rec(BootTime, b"", b""),
+            &rec(BootTime, b"~~", b"~")
+        ));
+        assert!(!matches_id(
+            &rec(BootTime, b"", b""),
+            &rec(RunLevel, b"~~", b"~")
+        ));
+        assert!(!matches_id(&rec(Empty, b"ts/1", b""), &user));
+    }
+}

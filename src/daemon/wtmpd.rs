@@ -1,0 +1,384 @@
+//! wtmpd's service: wtmp and btmp (append-only, acknowledged after fsync,
+//! group commit) and the native lastlog (updated on every login appended
+//! to wtmp, keyed by user name).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::boot;
+use super::event::{Response, Service};
+use super::lastlog::Lastlog;
+use super::log_store::{self, LogFile};
+use super::peer::Peer;
+use super::policy::{self, RateLimiter};
+use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
+use crate::record::{Record, RecordKind};
+
+pub struct Options {
+    pub wtmp: PathBuf,
+    pub btmp: PathBuf,
+    pub lastlog: PathBuf,
+    pub rate: u32,
+    pub record_boot: bool,
+    pub private: bool,
+    /// Mode of new wtmp and lastlog files (btmp is always 0600).
+    pub mode: u32,
+}
+
+const TAG_WTMP: usize = 0;
+const TAG_BTMP: usize = 1;
+const TAG_LASTLOG: usize = 2;
+
+pub struct Wtmpd {
+    wtmp: LogFile,
+    btmp: LogFile,
+    lastlog: Lastlog,
+    opts: Options,
+    rates: RateLimiter,
+    /// Time of the newest boot record in wtmp (queued ones included), so a
+    /// second "boot" for the same boot is acknowledged, not appended.
+    last_boot_us: Option<i64>,
+    /// An explicit lastlog set or clear waits for this turn's commit.
+    lastlog_waiters: bool,
+}
+
+fn ok(payload: &[u8]) -> Response {
+    Response::Now(protocol::frame(Status::Ok as u8, payload))
+}
+
+fn err(status: Status, why: impl AsRef<str>) -> Response {
+    Response::Now(protocol::error_frame(status, why.as_ref()))
+}
+
+fn bad(why: &str) -> Response {
+    Response::Close(protocol::error_frame(Status::BadRequest, why))
+}
+
+fn durable(tag: usize) -> Response {
+    Response::Durable {
+        tag,
+        reply: protocol::frame(Status::Ok as u8, b""),
+    }
+}
+
+fn path_bytes(path: &std::path::Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes()
+}
+
+impl Wtmpd {
+    pub fn open(opts: Options) -> Result<(Wtmpd, Vec<String>), String> {
+        let (wtmp, mut warnings) = LogFile::open(&opts.wtmp, opts.mode)?;
+        let (btmp, w) = LogFile::open(&opts.btmp, 0o600)?;
+        warnings.extend(w);
+        let (lastlog, w) = Lastlog::open(&opts.lastlog, opts.mode)?;
+        warnings.extend(w);
+        let last_boot_us = wtmp.last_boot_us();
+        let mut wtmpd = Wtmpd {
+            wtmp,
+            btmp,
+            lastlog,
+            rates: RateLimiter::new(opts.rate),
+            last_boot_us,
+            lastlog_waiters: false,
+            opts,
+        };
+        if wtmpd.opts.record_boot {
+            if let Some(note) = wtmpd.record_boot()? {
+                warnings.push(note);
+            }
+        }
+        Ok((wtmpd, warnings))
+    }
+
+    fn sync_lastlog(&mut self) -> Result<(), String> {
+        self.lastlog.sync().map_err(|e| {
+            format!(
+                "unable to sync {}: {}",
+                self.lastlog.path().display(),
+                crate::cli::os_reason(&e)
+            )
+        })
+    }
+
+    /// Append "reboot" for this boot unless wtmp already has it.
+    fn record_boot(&mut self) -> Result<Option<String>, String> {
+        let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
+            return Ok(None);
+        };
+        let mut stamp = self.opts.wtmp.as_os_str().to_owned();
+        stamp.push(".boot");
+        let stamp = PathBuf::from(stamp);
+        let have = self
+            .last_boot_us
+            .is_some_and(|t| boot::same_boot(t, boot_us))
+            || boot::stamped(&stamp, &id);
+        if !have {
+            self.wtmp.queue(boot::boot_record(boot_us))?;
+            self.wtmp.commit()?;
+            self.last_boot_us = Some(boot_us);
+        }
+        let _ = boot::write_stamp(&stamp, &id);
+        Ok((!have).then(|| "recorded this boot (reboot) in wtmp".to_string()))
+    }
+
+    fn log(&mut self, db: LogDb) -> &mut LogFile {
+        match db {
+            LogDb::Wtmp => &mut self.wtmp,
+            LogDb::Btmp => &mut self.btmp,
+        }
+    }
+
+    fn append(&mut self, peer: &Peer, db: LogDb, record: Record) -> Response {
+        if let Err(why) = policy::validate(&record) {
+            return err(Status::Invalid, why);
+        }
+        if db == LogDb::Btmp && !peer.is_root() {
+            return err(Status::Denied, "only root may write btmp");
+        }
+        let record = if peer.privileged {
+            record
+        } else {
+            match policy::unprivileged_write(peer, &record, None, boot::now_us()) {
+                Ok(record) => record,
+                Err(why) => return err(Status::Denied, why),
+            }
+        };
+        if !peer.privileged && !self.rates.allow(peer.uid, Instant::now()) {
+            return err(Status::Limit, "too many writes; try again later");
+        }
+        if db == LogDb::Wtmp && log_store::is_boot(&record) {
+            if self
+                .last_boot_us
+                .is_some_and(|t| boot::same_boot(t, record.time_us))
+            {
+                return ok(b"");
+            }
+            self.last_boot_us = Some(record.time_us);
+        }
+        match self.log(db).queue(record) {
+            Ok(()) => durable(if db == LogDb::Wtmp {
+                TAG_WTMP
+            } else {
+                TAG_BTMP
+            }),
+            Err(why) => err(Status::Invalid, why),
+        }
+    }
+
+    fn read(&mut self, peer: &Peer, db: LogDb, query: &ReadQuery) -> Response {
+        let private = self.opts.private && !peer.privileged;
+        let log = self.log(db);
+        match log.read_batch(query) {
+            Ok((next, mut records)) => {
+                if private {
+                    policy::redact(&mut records, peer);
+                }
+                let mut out = Vec::with_capacity(12 + records.len() * 512);
+                out.extend_from_slice(&next.to_le_bytes());
+                match protocol::put_records(&mut out, records.iter()) {
+                    Ok(()) => ok(&out),
+                    Err(why) => err(Status::Io, why),
+                }
+            }
+            Err(e) => err(
+                Status::Io,
+                format!(
+                    "unable to read {}: {}",
+                    log.path.display(),
+                    crate::cli::os_reason(&e)
+                ),
+            ),
+        }
+    }
+
+    fn lastlog_request(&mut self, peer: &Peer, code: u8, r: &mut Reader) -> Response {
+        let private = self.opts.private && !peer.privileged;
+        match code {
+            op::LASTLOG_GET => {
+                let Ok(user) = r.short_bytes().and_then(|u| r.end().map(|_| u)) else {
+                    return bad("malformed lastlog request");
+                };
+                match self.lastlog.get(user) {
+                    Some(record) => {
+                        let mut record = record.clone();
+                        if private {
+                            policy::redact(std::slice::from_mut(&mut record), peer);
+                        }
+                        let mut out = Vec::new();
+                        match protocol::put_record(&mut out, &record) {
+                            Ok(()) => ok(&out),
+                            Err(why) => err(Status::Io, why),
+                        }
+                    }
+                    None => err(Status::NotFound, "never logged in"),
+                }
+            }
+            op::LASTLOG_LIST => {
+                if r.end().is_err() {
+                    return bad("malformed lastlog request");
+                }
+                let mut records = self.lastlog.list();
+                if private {
+                    policy::redact(&mut records, peer);
+                }
+                let mut out = Vec::new();
+                protocol::put_bytes16(&mut out, path_bytes(self.lastlog.path()));
+                match protocol::put_records(&mut out, records.iter()) {
+                    Ok(()) => ok(&out),
+                    Err(why) => err(Status::Io, why),
+                }
+            }
+            _ if !peer.privileged => err(
+                Status::Denied,
+                "only root or the utmp group may change lastlog",
+            ),
+            op::LASTLOG_SET => {
+                let Ok(record) = r.record().and_then(|x| r.end().map(|_| x)) else {
+                    return bad("malformed lastlog request");
+                };
+                if let Err(why) = policy::validate(&record) {
+                    return err(Status::Invalid, why);
+                }
+                if record.user.is_empty() {
+                    return err(Status::Invalid, "a lastlog entry needs a user name");
+                }
+                match self.lastlog.set(&record) {
+                    Ok(()) => {
+                        self.lastlog_waiters = true;
+                        durable(TAG_LASTLOG)
+                    }
+                    Err(e) => err(Status::Io, crate::cli::os_reason(&e)),
+                }
+            }
+            _ => {
+                let Ok(user) = r.short_bytes().and_then(|u| r.end().map(|_| u)) else {
+                    return bad("malformed lastlog request");
+                };
+                match self.lastlog.clear(user) {
+                    Ok(true) => {
+                        self.lastlog_waiters = true;
+                        durable(TAG_LASTLOG)
+                    }
+                    Ok(false) => ok(b""),
+                    Err(e) => err(Status::Io, crate::cli::os_reason(&e)),
+                }
+            }
+        }
+    }
+}
+
+impl Service for Wtmpd {
+    fn name(&self) -> &'static str {
+        "wtmpd"
+    }
+
+    fn handle(&mut self, peer: &Peer, code: u8, payload: &[u8]) -> Response {
+        let mut r = Reader::new(payload);
+        match code {
+            op::LOG_APPEND => {
+                let parsed = r.u8().and_then(|db| {
+                    let record = r.record()?;
+                    r.end()?;
+                    LogDb::from_raw(db)
+                        .map(|db| (db, record))
+                        .ok_or("unknown database")
+                });
+                match parsed {
+                    Ok((db, record)) => self.append(peer, db, record),
+                    Err(why) => bad(why),
+                }
+            }
+            op::LOG_STAT => {
+                let parsed = r
+                    .u8()
+                    .and_then(|db| r.end().map(|_| db))
+                    .and_then(|db| LogDb::from_raw(db).ok_or("unknown database"));
+                match parsed {
+                    Ok(LogDb::Btmp) if !peer.is_root() => {
+                        err(Status::Denied, "only root may read btmp")
+                    }
+                    Ok(db) => {
+                        let log = self.log(db);
+                        let mut out = log.count.to_le_bytes().to_vec();
+                        protocol::put_bytes16(&mut out, path_bytes(&log.path));
+                        ok(&out)
+                    }
+                    Err(why) => bad(why),
+                }
+            }
+            op::LOG_READ => match ReadQuery::decode(payload) {
+                Ok((LogDb::Btmp, _)) if !peer.is_root() => {
+                    err(Status::Denied, "only root may read btmp")
+                }
+                Ok((db, query)) => self.read(peer, db, &query),
+                Err(why) => bad(why),
+            },
+            op::LASTLOG_GET | op::LASTLOG_LIST | op::LASTLOG_SET | op::LASTLOG_CLEAR => {
+                self.lastlog_request(peer, code, &mut r)
+            }
+            _ => err(
+                Status::Unsupported,
+                format!("wtmpd does not serve request {code:#04x}"),
+            ),
+        }
+    }
+
+    fn commit(&mut self) -> Vec<Result<(), String>> {
+        let wtmp = self.wtmp.commit();
+        if let Ok(records) = &wtmp {
+            for login in records
+                .iter()
+                .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
+            {
+                if let Err(e) = self.lastlog.set(login) {
+                    eprintln!(
+                        "wtmpd: warning: unable to update {}: {}",
+                        self.lastlog.path().display(),
+                        crate::cli::os_reason(&e)
+                    );
+                }
+            }
+        } else {
+            self.last_boot_us = self.wtmp.last_boot_us();
+        }
+        let btmp = self.btmp.commit();
+        // A login's lastlog update is derived from wtmp (which is already
+        // durable), so it is synced within a second by `tick`; only an
+        // explicit set or clear waits for its own sync.
+        let lastlog = if self.lastlog_waiters {
+            self.lastlog_waiters = false;
+            self.sync_lastlog()
+        } else {
+            Ok(())
+        };
+        vec![wtmp.map(|_| ()), btmp.map(|_| ()), lastlog]
+    }
+
+    fn tick(&mut self) -> Duration {
+        if let Err(why) = self.sync_lastlog() {
+            eprintln!("wtmpd: warning: {why}");
+        }
+        Duration::from_secs(1)
+    }
+
+    fn stop(&mut self) {
+        if let Err(why) = self.sync_lastlog() {
+            eprintln!("wtmpd: warning: {why}");
+        }
+    }
+
+    fn reopen(&mut self) {
+        for db in [LogDb::Wtmp, LogDb::Btmp] {
+            match self.log(db).reopen() {
+                Ok(warnings) => {
+                    for w in warnings {
+                        eprintln!("wtmpd: warning: {w}");
+                    }
+                }
+                Err(why) => eprintln!("wtmpd: warning: {why}; still using the old file"),
+            }
+        }
+        self.last_boot_us = self.wtmp.last_boot_us().or(self.last_boot_us);
+    }
+}
