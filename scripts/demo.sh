@@ -8,7 +8,14 @@ set -eu
 
 BIN=${1:?usage: demo.sh /path/to/utmpbox}
 work=$(mktemp -d "${TMPDIR:-/tmp}/utmpbox-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pids=""
+cleanup() {
+	# The daemons are always stopped, however the demo ends.
+	for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+	for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 cd "$work"
 
@@ -90,4 +97,61 @@ fi
 test ! -e future.wtmp
 echo "(refused, and no half-written future.wtmp was left behind)"
 
-step "Done: the scratch directory $work is removed"
+step "7. Start the daemons in the scratch dir: utmpd (sessions) and wtmpd (history, failed logins, lastlog)"
+export UTMPBOX_RUNDIR="$work/run" UTMPBOX_LOGDIR="$work/log"
+mkdir -p "$UTMPBOX_RUNDIR" "$UTMPBOX_LOGDIR"
+# Each daemon writes a newline to fd 3 once it listens (s6 readiness).
+start_daemon() {
+	mkfifo "$work/$1.ready"
+	bin/$1 -d 3 3>"$work/$1.ready" 2>>"$work/$1.log" &
+	pids="$pids $!"
+	read -r _ <"$work/$1.ready"
+	echo "$1 ready (pid $!): $(cat "$work/$1.log" | head -3 | tr '\n' ' ')"
+}
+start_daemon wtmpd
+start_daemon utmpd
+ls -l "$UTMPBOX_RUNDIR" "$UTMPBOX_LOGDIR"
+
+step "8. The boot was recorded by the daemons themselves: who -b, last reboot"
+echo "\$ who -b"; bin/who -b
+echo "\$ last reboot"; bin/last reboot
+
+step "9. Sessions through utmpset: two logins, a logout, a failed login, a wrapped command"
+sleep 600 & session1=$!; pids="$pids $session1"
+sleep 600 & session2=$!; pids="$pids $session2"
+echo "\$ utmpset -u root -l pts/7 -H 192.0.2.10 -A 192.0.2.10 -p $session1 login"
+bin/utmpset -u root -l pts/7 -H 192.0.2.10 -A 192.0.2.10 -p "$session1" login
+echo "\$ utmpset -u daemon -l tty5 -p $session2 login"
+bin/utmpset -u daemon -l tty5 -p "$session2" login
+echo "\$ utmpset -u daemon -l tty5 -p $session2 -e 0 logout"
+bin/utmpset -u daemon -l tty5 -p "$session2" -e 0 logout
+echo "\$ utmpset -u nobody -l ssh:notty -H 203.0.113.7 fail"
+bin/utmpset -u nobody -l ssh:notty -H 203.0.113.7 fail
+echo "\$ utmpset -u root -l pts/8 run -- sh -c 'echo \"  (the wrapped command runs, recorded as a session)\"; sleep 1'"
+bin/utmpset -u root -l pts/8 run -- sh -c 'echo "  (the wrapped command runs, recorded as a session)"; sleep 1'
+
+step "10. Every reader applet, asking the daemons"
+for cmd in "who -a" "users" "uptime" "w" "last -x" "lastb" "lastlog -u root" "lastlog -u daemon"; do
+	echo "\$ $cmd"
+	# shellcheck disable=SC2086
+	bin/$cmd || echo "(exit $?)"
+done
+
+bin/last -x >last.daemon 2>&1 || true
+
+step "11. What the daemons keep on disk is native: utmpdump reads it directly"
+echo "\$ utmpdump $UTMPBOX_LOGDIR/wtmp"
+quiet bin/utmpdump "$UTMPBOX_LOGDIR/wtmp"
+cat stderr.txt
+
+step "12. Stop the daemons (SIGTERM)"
+for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+pids=""
+tail -n 2 "$work/utmpd.log" "$work/wtmpd.log"
+
+step "13. With no daemon, the readers fall back to the files: same output"
+echo "\$ last -x"; bin/last -x | tee last.files
+cmp last.daemon last.files && echo "(the same bytes as through wtmpd)"
+
+step "Done: the daemons are stopped and the scratch directory $work is removed"
