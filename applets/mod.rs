@@ -2,4 +2,5 @@
 pub mod uptime;
 pub mod users;
 pub mod utmpdump;
+pub mod w;
 pub mod who;

@@ -8,6 +8,7 @@ mod escape;
 mod getopt;
 mod inet;
 mod locale;
+mod procs;
 mod record;
 mod sessions;
 mod sources;
@@ -30,6 +31,7 @@ pub const APPLETS: &[(&str, Entry)] = &[
     ("uptime", applets::uptime::main),
     ("users", applets::users::main),
     ("utmpdump", applets::utmpdump::main),
+    ("w", applets::w::main),
     ("who", applets::who::main),
 ];
 
