@@ -237,27 +237,32 @@ fn unvectored(raw: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// procps `escape_str` into a MAX_BUFSZ buffer: up to the first NUL, then
-/// in a UTF-8 locale controls and broken sequences become `?`; in any other
-/// locale controls and DEL become `.` and bytes from 0x80 `?`.
+/// `esc_ctl` in a UTF-8 locale, `esc_all` in any other.
 fn escape_str(src: &[u8], utf8: bool) -> Vec<u8> {
     let end = src.iter().position(|&b| b == 0).unwrap_or(src.len());
     let mut out = src[..end.min(MAX_BUFSZ - 1)].to_vec();
     if utf8 {
-        escape_utf8(&mut out);
+        escape_ctl(&mut out);
     } else {
-        for b in out.iter_mut() {
-            match *b {
-                0x20..=0x7e => {}
-                0x80..=0xff => *b = b'?',
-                _ => *b = b'.',
-            }
-        }
+        escape_all(&mut out);
     }
     out
 }
 
-/// Length of the UTF-8 sequence a lead byte starts, None for a byte that
-/// cannot start one.
+/// procps `esc_all` (its ESC_tab): controls and DEL become `.`, bytes
+/// from 0x80 `?`, printable ASCII stays.
+fn escape_all(s: &mut [u8]) {
+    for b in s.iter_mut() {
+        match *b {
+            0x20..=0x7e => {}
+            0x80..=0xff => *b = b'?',
+            _ => *b = b'.',
+        }
+    }
+}
+
+/// Length of the UTF-8 sequence a lead byte announces (procps 4.0.2's
+/// UTF_tab), None for a byte that cannot lead one.
 fn utf8_len(lead: u8) -> Option<usize> {
     match lead {
         0x00..=0x7f => Some(1),
@@ -268,28 +273,24 @@ fn utf8_len(lead: u8) -> Option<usize> {
     }
 }
 
-/// procps `esc_ctl`: a well-formed sequence stays (an ASCII control in it
-/// becomes `?`); the lead byte of anything else, C1 controls included,
-/// becomes `?` and the bytes after it are judged again.
-fn escape_utf8(s: &mut [u8]) {
+/// procps 4.0.2 `esc_ctl`, found by probing the installed `w`: step over
+/// each sequence by the length its lead byte announces (the continuation
+/// bytes are not checked), turning an ASCII control or DEL into `?`; at
+/// the first byte that cannot lead, or a sequence running past the end,
+/// the rest of the string goes through `esc_all`.
+fn escape_ctl(s: &mut [u8]) {
     let mut i = 0;
     while i < s.len() {
-        let lead = s[i];
-        let good = utf8_len(lead).filter(|&n| {
-            i + n <= s.len()
-                && s[i + 1..i + n].iter().all(|b| (0x80..=0xbf).contains(b))
-                && !(lead == 0xc2 && n == 2 && (0x80..=0x9f).contains(&s[i + 1]))
-        });
-        match good {
+        match utf8_len(s[i]).filter(|&n| i + n <= s.len()) {
             Some(n) => {
-                if lead < 0x20 || lead == 0x7f {
+                if s[i] < 0x20 || s[i] == 0x7f {
                     s[i] = b'?';
                 }
                 i += n;
             }
             None => {
-                s[i] = b'?';
-                i += 1;
+                escape_all(&mut s[i..]);
+                return;
             }
         }
     }
@@ -362,8 +363,13 @@ mod tests {
             escape_str(b"tab\there\x7f\xc3\xa9", true),
             b"tab?here?\xc3\xa9"
         );
-        assert_eq!(escape_str(b"\xe2\x28\xa1", true), b"?(?");
-        assert_eq!(escape_str(b"\xc2\x85x", true), b"??x");
+        // Continuation bytes are not checked; C1 controls pass.
+        assert_eq!(escape_str(b"a\xe2\x28a", true), b"a\xe2\x28a");
+        assert_eq!(escape_str(b"\xc2\x85x", true), b"\xc2\x85x");
+        // A bad lead byte or a cut sequence: esc_all from there on.
+        assert_eq!(escape_str(b"a\xff\x01b", true), b"a?.b");
+        assert_eq!(escape_str(b"a\xc0\xaf", true), b"a??");
+        assert_eq!(escape_str(b"a\xc3", true), b"a?");
         assert_eq!(escape_command(b"sh", b'Z', false), b"[sh] <defunct>");
         assert_eq!(escape_command(b"kthreadd", b'S', false), b"[kthreadd]");
     }

@@ -4,4 +4,5 @@
 mod uptime;
 mod util;
 mod utmpfile;
+mod w;
 mod who;
