@@ -37,12 +37,11 @@ use std::path::Path;
 use crate::cli;
 use crate::escape;
 use crate::getopt::{self, Item, Table};
-use crate::inet;
 use crate::locale;
+use crate::procps_cols::{self, UT_HOSTSIZE};
 use crate::procs::{self, Process};
 use crate::record::{Record, RecordKind};
 use crate::sessions;
-use crate::time;
 use crate::uptime;
 
 const USAGE: &str = "
@@ -88,10 +87,9 @@ const TABLE: Table = Table {
     ],
 };
 
-/// glibc's UT_NAMESIZE and UT_HOSTSIZE: the bounds procps puts on
+/// glibc's UT_NAMESIZE (and UT_HOSTSIZE): the bounds procps puts on
 /// PROCPS_USERLEN and PROCPS_FROMLEN, and how much of a name it compares.
 const UT_NAMESIZE: usize = 32;
-const UT_HOSTSIZE: usize = 256;
 const MAX_CMD_WIDTH: i32 = 512;
 const MIN_CMD_WIDTH: i32 = 7;
 
@@ -454,10 +452,10 @@ fn format_row(
     padded_field(name_prefix(&record.user), widths.user, widths.user + 1, row);
     padded_field(&record.line, 8, 9, row);
     if opts.from {
-        from_column(record, opts.ip_addresses, widths.from, row);
+        procps_cols::from_column(record, opts.ip_addresses, widths.from, row);
     }
     if opts.longform {
-        login_time(record.time_secs(), now, row);
+        procps_cols::login_time(record.time_secs(), now, row);
     }
     if record.line.first() == Some(&b':') {
         row.extend_from_slice(b" ?xdm? ");
@@ -465,18 +463,18 @@ fn format_row(
         let mut path = b"/dev/".to_vec();
         path.extend_from_slice(&session.tty);
         let idle = stat(&path).map_or(0, |m| now - m.atime());
-        interval(idle, 0, opts.old_style, row);
+        procps_cols::interval(idle, 0, opts.old_style, row);
     }
     if opts.longform {
         let centis = |ticks: u64| ((ticks % hertz) as f64 * (100.0 / hertz as f64)) as u32;
-        interval(
+        procps_cols::interval(
             (best.jcpu / hertz) as i64,
             centis(best.jcpu),
             opts.old_style,
             row,
         );
         if best.pcpu > 0 {
-            interval(
+            procps_cols::interval(
                 (best.pcpu / hertz) as i64,
                 centis(best.pcpu),
                 opts.old_style,
@@ -506,177 +504,6 @@ fn padded_field(field: &[u8], precision: usize, width: usize, row: &mut Vec<u8>)
     escape::careful(&field[..end.min(precision)], row);
     let written = row.len() - start;
     row.resize(row.len() + width.saturating_sub(written), b' ');
-}
-
-/// C `isprint` in the C locale (and for the single bytes of C.UTF-8).
-fn printable(b: u8) -> bool {
-    (0x20..0x7f).contains(&b)
-}
-
-/// The host field as C sees `char ut_host[256]`: NUL padded.
-fn host_field(record: &Record) -> [u8; UT_HOSTSIZE] {
-    let mut host = [0u8; UT_HOSTSIZE];
-    let n = record.host.len().min(UT_HOSTSIZE);
-    host[..n].copy_from_slice(&record.host[..n]);
-    host
-}
-
-/// procps `print_host`: the host up to its first NUL; a space or an
-/// unprintable byte prints as `-` and ends it; an empty host is `-`.
-fn print_host(host: &[u8], fromlen: usize, row: &mut Vec<u8>) {
-    let mut width = 0;
-    for &b in host.iter().take(fromlen) {
-        if b == 0 {
-            break;
-        }
-        width += 1;
-        if printable(b) && b != b' ' {
-            row.push(b);
-        } else {
-            row.push(b'-');
-            break;
-        }
-    }
-    if width == 0 {
-        row.push(b'-');
-        width = 1;
-    }
-    row.resize(row.len() + fromlen.saturating_sub(width), b' ');
-}
-
-/// FROM: the host, or with `-i` the stored address (v4, v6, or v4-mapped
-/// v6 shown as v4) followed by the host's `:display` or `%interface`.
-fn from_column(record: &Record, ip_addresses: bool, fromlen: usize, row: &mut Vec<u8>) {
-    let host = host_field(record);
-    if !ip_addresses {
-        print_host(&host, fromlen, row);
-        return;
-    }
-    let mut addr = record.addr;
-    if addr[..10].iter().all(|&b| b == 0) && addr[10..12] == [0xff, 0xff] {
-        addr.copy_within(12..16, 0);
-        addr[4..].fill(0);
-    }
-    let mut text = Vec::new();
-    if addr[4..].iter().any(|&b| b != 0) {
-        inet::ntop_v6(&addr, &mut text);
-        text.truncate(fromlen);
-    } else if addr[..4].iter().any(|&b| b != 0) {
-        let mut v4 = Vec::new();
-        inet::ntop_v4(&[addr[0], addr[1], addr[2], addr[3]], &mut v4);
-        // inet_ntop into a buffer of fromlen + 1 bytes fails when the
-        // text does not fit, and procps then shows the host.
-        if v4.len() <= fromlen {
-            text = v4;
-        }
-    }
-    if text.is_empty() {
-        print_host(&host, fromlen, row);
-    } else {
-        row.extend_from_slice(&text);
-        display_or_interface(&host, fromlen - text.len(), row);
-    }
-}
-
-/// procps `print_display_or_interface`: after an address, the `:display`
-/// of an X host (one colon) or the `%interface` of an IPv6 host, cut to
-/// what is left of the column, then padding.
-fn display_or_interface(host: &[u8; UT_HOSTSIZE], mut restlen: usize, row: &mut Vec<u8>) {
-    if restlen == 0 {
-        return;
-    }
-    let scan = |from: usize, stop: u8| {
-        host[from..]
-            .iter()
-            .position(|&b| b == stop || !printable(b))
-            .map_or(host.len(), |i| from + i)
-    };
-    let mut suffix_at = None;
-    let colon = scan(0, b':');
-    if colon < host.len() && host[colon] == b':' {
-        let next = scan(colon + 1, b':');
-        if next >= host.len() || host[next] != b':' {
-            suffix_at = Some(colon);
-        } else {
-            let percent = scan(next, b'%');
-            if percent < host.len() && host[percent] == b'%' {
-                suffix_at = Some(percent);
-            }
-        }
-    }
-    if let Some(start) = suffix_at {
-        let mut len = (host.len() - start).min(restlen);
-        let mut at = start;
-        while len > 0 && printable(host[at]) && host[at] != b' ' {
-            row.push(host[at]);
-            len -= 1;
-            restlen -= 1;
-            at += 1;
-        }
-        if len > 0 && host[at] != 0 {
-            row.push(b'-');
-            restlen -= 1;
-        }
-    }
-    row.resize(row.len() + restlen, b' ');
-}
-
-/// procps `print_logintime`: ` HH:MM  ` within 12 hours or on the same
-/// day of the year, ` DDMonYY` after 6 days, else ` WkdHH  `.
-fn login_time(login: i64, now: i64, row: &mut Vec<u8>) {
-    let (Some(cur), Some(tm)) = (time::local(now), time::local(login)) else {
-        row.extend_from_slice(b" ?      ");
-        return;
-    };
-    let ago = now.wrapping_sub(login);
-    if ago > 12 * 60 * 60 && tm.tm_yday != cur.tm_yday {
-        if ago > 6 * 24 * 60 * 60 {
-            let month = time::strftime(c"%b", &tm);
-            row.extend_from_slice(format!(" {:02}", tm.tm_mday).as_bytes());
-            pad_left(&month, 3, row);
-            row.extend_from_slice(format!("{:02}", tm.tm_year % 100).as_bytes());
-        } else {
-            let day = time::strftime(c"%a", &tm);
-            row.push(b' ');
-            pad_left(&day, 3, row);
-            row.extend_from_slice(format!("{:02}  ", tm.tm_hour).as_bytes());
-        }
-    } else {
-        row.extend_from_slice(format!(" {:02}:{:02}  ", tm.tm_hour, tm.tm_min).as_bytes());
-    }
-}
-
-/// printf `%3s`.
-fn pad_left(text: &[u8], width: usize, row: &mut Vec<u8>) {
-    row.resize(row.len() + width.saturating_sub(text.len()), b' ');
-    row.extend_from_slice(text);
-}
-
-/// procps `print_time_ival7`: a 7-character interval.
-fn interval(secs: i64, centis: u32, old_style: bool, row: &mut Vec<u8>) {
-    if secs < 0 {
-        row.extend_from_slice(b"   ?   ");
-        return;
-    }
-    let t = secs as u64;
-    let text = if t >= 48 * 60 * 60 {
-        format!(" {:2}days", t / (24 * 60 * 60))
-    } else if old_style {
-        if t >= 60 * 60 {
-            format!(" {:2}:{:02} ", t / 3600, (t / 60) % 60)
-        } else if t > 60 {
-            format!(" {:2}:{:02}m", t / 60, t % 60)
-        } else {
-            "       ".to_string()
-        }
-    } else if t >= 60 * 60 {
-        format!(" {:2}:{:02}m", t / 3600, (t / 60) % 60)
-    } else if t > 60 {
-        format!(" {:2}:{:02} ", t / 60, t % 60)
-    } else {
-        format!(" {:2}.{:02}s", t, centis)
-    };
-    row.extend_from_slice(text.as_bytes());
 }
 
 /// getpwnam answers, one lookup per name.
@@ -721,25 +548,6 @@ fn getpwnam_uid(name: &[u8]) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn ival(secs: i64, centis: u32, old: bool) -> String {
-        let mut row = Vec::new();
-        interval(secs, centis, old, &mut row);
-        String::from_utf8(row).unwrap()
-    }
-
-    #[test]
-    fn intervals_like_print_time_ival7() {
-        assert_eq!(ival(11, 5, false), " 11.05s");
-        assert_eq!(ival(60, 0, false), " 60.00s");
-        assert_eq!(ival(665, 0, false), " 11:05 ");
-        assert_eq!(ival(8580, 0, false), "  2:23m");
-        assert_eq!(ival(5 * 86400, 0, false), "  5days");
-        assert_eq!(ival(-1, 0, false), "   ?   ");
-        assert_eq!(ival(30, 0, true), "       ");
-        assert_eq!(ival(665, 0, true), " 11:05m");
-        assert_eq!(ival(8580, 0, true), "  2:23 ");
-    }
-
     #[test]
     fn atoi_like_glibc() {
         assert_eq!(atoi(b"  60x"), 60);
@@ -755,18 +563,5 @@ mod tests {
         assert_eq!(clean_tty(b"pts/1-x"), b"pts/1");
         assert_eq!(clean_tty(b":0"), b"");
         assert_eq!(clean_tty(b"/dev/pts/3"), b"/dev/pts/3");
-    }
-
-    #[test]
-    fn hosts_like_print_host() {
-        let mut row = Vec::new();
-        print_host(b"bad host\0", 16, &mut row);
-        assert_eq!(row, b"bad-            ");
-        row.clear();
-        print_host(b"\0", 8, &mut row);
-        assert_eq!(row, b"-       ");
-        row.clear();
-        print_host(b"very.long.hostname.example.com", 16, &mut row);
-        assert_eq!(row, b"very.long.hostna");
     }
 }

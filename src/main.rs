@@ -8,6 +8,7 @@ mod escape;
 mod getopt;
 mod inet;
 mod locale;
+mod procps_cols;
 mod procs;
 mod record;
 mod sessions;
