@@ -5,4 +5,5 @@ mod uptime;
 mod util;
 mod utmpfile;
 mod w;
+mod w_edges;
 mod who;

@@ -19,14 +19,14 @@ use crate::util::{assert_same, peer, run, Scratch};
 use crate::utmpfile::{self, Entry};
 
 /// A pty pair; its processes are killed when it is dropped.
-struct Pty {
+pub(crate) struct Pty {
     master: OwnedFd,
     slave: OwnedFd,
-    path: String,
+    pub path: String,
 }
 
 impl Pty {
-    fn open(cols: u16) -> Pty {
+    pub(crate) fn open(cols: u16) -> Pty {
         let (mut master, mut slave) = (0, 0);
         let size = libc::winsize {
             ws_row: 24,
@@ -72,12 +72,12 @@ impl Pty {
         }
     }
 
-    fn line(&self) -> &str {
+    pub(crate) fn line(&self) -> &str {
         self.path.strip_prefix("/dev/").unwrap()
     }
 
     /// Set the tty's atime (IDLE), leaving its mtime.
-    fn set_atime(&self, atime: i64) {
+    pub(crate) fn set_atime(&self, atime: i64) {
         let c = std::ffi::CString::new(self.path.clone()).unwrap();
         let times = [
             libc::timespec {
@@ -96,7 +96,7 @@ impl Pty {
 
     /// Start `argv` as a session leader with this pty as its controlling
     /// terminal (and as stdin/stdout/stderr).
-    fn spawn(&self, argv: &[&str], arg0: Option<&str>, uid: Option<u32>) -> Child {
+    pub(crate) fn spawn(&self, argv: &[&str], arg0: Option<&str>, uid: Option<u32>) -> Child {
         let mut cmd = Command::new(argv[0]);
         cmd.args(&argv[1..]);
         if let Some(arg0) = arg0 {
@@ -122,7 +122,7 @@ impl Pty {
     }
 
     /// Everything written to the slave so far (the master is non-blocking).
-    fn output(&self) -> Vec<u8> {
+    pub(crate) fn output(&self) -> Vec<u8> {
         let fd = self.master.as_raw_fd();
         // SAFETY: fcntl and read on an fd we own, into a local buffer.
         unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) };
@@ -141,7 +141,7 @@ impl Pty {
 
 impl Pty {
     /// The pids of the processes whose controlling terminal this is.
-    fn processes(&self) -> Vec<i32> {
+    pub(crate) fn processes(&self) -> Vec<i32> {
         use std::os::unix::fs::MetadataExt;
         let Ok(meta) = std::fs::metadata(&self.path) else {
             return Vec::new();
@@ -167,7 +167,7 @@ impl Pty {
 
     /// Wait (up to 10 s) until `count` processes have this terminal, and
     /// a moment more so that execs and forks in progress settle.
-    fn wait_for(&self, count: usize) {
+    pub(crate) fn wait_for(&self, count: usize) {
         for _ in 0..200 {
             if self.processes().len() >= count {
                 break;
@@ -189,7 +189,7 @@ impl Drop for Pty {
 }
 
 /// Children this test started, killed and reaped at the end.
-struct Children(Vec<Child>);
+pub(crate) struct Children(pub Vec<Child>);
 
 impl Drop for Children {
     fn drop(&mut self) {
@@ -200,23 +200,23 @@ impl Drop for Children {
     }
 }
 
-fn uid_of(name: &str) -> u32 {
+pub(crate) fn uid_of(name: &str) -> u32 {
     let out = run(peer("id").args(["-u", name]), None);
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-fn dead_pid() -> i32 {
+pub(crate) fn dead_pid() -> i32 {
     let mut child = Command::new("true").spawn().unwrap();
     let pid = child.id() as i32;
     child.wait().unwrap();
     pid
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     utmpfile::now()
 }
 
-fn addr(hex: &str) -> [u8; 16] {
+pub(crate) fn addr(hex: &str) -> [u8; 16] {
     let mut a = [0u8; 16];
     for (i, byte) in a.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
@@ -224,27 +224,30 @@ fn addr(hex: &str) -> [u8; 16] {
     a
 }
 
-fn q(p: &Path) -> String {
+pub(crate) fn q(p: &Path) -> String {
     format!("'{}'", p.display())
 }
 
 /// One comparison: arguments and extra environment for both tools.
-struct Case {
-    args: String,
-    env: String,
+pub(crate) struct Case {
+    pub args: String,
+    pub env: String,
+    /// Terminals to send the three runs' output to instead of files.
+    pub ttys: Option<[String; 3]>,
 }
 
-fn case(args: &str, env: &str) -> Case {
+pub(crate) fn case(args: &str, env: &str) -> Case {
     Case {
         args: args.into(),
         env: env.into(),
+        ttys: None,
     }
 }
 
 /// Run every case in one namespace: ours, procps, ours. Returns
 /// (ours before, peer, ours after) per case, stdout and stderr joined
 /// with a marker so both are compared.
-fn in_namespace(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<[Vec<u8>; 3]> {
+pub(crate) fn in_namespace(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<[Vec<u8>; 3]> {
     let fake = s.path("proc");
     std::fs::create_dir_all(&fake).unwrap();
     std::fs::write(fake.join("uptime"), "200000.00 1.00\n").unwrap();
@@ -261,8 +264,12 @@ fn in_namespace(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<[Vec<u8>; 3]> {
     for (i, c) in cases.iter().enumerate() {
         let out = |k: usize| q(&s.path(&format!("w.{i}.{k}")));
         let run = |tool: &str, k: usize| {
+            let (to, append) = match &c.ttys {
+                Some(ttys) => (ttys[k].clone(), ">"),
+                None => (out(k), ">>"),
+            };
             format!(
-                "{env} {tool} {args} > {o} 2>&1; echo \"[exit $?]\" >> {o}\n",
+                "{env} {tool} {args} > {to} 2>&1; echo \"[exit $?]\" {append} {o}\n",
                 env = c.env,
                 args = c.args,
                 o = out(k)
@@ -291,7 +298,7 @@ fn in_namespace(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<[Vec<u8>; 3]> {
 
 /// Every case must equal procps's output from one of our two runs; a
 /// failure is retried (a slow machine can straddle two clock seconds).
-fn compare_all(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<Vec<u8>> {
+pub(crate) fn compare_all(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<Vec<u8>> {
     for attempt in 0..3 {
         let results = in_namespace(s, utmp, cases);
         let bad = results
@@ -312,13 +319,13 @@ fn compare_all(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<Vec<u8>> {
 }
 
 /// The sessions of the main scenario, on their own ptys.
-struct World {
-    ptys: Vec<Pty>,
-    _children: Children,
-    entries: Vec<Entry>,
+pub(crate) struct World {
+    pub ptys: Vec<Pty>,
+    pub children: Children,
+    pub entries: Vec<Entry>,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let t = now();
     let nobody = uid_of("nobody");
     let ptys: Vec<Pty> = (0..8).map(|_| Pty::open(80)).collect();
@@ -445,7 +452,7 @@ fn world() -> World {
     ];
     World {
         ptys,
-        _children: Children(children),
+        children: Children(children),
         entries,
     }
 }
