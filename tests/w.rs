@@ -23,6 +23,8 @@ pub(crate) struct Pty {
     master: OwnedFd,
     slave: OwnedFd,
     pub path: String,
+    /// Session leaders started here: their sessions outlive the tty.
+    leaders: std::cell::RefCell<Vec<i64>>,
 }
 
 impl Pty {
@@ -69,6 +71,7 @@ impl Pty {
             master,
             slave,
             path,
+            leaders: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -118,7 +121,9 @@ impl Pty {
                 Ok(())
             });
         }
-        cmd.spawn().unwrap()
+        let child = cmd.spawn().unwrap();
+        self.leaders.borrow_mut().push(i64::from(child.id()));
+        child
     }
 
     /// Everything written to the slave so far (the master is non-blocking).
@@ -140,13 +145,12 @@ impl Pty {
 }
 
 impl Pty {
-    /// The pids of the processes whose controlling terminal this is.
-    pub(crate) fn processes(&self) -> Vec<i32> {
+    /// The pids of the processes whose controlling terminal this is, and
+    /// (with `sessions`) of every process in a session started here.
+    fn pids(&self, sessions: bool) -> Vec<i32> {
         use std::os::unix::fs::MetadataExt;
-        let Ok(meta) = std::fs::metadata(&self.path) else {
-            return Vec::new();
-        };
-        let rdev = meta.rdev() as i64;
+        let rdev = std::fs::metadata(&self.path).map_or(-1, |m| m.rdev() as i64);
+        let leaders = self.leaders.borrow();
         let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -155,14 +159,24 @@ impl Pty {
             let Some((_, rest)) = stat.rsplit_once(')') else {
                 continue;
             };
-            let tty = rest.split_whitespace().nth(4).and_then(|t| t.parse().ok());
-            if tty == Some(rdev) {
+            let field = |n: usize| {
+                rest.split_whitespace()
+                    .nth(n)
+                    .and_then(|t| t.parse::<i64>().ok())
+            };
+            let ours = field(4) == Some(rdev)
+                || (sessions && field(3).is_some_and(|sid| leaders.contains(&sid)));
+            if ours {
                 if let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() {
                     pids.push(pid);
                 }
             }
         }
         pids
+    }
+
+    pub(crate) fn processes(&self) -> Vec<i32> {
+        self.pids(false)
     }
 
     /// Wait (up to 10 s) until `count` processes have this terminal, and
@@ -180,8 +194,9 @@ impl Pty {
 
 impl Drop for Pty {
     fn drop(&mut self) {
-        // Kill every process on this terminal, background jobs included.
-        for pid in self.processes() {
+        // Kill every process on this terminal or in a session started on
+        // it, background jobs included.
+        for pid in self.pids(true) {
             // SAFETY: a signal to a process on our own pty.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
