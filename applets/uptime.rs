@@ -105,9 +105,19 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         )
     };
     line.push(b'\n');
+    print_line(applet, &line)
+}
+
+fn print_line(applet: &str, line: &[u8]) -> i32 {
     let mut out = cli::Output::new();
-    let _ = out.write_all(&line);
-    out.finish(applet)
+    match out.write_all(line) {
+        Ok(()) => out.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
+    }
 }
 
 fn since(applet: &str) -> i32 {
@@ -118,9 +128,7 @@ fn since(applet: &str) -> i32 {
     match uptime::since(time::now_us(), secs) {
         Some(mut text) => {
             text.push(b'\n');
-            let mut out = cli::Output::new();
-            let _ = out.write_all(&text);
-            out.finish(applet)
+            print_line(applet, &text)
         }
         None => cli::fail(applet, "localtime", 1),
     }

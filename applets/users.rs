@@ -75,6 +75,12 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         text.push(if i + 1 < names.len() { b' ' } else { b'\n' });
     }
     let mut out = cli::Output::new();
-    let _ = out.write(&text);
-    out.finish(applet)
+    match out.write(&text) {
+        Ok(()) => out.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
+    }
 }

@@ -31,7 +31,7 @@ use std::path::Path;
 use crate::cli;
 use crate::escape;
 use crate::getopt::{self, Item, Table};
-use crate::inet::{self, Address};
+use crate::inet;
 use crate::locale;
 use crate::record::{Record, RecordKind};
 use crate::sessions;
@@ -133,6 +133,15 @@ pub struct Options {
 }
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
+    match parse(applet, args) {
+        Ok(options) => who(applet, &options),
+        Err(status) => status,
+    }
+}
+
+/// argv to options, as who.c's getopt loop sets its flags. Err is the exit
+/// status after --help, --version or a usage error.
+fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
     let mut options = Options::default();
     let mut assumptions = true;
     let mut operands = Vec::new();
@@ -143,7 +152,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 operands.push(operand);
                 continue;
             }
-            Item::Error(message) => return cli::usage_error(applet, &message, 1),
+            Item::Error(message) => return Err(cli::usage_error(applet, &message, 1)),
         };
         let o = &mut options;
         match key {
@@ -188,11 +197,11 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
             "ips" => o.do_ips = true,
             "help" => {
                 print!("{USAGE}");
-                return 0;
+                return Err(0);
             }
             "version" => {
                 cli::print_version(applet);
-                return 0;
+                return Err(0);
             }
             _ => {}
         }
@@ -221,20 +230,28 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 "extra operand {}",
                 String::from_utf8_lossy(&locale::quote(operands[2].as_bytes()))
             );
-            return cli::usage_error(applet, &message, 1);
+            return Err(cli::usage_error(applet, &message, 1));
         }
     }
+    Ok(options)
+}
+
+fn who(applet: &str, options: &Options) -> i32 {
     let records = sessions::load(applet, options.file.as_deref().map(Path::new));
-    let mut out = cli::Output::new();
     let text = if options.short_list {
         count_list(&records)
     } else {
-        scan_entries(&records, &options)
+        scan_entries(&records, options)
     };
-    if out.write(&text).is_err() {
-        return out.finish(applet);
+    let mut out = cli::Output::new();
+    match out.write(&text) {
+        Ok(()) => out.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
     }
-    out.finish(applet)
 }
 
 /// `-q`: the names on one line, then `# users=N`.
@@ -318,11 +335,13 @@ impl Printer<'_> {
 
     fn time_string(&self, record: &Record) -> Vec<u8> {
         let secs = record.time_secs();
-        let format: &CStr = if self.options.iso_time {
-            c"%Y-%m-%d %H:%M"
+        // (byte literals, not c"" ones: the crate builds with Rust 1.75)
+        let format: &[u8] = if self.options.iso_time {
+            b"%Y-%m-%d %H:%M\0"
         } else {
-            c"%b %e %H:%M"
+            b"%b %e %H:%M\0"
         };
+        let format = CStr::from_bytes_with_nul(format).unwrap_or_default();
         match time::local(secs) {
             Some(tm) => time::strftime(format, &tm),
             // coreutils prints the number when localtime cannot.
@@ -355,9 +374,13 @@ impl Printer<'_> {
             tty.extend_from_slice(b"/dev/");
         }
         tty.extend_from_slice(&record.line);
+        // who.c stats every tty; the answer shows only in the mesg and IDLE
+        // columns, so without them the (often failing) stat is skipped.
+        let o = self.options;
+        let shown = o.include_mesg || (o.include_idle && !o.short_output);
         let (state, last_change) =
-            match std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty))) {
-                Ok(meta) => (
+            match shown.then(|| std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty)))) {
+                Some(Ok(meta)) => (
                     if meta.mode() & libc::S_IWGRP != 0 {
                         b'+'
                     } else {
@@ -365,7 +388,7 @@ impl Printer<'_> {
                     },
                     meta.atime(),
                 ),
-                Err(_) => (b'?', 0),
+                _ => (b'?', 0),
             };
         let idle: Vec<u8> = if last_change != 0 {
             self.idle_string(last_change, boottime)
@@ -405,7 +428,7 @@ impl Printer<'_> {
     fn host_comment(&self, record: &Record) -> Vec<u8> {
         let mut out = Vec::new();
         if self.options.do_ips && record.addr.iter().any(|&b| b != 0) {
-            let address = ips_address(&record.addr);
+            let address = inet::debian_who_ips(&record.addr);
             let name = if self.options.do_lookup {
                 inet::reverse_lookup(&address)
             } else {
@@ -467,23 +490,6 @@ impl Printer<'_> {
         let mut comment = b"id=".to_vec();
         escape::careful(&record.id, &mut comment);
         comment
-    }
-}
-
-/// The Debian `--ips` patch's choice of family: an address with only its
-/// first word set, or one outside 2000::/3 and fc00::/7, is IPv4 from the
-/// first word; a v4-mapped one IPv4 from the last word; the rest IPv6.
-/// (Found by probing the installed who; tests pin it.)
-fn ips_address(addr: &[u8; 16]) -> Address {
-    let v4_only = addr[4..].iter().all(|&b| b == 0);
-    let mapped = addr[..10].iter().all(|&b| b == 0) && addr[10] == 0xff && addr[11] == 0xff;
-    let global_or_ula = (addr[0] & 0xe0) == 0x20 || (addr[0] & 0xfe) == 0xfc;
-    if !v4_only && mapped {
-        Address::V4([addr[12], addr[13], addr[14], addr[15]])
-    } else if !v4_only && global_or_ula {
-        Address::V6(*addr)
-    } else {
-        Address::V4([addr[0], addr[1], addr[2], addr[3]])
     }
 }
 
@@ -577,27 +583,6 @@ fn scan_entries(records: &[Record], options: &Options) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ips(hex: &str) -> String {
-        let mut addr = [0u8; 16];
-        for (i, byte) in addr.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
-        }
-        let mut out = Vec::new();
-        inet::address_text(&ips_address(&addr), &mut out);
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn ips_family_as_debian_who_chooses() {
-        assert_eq!(ips("c0a8010a000000000000000000000000"), "192.168.1.10");
-        assert_eq!(ips("20010db8000000000000000000000001"), "2001:db8::1");
-        assert_eq!(ips("fd000000000000000000000000000001"), "fd00::1");
-        assert_eq!(ips("fe800000000000000000000000000001"), "254.128.0.0");
-        assert_eq!(ips("20010db8000000000000000000000000"), "32.1.13.184");
-        assert_eq!(ips("00000000000000000000ffff01020304"), "1.2.3.4");
-        assert_eq!(ips("00000000000000000000000000000001"), "0.0.0.0");
-    }
 
     #[test]
     fn line_compare_is_strncmp_32() {

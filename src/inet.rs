@@ -159,6 +159,23 @@ pub fn canonical_name(host: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// How Debian's `who --ips` patch reads `ut_addr_v6`: an address with only its
+/// first word set, or one outside 2000::/3 and fc00::/7, is IPv4 from the
+/// first word; a v4-mapped one IPv4 from the last word; the rest IPv6.
+/// (Found by probing the installed who; tests pin it.)
+pub fn debian_who_ips(addr: &[u8; 16]) -> Address {
+    let v4_only = addr[4..].iter().all(|&b| b == 0);
+    let mapped = addr[..10].iter().all(|&b| b == 0) && addr[10] == 0xff && addr[11] == 0xff;
+    let global_or_ula = (addr[0] & 0xe0) == 0x20 || (addr[0] & 0xfe) == 0xfc;
+    if !v4_only && mapped {
+        Address::V4([addr[12], addr[13], addr[14], addr[15]])
+    } else if !v4_only && global_or_ula {
+        Address::V6(*addr)
+    } else {
+        Address::V4([addr[0], addr[1], addr[2], addr[3]])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +188,27 @@ mod tests {
         let mut out = Vec::new();
         ntop_v6(&addr, &mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    fn ips(hex: &str) -> String {
+        let mut addr = [0u8; 16];
+        for (i, byte) in addr.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap();
+        }
+        let mut out = Vec::new();
+        address_text(&debian_who_ips(&addr), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ips_family_as_debian_who_chooses() {
+        assert_eq!(ips("c0a8010a000000000000000000000000"), "192.168.1.10");
+        assert_eq!(ips("20010db8000000000000000000000001"), "2001:db8::1");
+        assert_eq!(ips("fd000000000000000000000000000001"), "fd00::1");
+        assert_eq!(ips("fe800000000000000000000000000001"), "254.128.0.0");
+        assert_eq!(ips("20010db8000000000000000000000000"), "32.1.13.184");
+        assert_eq!(ips("00000000000000000000ffff01020304"), "1.2.3.4");
+        assert_eq!(ips("00000000000000000000000000000001"), "0.0.0.0");
     }
 
     #[test]
