@@ -215,6 +215,17 @@ impl Drop for Children {
     }
 }
 
+/// Wait (up to 60 s) until process `pid` runs the command line `want`.
+fn wait_for_cmdline(pid: u32, want: &str) {
+    for _ in 0..600 {
+        if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want.as_bytes()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("process {pid} never ran {want:?}");
+}
+
 pub(crate) fn uid_of(name: &str) -> u32 {
     let out = run(peer("id").args(["-u", name]), None);
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
@@ -383,12 +394,25 @@ pub(crate) fn world() -> World {
     //    shown as `?`); cat blocks reading the tty.
     children.push(ptys[5].spawn(&["cat"], Some(""), None));
     // 6: plain, with a long user name; 7: plain.
-    children.push(ptys[6].spawn(&["sleep", "1008"], None, None));
-    children.push(ptys[7].spawn(&["sleep", "1009"], None, None));
+    // Some CPU time that stays put: a busy loop, then sleep. On 6 the
+    // shell keeps its ticks and a sleeping child is WHAT (JCPU only); on 7
+    // the busy shell becomes the sleep (JCPU and PCPU).
+    let busy = "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done";
+    children.push(ptys[6].spawn(
+        &["sh", "-c", &format!("{busy}; sleep 1008; true")],
+        None,
+        None,
+    ));
+    children.push(ptys[7].spawn(
+        &["sh", "-c", &format!("{busy}; exec sleep 1009")],
+        None,
+        None,
+    ));
     // Wait until every process is in place (a loaded machine is slow).
-    for (pty, count) in ptys.iter().zip([2, 2, 1, 2, 0, 1, 1, 1]) {
+    for (pty, count) in ptys.iter().zip([2, 2, 1, 2, 0, 1, 2, 1]) {
         pty.wait_for(count);
     }
+    wait_for_cmdline(children[6].id(), "sleep\x001009\x00");
     // The zombie stays unreaped until the end (its pid stays taken).
     let zombie_pid = zombie.id() as i32;
     children.push(zombie);
@@ -546,9 +570,16 @@ fn every_option_matches_procps_on_real_ttys() {
         "  2:30m",
         " 30:20m",
         " 47:30m",
+        "   ?    sleep 1008\n",
     ] {
         assert!(all.contains(expected), "w -u lacks {expected:?}:\n{all}");
     }
     assert!(all.ends_with("[exit 0]\n"));
+    // CPU time shows as JCPU and PCPU (not `?`) where the busy shell is.
+    assert!(
+        all.lines()
+            .any(|l| l.ends_with(" sleep 1009") && !l.contains("   ?   ")),
+        "{all}"
+    );
     drop(w.ptys);
 }
