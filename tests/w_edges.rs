@@ -278,3 +278,44 @@ fn no_sessions_say_zero_users() {
         }
     }
 }
+
+/// Random hosts, addresses and login times (tests/utmpfile.rs's
+/// generator) on one live session: FROM with and without `-i`, at several
+/// FROM widths, and LOGIN@ in three time zones.
+#[test]
+fn random_hosts_addresses_and_login_times_match() {
+    let s = Scratch::new("w-random");
+    let pty = Pty::open(80);
+    let children = Children(vec![pty.spawn(&["sleep", "1013"], None, None)]);
+    pty.wait_for(1);
+    pty.set_atime(now() - 5 * 86400);
+    let pid = children.0[0].id() as i32;
+    for seed in 1..=3u64 {
+        let mut rng = utmpfile::Rng::new(seed);
+        let entries: Vec<Entry> = (0..120)
+            .map(|_| {
+                let mut e = utmpfile::random_entry(&mut rng, now());
+                e.kind = 7;
+                e.pid = pid;
+                e.user = b"root".to_vec();
+                e.line = pty.line().as_bytes().to_vec();
+                e
+            })
+            .collect();
+        let mut cases = Vec::new();
+        for env in [
+            "",
+            "PROCPS_FROMLEN=8",
+            "PROCPS_FROMLEN=23",
+            "PROCPS_FROMLEN=256",
+        ] {
+            for args in ["-h", "-ih"] {
+                cases.push(case(args, &format!("LC_ALL=C COLUMNS=300 {env}")));
+            }
+        }
+        for tz in ["Europe/Berlin", "America/St_Johns", "Pacific/Kiritimati"] {
+            cases.push(case("-ih", &format!("LC_ALL=C.UTF-8 TZ={tz}")));
+        }
+        compare_all(&s, &utmpfile::glibc(&entries), &cases);
+    }
+}
