@@ -226,6 +226,21 @@ fn wait_for_cmdline(pid: u32, want: &str) {
     panic!("process {pid} never ran {want:?}");
 }
 
+/// Wait (up to 10 s) until process `pid` is a zombie.
+fn wait_for_zombie(pid: u32) {
+    for _ in 0..100 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("process {pid} never became a zombie");
+}
+
 pub(crate) fn uid_of(name: &str) -> u32 {
     let out = run(peer("id").args(["-u", name]), None);
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
@@ -389,7 +404,7 @@ pub(crate) fn world() -> World {
         Some(nobody),
     ));
     // 4: a zombie login process ([comm] <defunct>).
-    let mut zombie = ptys[4].spawn(&["true"], None, None);
+    let zombie = ptys[4].spawn(&["true"], None, None);
     // 5: an empty argv[0] and nothing else (the command line is one NUL,
     //    shown as `?`); cat blocks reading the tty.
     children.push(ptys[5].spawn(&["cat"], Some(""), None));
@@ -412,7 +427,12 @@ pub(crate) fn world() -> World {
     for (pty, count) in ptys.iter().zip([2, 2, 1, 2, 0, 1, 2, 1]) {
         pty.wait_for(count);
     }
+    // The execs at the end of the shell scripts, and the zombie.
+    wait_for_cmdline(children[0].id(), "sleep\x001002\x00");
+    wait_for_cmdline(children[1].id(), "-\x00");
+    wait_for_cmdline(children[3].id(), "sleep\x001006\x00");
     wait_for_cmdline(children[6].id(), "sleep\x001009\x00");
+    wait_for_zombie(zombie.id());
     // The zombie stays unreaped until the end (its pid stays taken).
     let zombie_pid = zombie.id() as i32;
     children.push(zombie);
