@@ -362,7 +362,7 @@ pub(crate) fn compare_all(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<Vec<u
 /// The sessions of the main scenario, on their own ptys.
 pub(crate) struct World {
     pub ptys: Vec<Pty>,
-    pub children: Children,
+    pub _children: Children,
     pub entries: Vec<Entry>,
 }
 
@@ -460,7 +460,7 @@ pub(crate) fn world() -> World {
     let v4 = addr("0a000005000000000000000000000000");
     let long_v4 = addr("ffffffff000000000000000000000000");
     let link = addr("fe800000000000000000000000000001");
-    let mut e = |pid: i32, line: &str, user: &str, host: &str, ago: i64, addr: [u8; 16]| {
+    let e = |pid: i32, line: &str, user: &str, host: &str, ago: i64, addr: [u8; 16]| {
         let mut entry = Entry::new(7, pid, line, user, host, t - ago);
         entry.addr = addr;
         entry
@@ -511,7 +511,7 @@ pub(crate) fn world() -> World {
     ];
     World {
         ptys,
-        children: Children(children),
+        _children: Children(children),
         entries,
     }
 }
