@@ -564,4 +564,70 @@ mod tests {
         assert_eq!(clean_tty(b":0"), b"");
         assert_eq!(clean_tty(b"/dev/pts/3"), b"/dev/pts/3");
     }
+
+    fn process(pid: i32, pgrp: i32, tty: i32, start: u64, uid: u32, cmd: &str) -> Process {
+        Process {
+            pid,
+            pgrp,
+            tpgid: 10,
+            tty,
+            start,
+            ticks: pid as u64,
+            ruid: uid,
+            euid: uid,
+            cmdline: cmd.as_bytes().to_vec(),
+        }
+    }
+
+    fn best(table: &[Process], ut_pid: i32, uid: Option<u32>) -> Option<(i32, u64, u64, String)> {
+        let record = Record {
+            pid: ut_pid,
+            ..Record::default()
+        };
+        let session = Session {
+            record: &record,
+            tty: Vec::new(),
+            device: 7,
+            uid,
+        };
+        find_best(&session, table).map(|b| {
+            let cmd = String::from_utf8_lossy(b.cmdline).into_owned();
+            (b.pid, b.jcpu, b.pcpu, cmd)
+        })
+    }
+
+    #[test]
+    fn best_process_as_procps_picks_it() {
+        // Login 10 (fg group 10), a later fg child 12 of another user, a
+        // background job 13, a process on another tty 14.
+        let table = [
+            process(10, 10, 7, 100, 0, "-bash"),
+            process(12, 10, 7, 300, 5, "vim"),
+            process(13, 13, 7, 400, 0, "sleep"),
+            process(14, 10, 8, 500, 0, "other"),
+        ];
+        // The user's newest foreground process is the login shell itself.
+        assert_eq!(
+            best(&table, 10, Some(0)),
+            Some((10, 35, 10, "-bash".into()))
+        );
+        // With -u, anyone's: vim.
+        assert_eq!(best(&table, 10, None), Some((12, 35, 12, "vim".into())));
+        // A gone login process: no row.
+        assert_eq!(best(&table, 99, None), None);
+        // Equal start times: the first in /proc order wins.
+        let tie = [
+            process(10, 10, 7, 100, 0, "login"),
+            process(11, 10, 7, 200, 0, "first"),
+            process(12, 10, 7, 200, 0, "second"),
+        ];
+        assert_eq!(best(&tie, 10, None).map(|b| b.3), Some("first".into()));
+        // A login process whose command line is `-` gives way to the newest
+        // process on the tty, even a background one.
+        let dash = [
+            process(10, 10, 7, 100, 0, "-"),
+            process(13, 13, 7, 400, 0, "sleep"),
+        ];
+        assert_eq!(best(&dash, 10, Some(0)), Some((13, 23, 13, "sleep".into())));
+    }
 }
