@@ -308,6 +308,72 @@ fn escape_command(comm: &[u8], state: u8, utf8: bool) -> Vec<u8> {
     out
 }
 
+/// What procps's `find_best_proc` finds for a session (w's JCPU, PCPU
+/// and WHAT).
+pub struct Best<'a> {
+    pub jcpu: u64,
+    pub pcpu: u64,
+    pub pid: i32,
+    pub cmdline: &'a [u8],
+}
+
+/// procps's `find_best_proc`, over the one table: JCPU sums the ticks of
+/// every process on the terminal; WHAT starts as the login process and is
+/// replaced by any later-started foreground process of the terminal that
+/// the user owns (really or effectively; anyone with `-u`); a login process
+/// whose command line is `-` gives way to the newest process on the
+/// terminal. `device` is the session's terminal (procps's
+/// `get_tty_device`), `uid` the user's (None with `-u`). None when the
+/// login process is gone.
+pub fn find_best(
+    table: &[Process],
+    ut_pid: i32,
+    device: i32,
+    uid: Option<u32>,
+) -> Option<Best<'_>> {
+    let mut found = false;
+    let mut best_time = 0u64;
+    let mut secondbest_time = 0u64;
+    let mut best = Best {
+        jcpu: 0,
+        pcpu: 0,
+        pid: -1,
+        cmdline: b"-",
+    };
+    for p in table {
+        if p.pid == ut_pid {
+            found = true;
+            if best_time == 0 {
+                best_time = p.start;
+                best.cmdline = &p.cmdline;
+                best.pid = p.pid;
+                best.pcpu = p.ticks;
+            }
+        }
+        if p.tty != device {
+            continue;
+        }
+        best.jcpu = best.jcpu.wrapping_add(p.ticks);
+        if !(secondbest_time != 0 && p.start <= secondbest_time) {
+            secondbest_time = p.start;
+            if best.cmdline == b"-" {
+                best.cmdline = &p.cmdline;
+                best.pid = p.pid;
+                best.pcpu = p.ticks;
+            }
+        }
+        let not_theirs = uid.is_some_and(|uid| uid != p.euid && uid != p.ruid);
+        if not_theirs || p.pgrp != p.tpgid || p.start <= best_time {
+            continue;
+        }
+        best_time = p.start;
+        best.cmdline = &p.cmdline;
+        best.pid = p.pid;
+        best.pcpu = p.ticks;
+    }
+    found.then_some(best)
+}
+
 /// Clock ticks per second (procps_hertz_get).
 pub fn hertz() -> u64 {
     // SAFETY: sysconf has no memory effects.
@@ -372,5 +438,61 @@ mod tests {
         assert_eq!(escape_str(b"a\xc3", true), b"a?");
         assert_eq!(escape_command(b"sh", b'Z', false), b"[sh] <defunct>");
         assert_eq!(escape_command(b"kthreadd", b'S', false), b"[kthreadd]");
+    }
+
+    fn process(pid: i32, pgrp: i32, tty: i32, start: u64, uid: u32, cmd: &str) -> Process {
+        Process {
+            pid,
+            pgrp,
+            tpgid: 10,
+            tty,
+            start,
+            ticks: pid as u64,
+            ruid: uid,
+            euid: uid,
+            cmdline: cmd.as_bytes().to_vec(),
+        }
+    }
+
+    fn best(table: &[Process], ut_pid: i32, uid: Option<u32>) -> Option<(i32, u64, u64, String)> {
+        find_best(table, ut_pid, 7, uid).map(|b| {
+            let cmd = String::from_utf8_lossy(b.cmdline).into_owned();
+            (b.pid, b.jcpu, b.pcpu, cmd)
+        })
+    }
+
+    #[test]
+    fn best_process_as_procps_picks_it() {
+        // Login 10 (fg group 10), a later fg child 12 of another user, a
+        // background job 13, a process on another tty 14.
+        let table = [
+            process(10, 10, 7, 100, 0, "-bash"),
+            process(12, 10, 7, 300, 5, "vim"),
+            process(13, 13, 7, 400, 0, "sleep"),
+            process(14, 10, 8, 500, 0, "other"),
+        ];
+        // The user's newest foreground process is the login shell itself.
+        assert_eq!(
+            best(&table, 10, Some(0)),
+            Some((10, 35, 10, "-bash".into()))
+        );
+        // With -u, anyone's: vim.
+        assert_eq!(best(&table, 10, None), Some((12, 35, 12, "vim".into())));
+        // A gone login process: no row.
+        assert_eq!(best(&table, 99, None), None);
+        // Equal start times: the first in /proc order wins.
+        let tie = [
+            process(10, 10, 7, 100, 0, "login"),
+            process(11, 10, 7, 200, 0, "first"),
+            process(12, 10, 7, 200, 0, "second"),
+        ];
+        assert_eq!(best(&tie, 10, None).map(|b| b.3), Some("first".into()));
+        // A login process whose command line is `-` gives way to the newest
+        // process on the tty, even a background one.
+        let dash = [
+            process(10, 10, 7, 100, 0, "-"),
+            process(13, 13, 7, 400, 0, "sleep"),
+        ];
+        assert_eq!(best(&dash, 10, Some(0)), Some((13, 23, 13, "sleep".into())));
     }
 }
