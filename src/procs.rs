@@ -11,6 +11,8 @@
 //!
 //! Processes come in directory order, which on Linux is pid order: the
 //! order procps sees them in, which decides ties between equal start times.
+//! `find_best` is procps's `find_best_proc` over the table: what `w` shows
+//! as JCPU, PCPU and WHAT for one session.
 
 use std::fs::File;
 use std::io::{self, Read};
