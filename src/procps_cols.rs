@@ -133,12 +133,12 @@ pub fn login_time(login: i64, now: i64, row: &mut Vec<u8>) {
     let ago = now.wrapping_sub(login);
     if ago > 12 * 60 * 60 && tm.tm_yday != cur.tm_yday {
         if ago > 6 * 24 * 60 * 60 {
-            let month = time::strftime(c"%b", &tm);
+            let month = strftime(b"%b\0", &tm);
             row.extend_from_slice(format!(" {:02}", tm.tm_mday).as_bytes());
             pad_left(&month, 3, row);
             row.extend_from_slice(format!("{:02}", tm.tm_year % 100).as_bytes());
         } else {
-            let day = time::strftime(c"%a", &tm);
+            let day = strftime(b"%a\0", &tm);
             row.push(b' ');
             pad_left(&day, 3, row);
             row.extend_from_slice(format!("{:02}  ", tm.tm_hour).as_bytes());
@@ -146,6 +146,13 @@ pub fn login_time(login: i64, now: i64, row: &mut Vec<u8>) {
     } else {
         row.extend_from_slice(format!(" {:02}:{:02}  ", tm.tm_hour, tm.tm_min).as_bytes());
     }
+}
+
+/// strftime of a NUL-terminated format (byte literals, not c"" ones: the
+/// crate builds with Rust 1.75).
+fn strftime(format: &[u8], tm: &time::Tm) -> Vec<u8> {
+    let format = std::ffi::CStr::from_bytes_with_nul(format).unwrap_or_default();
+    time::strftime(format, tm)
 }
 
 /// printf `%3s`.
