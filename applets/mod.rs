@@ -5,5 +5,6 @@ pub mod users;
 pub mod utmpd;
 pub mod utmpdump;
 pub mod utmpset;
+pub mod w;
 pub mod who;
 pub mod wtmpd;

@@ -15,6 +15,8 @@ mod locale;
 mod logindefs;
 mod outfile;
 mod passwd;
+mod procps_cols;
+mod procs;
 mod protocol;
 mod record;
 mod sessions;
@@ -41,6 +43,7 @@ pub const APPLETS: &[(&str, Entry)] = &[
     ("utmpd", applets::utmpd::main),
     ("utmpdump", applets::utmpdump::main),
     ("utmpset", applets::utmpset::main),
+    ("w", applets::w::main),
     ("who", applets::who::main),
     ("wtmpd", applets::wtmpd::main),
 ];

@@ -10,4 +10,6 @@ mod uptime;
 mod util;
 mod utmpdump;
 mod utmpfile;
+mod w;
+mod w_edges;
 mod who;
