@@ -28,7 +28,7 @@
 //! - the uptime line says `0 users` as `uptime` does (upstream's fix);
 //! - `--version` names utmpbox.
 
-use std::ffi::{CString, OsString};
+use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -38,6 +38,7 @@ use crate::cli;
 use crate::escape;
 use crate::getopt::{self, Item, Table};
 use crate::locale;
+use crate::passwd::Passwd;
 use crate::procps_cols::{self, UT_HOSTSIZE};
 use crate::procs::{self, Process};
 use crate::record::{Record, RecordKind};
@@ -273,7 +274,8 @@ fn run(applet: &str, opts: &Options, widths: &Widths) -> i32 {
         let _ = out.write_all(&line);
     }
 
-    let mut passwd = PasswdCache::default();
+    // Read only when it matters: -u ignores the user's uid entirely.
+    let passwd = (!opts.ignore_user).then(Passwd::system);
     let shown: Vec<Session> = records
         .iter()
         .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
@@ -286,7 +288,8 @@ fn run(applet: &str, opts: &Options, widths: &Widths) -> i32 {
                 None
             } else {
                 // Not in passwd: procps's find_best_proc gives up.
-                Some(passwd.uid(name_prefix(&record.user))?)
+                let passwd = passwd.as_ref()?;
+                Some(passwd.by_name(name_prefix(&record.user))?.uid)
             };
             let tty = clean_tty(&record.line);
             let device = tty_device(&tty);
@@ -444,44 +447,6 @@ fn padded_field(field: &[u8], precision: usize, width: usize, row: &mut Vec<u8>)
     escape::careful(&field[..end.min(precision)], row);
     let written = row.len() - start;
     row.resize(row.len() + width.saturating_sub(written), b' ');
-}
-
-/// getpwnam answers, one lookup per name.
-// A note for the merge: the `lastlog` helper is writing src/passwd.rs;
-// this small cache can move onto it then.
-#[derive(Default)]
-struct PasswdCache {
-    known: Vec<(Vec<u8>, Option<u32>)>,
-}
-
-impl PasswdCache {
-    fn uid(&mut self, name: &[u8]) -> Option<u32> {
-        if let Some((_, uid)) = self.known.iter().find(|(n, _)| n == name) {
-            return *uid;
-        }
-        let uid = getpwnam_uid(name);
-        self.known.push((name.to_vec(), uid));
-        uid
-    }
-}
-
-fn getpwnam_uid(name: &[u8]) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    // SAFETY: passwd is plain data; getpwnam_r fills it with pointers into
-    // `buf`, which outlives its use here; only pw_uid is read.
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    let rc = unsafe {
-        libc::getpwnam_r(
-            name.as_ptr(),
-            &mut pw,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then_some(pw.pw_uid)
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ impl Passwd {
     }
 
     /// The system's users (`/etc/passwd`).
-    #[allow(dead_code)] // for who, w and last
+
     pub fn system() -> Passwd {
         Passwd::read_or_empty(Path::new(PATH))
     }
