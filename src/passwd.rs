@@ -84,7 +84,6 @@ impl Passwd {
     }
 
     /// The system's users (`/etc/passwd`).
-
     pub fn system() -> Passwd {
         Passwd::read_or_empty(Path::new(PATH))
     }
