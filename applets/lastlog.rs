@@ -24,17 +24,24 @@
 //! user lookup happens while parsing), so this applet walks the normalised
 //! argv itself instead of going through argh.
 //!
-//! Data: the native lastlog (`$UTMPBOX_LOGDIR/lastlog`, keyed by name) when
-//! it exists, else the legacy `/var/log/lastlog` (292 or 296 bytes per uid).
-//! With `-R DIR` it chroots as shadow does; without the privilege to, every
-//! path (passwd, login.defs, both lastlogs) is taken under DIR instead.
+//! Data: wtmpd first (one LASTLOG_LIST to print; `-S`/`-C` as
+//! LASTLOG_SET/LASTLOG_CLEAR, which it allows root and the utmp group),
+//! within the readers' deadline. When no wtmpd answers: the native lastlog
+//! (`$UTMPBOX_LOGDIR/lastlog`, keyed by name) when it exists, else the
+//! legacy `/var/log/lastlog` (292 or 296 bytes per uid), read and written
+//! directly. A change is never written to the file once a wtmpd accepted
+//! the connection (it may hold the file): a failure then is an error.
+//! With `-R DIR` only the files are used: it chroots as shadow does;
+//! without the privilege to, every path (passwd, login.defs, both
+//! lastlogs) is taken under DIR instead.
 //!
 //! Deliberate differences (docs/COMPAT.md, `## lastlog`): stored line and
 //! host bytes and passwd names are printed escaped as util-linux escapes
 //! them (shadow prints them raw, so a stored ESC drives the terminal);
 //! `-R` works unprivileged (reading under DIR) and keeps the host's zone,
 //! and `-RDIR` works (shadow ignores an attached value); unknown login.defs
-//! keys are not reported; `--help` lists `--json`, which is new.
+//! keys are not reported; `--help` lists `--json`, which is new; without
+//! `-R`, wtmpd's policy decides who may `-S`/`-C`, with its reason.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
