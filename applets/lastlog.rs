@@ -24,28 +24,37 @@
 //! user lookup happens while parsing), so this applet walks the normalised
 //! argv itself instead of going through argh.
 //!
-//! Data: the native lastlog (`$UTMPBOX_LOGDIR/lastlog`, keyed by name) when
-//! it exists, else the legacy `/var/log/lastlog` (292 or 296 bytes per uid).
-//! With `-R DIR` it chroots as shadow does; without the privilege to, every
-//! path (passwd, login.defs, both lastlogs) is taken under DIR instead.
+//! Data: wtmpd first (one LASTLOG_LIST to print; `-S`/`-C` as
+//! LASTLOG_SET/LASTLOG_CLEAR, which it allows root and the utmp group),
+//! within the readers' deadline. When no wtmpd answers: the native lastlog
+//! (`$UTMPBOX_LOGDIR/lastlog`, keyed by name) when it exists, else the
+//! legacy `/var/log/lastlog` (292 or 296 bytes per uid), read and written
+//! directly. A change is never written to the file once a wtmpd accepted
+//! the connection (it may hold the file): a failure then is an error.
+//! With `-R DIR` only the files are used: it chroots as shadow does;
+//! without the privilege to, every path (passwd, login.defs, both
+//! lastlogs) is taken under DIR instead.
 //!
 //! Deliberate differences (docs/COMPAT.md, `## lastlog`): stored line and
 //! host bytes and passwd names are printed escaped as util-linux escapes
 //! them (shadow prints them raw, so a stored ESC drives the terminal);
 //! `-R` works unprivileged (reading under DIR) and keeps the host's zone,
 //! and `-RDIR` works (shadow ignores an attached value); unknown login.defs
-//! keys are not reported; `--help` lists `--json`, which is new.
+//! keys are not reported; `--help` lists `--json`, which is new; without
+//! `-R`, wtmpd's policy decides who may `-S`/`-C`, with its reason.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
 
 use crate::cli;
+use crate::client::{self, Client};
 use crate::escape;
 use crate::lastlog_store::{Access, LastlogStore, LegacyLastlog};
 use crate::logindefs::LoginDefs;
 use crate::passwd::User;
 use crate::record::{Record, RecordKind};
-use crate::sources::Database;
+use crate::sources::{self, Database};
 use crate::time;
 
 #[path = "lastlog/options.rs"]
@@ -65,6 +74,9 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
 
 /// The open lastlog, whichever kind it is.
 enum Source {
+    /// wtmpd answered: `-S`/`-C` go to it; to print, its list by name
+    /// (left empty when updating).
+    Daemon(Client, HashMap<Vec<u8>, Record>),
     Legacy(LegacyLastlog),
     Native(LastlogStore),
 }
@@ -72,34 +84,76 @@ enum Source {
 impl Source {
     fn get(&self, user: &User) -> std::io::Result<Option<Record>> {
         match self {
+            Source::Daemon(_, entries) => Ok(entries.get(user.name).cloned()),
             Source::Legacy(file) => file.get(user.uid),
             Source::Native(store) => store.get(user.name),
         }
     }
 
-    fn put(&mut self, user: &User, record: Record) -> std::io::Result<()> {
-        match self {
-            Source::Legacy(file) => file.put(user.uid, &record),
-            Source::Native(store) => {
-                let record = Record {
-                    kind: RecordKind::UserProcess,
-                    user: user.name.to_vec(),
-                    ..record
-                };
-                store.put(&record).map(|_| ())
+    /// Set (`Some`, the entry to store) or clear (`None`) `user`'s entry.
+    fn update(&mut self, user: &User, set: Option<&Record>) -> Result<(), String> {
+        let named = |record: &Record| Record {
+            kind: RecordKind::UserProcess,
+            user: user.name.to_vec(),
+            ..record.clone()
+        };
+        match (self, set) {
+            (Source::Daemon(client, _), Some(record)) => client
+                .lastlog_set(&named(record))
+                .map_err(|e| e.to_string()),
+            (Source::Daemon(client, _), None) => {
+                client.lastlog_clear(user.name).map_err(|e| e.to_string())
             }
+            // shadow's -C writes a zero entry.
+            (Source::Legacy(file), record) => file
+                .put(user.uid, record.unwrap_or(&Record::default()))
+                .map_err(|e| cli::os_reason(&e)),
+            (Source::Native(store), Some(record)) => store
+                .put(&named(record))
+                .map(drop)
+                .map_err(|e| cli::os_reason(&e)),
+            (Source::Native(store), None) => store
+                .clear(user.name)
+                .map(drop)
+                .map_err(|e| cli::os_reason(&e)),
         }
     }
 
-    fn sync(&self) -> std::io::Result<()> {
+    fn sync(&mut self) -> std::io::Result<()> {
         match self {
+            // wtmpd acknowledged each change once it was synced.
+            Source::Daemon(..) => Ok(()),
             Source::Legacy(file) => file.sync(),
             Source::Native(store) => store.sync(),
         }
     }
 }
 
-fn run(applet: &str, o: &Options) -> i32 {
+/// wtmpd, when it answers within the deadline: for printing, with its
+/// list. Ok(None) when no daemon answers (absent, hung, broken): the
+/// files are read then, as `sources::load_default` does. A refusal stands.
+fn from_daemon(mode: Mode) -> Result<Option<Source>, client::Error> {
+    let Ok(mut client) = Client::wtmpd(sources::DAEMON_DEADLINE) else {
+        return Ok(None);
+    };
+    if mode != Mode::Print {
+        return Ok(Some(Source::Daemon(client, HashMap::new())));
+    }
+    match client.lastlog_list() {
+        Ok((_, records)) => {
+            let mut entries = HashMap::with_capacity(records.len());
+            for record in records {
+                entries.entry(record.user.clone()).or_insert(record);
+            }
+            Ok(Some(Source::Daemon(client, entries)))
+        }
+        Err(e @ client::Error::Refused { .. }) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The lastlog files: the native one when it exists, else the legacy one.
+fn from_files(applet: &str, o: &Options) -> Result<Source, i32> {
     let access = if o.mode == Mode::Print {
         Access::Read
     } else {
@@ -107,7 +161,7 @@ fn run(applet: &str, o: &Options) -> i32 {
     };
     let native = Database::Lastlog.native_path();
     let native_here = in_root(&o.root, &native);
-    let source = if native_here.exists() {
+    if native_here.exists() {
         match LastlogStore::open(&native_here, access) {
             Ok(store) => {
                 for slot in store.corrupt() {
@@ -116,23 +170,44 @@ fn run(applet: &str, o: &Options) -> i32 {
                         native.display()
                     );
                 }
-                Source::Native(store)
+                Ok(Source::Native(store))
             }
             Err(e) => {
                 let reason = cli::os_reason(&e);
-                return cli::fail(applet, format_args!("{}: {reason}", native.display()), 1);
+                Err(cli::fail(
+                    applet,
+                    format_args!("{}: {reason}", native.display()),
+                    1,
+                ))
             }
         }
     } else {
         let legacy = Database::Lastlog.legacy_path();
         match LegacyLastlog::open(&in_root(&o.root, legacy), access) {
-            Ok(file) => Source::Legacy(file),
+            Ok(file) => Ok(Source::Legacy(file)),
             Err(e) => {
                 // perror(_PATH_LASTLOG), as shadow.
                 eprintln!("{legacy}: {}", cli::os_reason(&e));
-                return 1;
+                Err(1)
             }
         }
+    }
+}
+
+fn run(applet: &str, o: &Options) -> i32 {
+    // With -R the files in that root are the data: no daemon serves them.
+    let daemon = if o.rooted {
+        Ok(None)
+    } else {
+        from_daemon(o.mode)
+    };
+    let source = match daemon {
+        Ok(Some(source)) => source,
+        Ok(None) => match from_files(applet, o) {
+            Ok(source) => source,
+            Err(status) => return status,
+        },
+        Err(e) => return cli::fail(applet, format_args!("wtmpd: {e}"), 1),
     };
     // LASTLOG_UID_MAX is read after the file is opened, as shadow reads it.
     let defs = LoginDefs::read(&in_root(&o.root, crate::logindefs::PATH));
@@ -170,26 +245,18 @@ fn run(applet: &str, o: &Options) -> i32 {
 }
 
 fn update(applet: &str, o: &Options, mut source: Source, users: &[User]) -> i32 {
-    let record = if o.mode == Mode::Set {
-        Record {
-            kind: RecordKind::UserProcess,
-            line: b"lastlog".to_vec(),
-            host: b"localhost".to_vec(),
-            time_us: time::now_us().div_euclid(1_000_000) * 1_000_000,
-            ..Record::default()
-        }
-    } else {
-        Record::default()
-    };
+    let set = (o.mode == Mode::Set).then(|| Record {
+        kind: RecordKind::UserProcess,
+        line: b"lastlog".to_vec(),
+        host: b"localhost".to_vec(),
+        time_us: time::now_us().div_euclid(1_000_000) * 1_000_000,
+        ..Record::default()
+    });
     for user in users {
-        if let Err(e) = source.put(user, record.clone()) {
+        if let Err(why) = source.update(user, set.as_ref()) {
             return cli::fail(
                 applet,
-                format_args!(
-                    "Failed to update the entry for UID {}: {}",
-                    user.uid,
-                    cli::os_reason(&e)
-                ),
+                format_args!("Failed to update the entry for UID {}: {why}", user.uid),
                 1,
             );
         }

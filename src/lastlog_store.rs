@@ -2,24 +2,27 @@
 //!
 //! - `LastlogStore`: the native lastlog (a native file of
 //!   `FileKind::Lastlog`), one 512-byte record per user keyed by the user
-//!   name. A slot is found through an index built by one scan at open, then
-//!   rewritten in place with `pwrite`; a new user is appended. The `lastlog`
-//!   applet uses it for `-S`/`-C` today and wtmpd will own these writes
-//!   later through the same calls.
+//!   name (docs/FORMAT.md). A slot is found through an index built by one
+//!   scan at open, then rewritten in place with `pwrite`; a new user takes
+//!   a free slot or a new one. The one implementation: wtmpd opens it with
+//!   `open_repaired` and owns the writes; the `lastlog` applet reads it
+//!   (and writes it with `-S`/`-C` when no wtmpd answers) with `open`.
 //! - `LegacyLastlog`: the glibc (292-byte) and musl (296-byte) files indexed
 //!   by uid. Entries are read with `pread` at `uid * size`, never by reading
 //!   the file, because the file is sparse and a uid of 4,000,000,000 puts
 //!   its apparent end past a terabyte.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::cli::os_reason;
+use crate::daemon::files;
 use crate::record::lastlog::{self as legacy, LastlogLayout};
 use crate::record::native::{self, FileKind, HEADER_SIZE, RECORD_SIZE};
-use crate::record::{FormatError, Record};
+use crate::record::{FormatError, Record, RecordKind};
 
 /// How to open a lastlog file.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -27,8 +30,6 @@ pub enum Access {
     Read,
     /// Read and write an existing file.
     Write,
-    /// Read and write, creating the file (mode 0640) when missing.
-    Create,
 }
 
 /// Open for `access`. `nofollow` for the native files, which live in a
@@ -42,8 +43,6 @@ fn open(path: &Path, access: Access, nofollow: bool) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .write(access != Access::Read)
-        .create(access == Access::Create)
-        .mode(0o640)
         .custom_flags(flags)
         .open(path)
 }
@@ -66,83 +65,160 @@ fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     Ok(done)
 }
 
+/// Read every slot of a native file in order, in batches, handing each to
+/// `each` (None for a corrupt one). Returns the number of whole slots and
+/// the bytes of a torn record after them.
+fn scan(file: &File, mut each: impl FnMut(u64, Option<Record>)) -> io::Result<(u64, u64)> {
+    const BATCH: usize = 128;
+    let mut buf = vec![0u8; RECORD_SIZE * BATCH];
+    let mut slot = 0u64;
+    loop {
+        let got = read_at_most(file, &mut buf, native::offset_of(slot))?;
+        for chunk in buf[..got].chunks_exact(RECORD_SIZE) {
+            each(slot, native::decode(chunk));
+            slot += 1;
+        }
+        if got < buf.len() {
+            return Ok((slot, (got % RECORD_SIZE) as u64));
+        }
+    }
+}
+
 /// The native lastlog: one record per user name.
+///
+/// A cleared entry (`lastlog -C`) is the user's slot rewritten with time 0
+/// and empty line and host, as shadow writes a zero record: readers print
+/// it as never logged in. A slot without a user name (what earlier
+/// versions left on clear, or a corrupt slot the daemon emptied) is free
+/// and taken by the next new user before the file grows.
 pub struct LastlogStore {
     file: File,
+    path: PathBuf,
     /// User name to slot index.
     index: HashMap<Vec<u8>, u64>,
     /// Whole records in the file; a new user goes in slot `slots`, over
-    /// any torn partial record at the end.
+    /// any torn partial record at the end, when no slot is free.
     slots: u64,
+    /// Bytes of a torn record after the last whole one.
+    partial: u64,
+    free: BTreeSet<u64>,
     corrupt: Vec<u64>,
+    /// Written since the last `sync`.
+    dirty: bool,
 }
 
 impl LastlogStore {
-    /// Open (or create) a native lastlog and index its slots. A file that
-    /// is not a native lastlog is `InvalidData`.
+    /// Open an existing native lastlog and index its slots. A file that is
+    /// not a native lastlog is `InvalidData`. Corrupt slots are reported
+    /// (`corrupt`) and left as they are.
     pub fn open(path: &Path, access: Access) -> io::Result<LastlogStore> {
         let file = open(path, access, true)?;
-        let len = file.metadata()?.len();
-        if len == 0 && access == Access::Create {
-            file.write_all_at(&native::header(FileKind::Lastlog), 0)?;
-        } else {
-            let mut header = [0u8; HEADER_SIZE];
-            let got = read_at_most(&file, &mut header, 0)?;
-            match native::parse_header(&header[..got]) {
-                Ok(FileKind::Lastlog) => {}
-                Ok(_) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "not a lastlog file (another native file kind)",
-                    ))
+        LastlogStore::index(file, path)
+    }
+
+    /// Open for the daemon that owns the file: create it (whole, see
+    /// `files::create_native`) when missing, set aside a file that is not a
+    /// native lastlog, empty corrupt slots (they become free) and cut a
+    /// torn record at the end. The warnings say what was repaired.
+    pub fn open_repaired(path: &Path, mode: u32) -> Result<(LastlogStore, Vec<String>), String> {
+        let name = path.display();
+        let reason =
+            |what: &str, e: io::Error| format!("unable to {what} {name}: {}", os_reason(&e));
+        let mut warnings = Vec::new();
+        let existing = match files::open_rw(path) {
+            Ok(file) => match LastlogStore::index(file, path) {
+                Ok(store) => Some(store),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    let aside = files::set_aside(path).map_err(|e| reason("set aside", e))?;
+                    warnings.push(format!(
+                        "{name} is not a native lastlog file; moved it to {}",
+                        aside.display()
+                    ));
+                    None
                 }
-                Err(e) => return Err(invalid(e)),
-            }
-        }
-        let mut store = LastlogStore {
-            file,
-            index: HashMap::new(),
-            slots: 0,
-            corrupt: Vec::new(),
+                Err(e) => return Err(reason("read", e)),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(reason("open", e)),
         };
-        store.scan()?;
+        let mut store = match existing {
+            Some(store) => store,
+            None => files::create_native(path, FileKind::Lastlog, mode)
+                .and_then(|file| LastlogStore::index(file, path))
+                .map_err(|e| reason("create", e))?,
+        };
+        let empty = native::encode(&Record::default()).map_err(|e| e.to_string())?;
+        for slot in std::mem::take(&mut store.corrupt) {
+            warnings.push(format!("{name}: slot {slot} was corrupt; emptied it"));
+            store
+                .file
+                .write_all_at(&empty, native::offset_of(slot))
+                .map_err(|e| reason("repair", e))?;
+            store.free.insert(slot);
+            store.dirty = true;
+        }
+        if store.partial != 0 {
+            warnings.push(format!(
+                "{name}: cut a partial slot of {} bytes at the end",
+                store.partial
+            ));
+            store
+                .file
+                .set_len(native::offset_of(store.slots))
+                .map_err(|e| reason("repair", e))?;
+            store.partial = 0;
+            store.dirty = true;
+        }
+        Ok((store, warnings))
+    }
+
+    /// Check the header of `file` and index its slots.
+    fn index(file: File, path: &Path) -> io::Result<LastlogStore> {
+        let mut header = [0u8; HEADER_SIZE];
+        let got = read_at_most(&file, &mut header, 0)?;
+        match native::parse_header(&header[..got]) {
+            Ok(FileKind::Lastlog) => {}
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "not a lastlog file (another native file kind)",
+                ))
+            }
+            Err(e) => return Err(invalid(e)),
+        }
+        let mut index = HashMap::new();
+        let mut free = BTreeSet::new();
+        let mut corrupt = Vec::new();
+        let (slots, partial) = scan(&file, |slot, record| match record {
+            // The first slot of a name is the one kept up to date.
+            Some(record) if !record.user.is_empty() => {
+                index.entry(record.user).or_insert(slot);
+            }
+            Some(_) => {
+                free.insert(slot);
+            }
+            None => corrupt.push(slot),
+        })?;
+        let store = LastlogStore {
+            file,
+            path: path.to_path_buf(),
+            index,
+            slots,
+            partial,
+            free,
+            corrupt,
+            dirty: false,
+        };
         Ok(store)
     }
 
-    fn scan(&mut self) -> io::Result<()> {
-        const BATCH: usize = 128;
-        let mut buf = vec![0u8; RECORD_SIZE * BATCH];
-        let mut slot = 0u64;
-        loop {
-            let got = read_at_most(&self.file, &mut buf, native::offset_of(slot))?;
-            for chunk in buf[..got].chunks_exact(RECORD_SIZE) {
-                match native::decode(chunk) {
-                    // The first slot of a name is the one kept up to date.
-                    Some(record) if !record.user.is_empty() => {
-                        self.index.entry(record.user).or_insert(slot);
-                    }
-                    Some(_) => {}
-                    None => self.corrupt.push(slot),
-                }
-                slot += 1;
-            }
-            if got < buf.len() {
-                break;
-            }
-        }
-        self.slots = slot;
-        Ok(())
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Slots whose checksum failed; they are never read as records.
     pub fn corrupt(&self) -> &[u64] {
         &self.corrupt
-    }
-
-    /// The user names that have a slot, in no particular order.
-    #[allow(dead_code)] // for wtmpd
-    pub fn users(&self) -> impl Iterator<Item = &[u8]> {
-        self.index.keys().map(Vec::as_slice)
     }
 
     /// The stored record of `user`, if any (a cleared one has time 0).
@@ -157,9 +233,23 @@ impl LastlogStore {
         Ok(native::decode(&buf[..got]).filter(|r| r.user == user))
     }
 
-    /// Store `record` in the slot of `record.user`, appending a slot for a
-    /// user seen for the first time. Returns the slot index. Not synced:
-    /// call `sync` once after a batch.
+    /// Every user's record (cleared ones included), in slot order: what
+    /// `get` returns for each name.
+    pub fn list(&self) -> io::Result<Vec<Record>> {
+        let mut records = Vec::with_capacity(self.index.len());
+        scan(&self.file, |slot, record| {
+            if let Some(record) = record {
+                if self.index.get(&record.user) == Some(&slot) {
+                    records.push(record);
+                }
+            }
+        })?;
+        Ok(records)
+    }
+
+    /// Store `record` in the slot of `record.user`; a user seen for the
+    /// first time takes a free slot, else one appended. Returns the slot
+    /// index. Not synced: call `sync` once after a batch.
     pub fn put(&mut self, record: &Record) -> io::Result<u64> {
         if record.user.is_empty() {
             return Err(io::Error::new(
@@ -170,18 +260,52 @@ impl LastlogStore {
         let bytes = native::encode(record).map_err(invalid)?;
         let slot = match self.index.get(&record.user) {
             Some(&slot) => slot,
-            None => self.slots,
+            None => self.free.first().copied().unwrap_or(self.slots),
         };
         self.file.write_all_at(&bytes, native::offset_of(slot))?;
+        self.dirty = true;
         if slot == self.slots {
             self.slots += 1;
+            self.partial = 0;
+        }
+        if !self.index.contains_key(&record.user) {
+            self.free.remove(&slot);
             self.index.insert(record.user.clone(), slot);
         }
         Ok(slot)
     }
 
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
+    /// Record `login` (a wtmp USER_PROCESS record) as its user's latest.
+    pub fn set_login(&mut self, login: &Record) -> io::Result<u64> {
+        self.put(&Record {
+            kind: RecordKind::UserProcess,
+            exit: Default::default(),
+            ..login.clone()
+        })
+    }
+
+    /// Clear `user`'s entry: its slot keeps the name, with time 0 and
+    /// empty line and host. False, and nothing written, when the user has
+    /// no slot (never logged in already).
+    pub fn clear(&mut self, user: &[u8]) -> io::Result<bool> {
+        if !self.index.contains_key(user) {
+            return Ok(false);
+        }
+        self.put(&Record {
+            kind: RecordKind::UserProcess,
+            user: user.to_vec(),
+            ..Record::default()
+        })?;
+        Ok(true)
+    }
+
+    /// Make what was written durable; nothing to do when nothing was.
+    pub fn sync(&mut self) -> io::Result<()> {
+        if self.dirty {
+            self.file.sync_data()?;
+            self.dirty = false;
+        }
+        Ok(())
     }
 }
 
@@ -251,7 +375,6 @@ impl LegacyLastlog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::RecordKind;
 
     fn scratch(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -277,7 +400,7 @@ mod tests {
     #[test]
     fn native_find_or_append_rewrites_in_place() {
         let path = scratch("native");
-        let mut store = LastlogStore::open(&path, Access::Create).unwrap();
+        let mut store = LastlogStore::open_repaired(&path, 0o640).unwrap().0;
         assert_eq!(store.put(&login(b"alice", 10)).unwrap(), 0);
         assert_eq!(store.put(&login(b"bob", 20)).unwrap(), 1);
         assert_eq!(store.put(&login(b"alice", 30)).unwrap(), 0);
@@ -294,7 +417,7 @@ mod tests {
     #[test]
     fn native_torn_tail_and_corrupt_slot() {
         let path = scratch("torn");
-        let mut store = LastlogStore::open(&path, Access::Create).unwrap();
+        let mut store = LastlogStore::open_repaired(&path, 0o640).unwrap().0;
         store.put(&login(b"alice", 10)).unwrap();
         store.put(&login(b"bob", 20)).unwrap();
         drop(store);
@@ -309,6 +432,83 @@ mod tests {
         assert_eq!(store.put(&login(b"carol", 30)).unwrap(), 2);
         let len = std::fs::metadata(&path).unwrap().len();
         assert_eq!(len, (HEADER_SIZE + 3 * RECORD_SIZE) as u64);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn clear_keeps_the_slot_with_time_zero() {
+        let path = scratch("clear");
+        let (mut store, _) = LastlogStore::open_repaired(&path, 0o640).unwrap();
+        store.put(&login(b"alice", 10)).unwrap();
+        store.put(&login(b"bob", 20)).unwrap();
+        assert!(store.clear(b"alice").unwrap());
+        // Nothing to clear for a user without a slot: nothing written.
+        assert!(!store.clear(b"carol").unwrap());
+        store.sync().unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(len, (HEADER_SIZE + 2 * RECORD_SIZE) as u64);
+        let cleared = Record {
+            kind: RecordKind::UserProcess,
+            user: b"alice".to_vec(),
+            ..Record::default()
+        };
+        let store = LastlogStore::open(&path, Access::Read).unwrap();
+        assert_eq!(store.get(b"alice").unwrap(), Some(cleared.clone()));
+        assert_eq!(store.list().unwrap(), vec![cleared, login(b"bob", 20)]);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn repair_empties_corrupt_slots_cuts_the_tail_and_reuses_free_slots() {
+        let path = scratch("repair");
+        let (mut store, warnings) = LastlogStore::open_repaired(&path, 0o640).unwrap();
+        assert!(warnings.is_empty());
+        for (i, user) in [&b"alice"[..], b"bob", b"carol"].iter().enumerate() {
+            store.put(&login(user, i as i64)).unwrap();
+        }
+        drop(store);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[HEADER_SIZE + 100] ^= 1; // alice's slot
+                                       // bob's slot as an earlier version left it on clear: no user.
+        let empty = native::encode(&Record::default()).unwrap();
+        bytes[HEADER_SIZE + RECORD_SIZE..HEADER_SIZE + 2 * RECORD_SIZE].copy_from_slice(&empty);
+        bytes.extend_from_slice(&[7u8; 100]);
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut store, warnings) = LastlogStore::open_repaired(&path, 0o640).unwrap();
+        let name = path.display();
+        assert_eq!(
+            warnings,
+            vec![
+                format!("{name}: slot 0 was corrupt; emptied it"),
+                format!("{name}: cut a partial slot of 100 bytes at the end"),
+            ]
+        );
+        assert!(store.corrupt().is_empty());
+        assert_eq!(store.list().unwrap(), vec![login(b"carol", 2)]);
+        // New users take the free slots, lowest first, then append.
+        assert_eq!(store.put(&login(b"dave", 3)).unwrap(), 0);
+        assert_eq!(store.put(&login(b"erin", 4)).unwrap(), 1);
+        assert_eq!(store.put(&login(b"fay", 5)).unwrap(), 3);
+        store.sync().unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(len, (HEADER_SIZE + 4 * RECORD_SIZE) as u64);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn repair_sets_aside_a_file_that_is_not_a_lastlog() {
+        let path = scratch("aside");
+        std::fs::write(&path, native::header(FileKind::Log)).unwrap();
+        let (store, warnings) = LastlogStore::open_repaired(&path, 0o640).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].ends_with("lastlog.bad"), "{warnings:?}");
+        assert!(store.list().unwrap().is_empty());
+        let bad = std::fs::read(path.with_file_name("lastlog.bad")).unwrap();
+        assert_eq!(bad, native::header(FileKind::Log));
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            native::header(FileKind::Lastlog)
+        );
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 

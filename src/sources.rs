@@ -330,11 +330,16 @@ mod tests {
                 .len(),
             37
         );
-        // lastlog get, clear, set (reusing the freed slot), list.
+        // lastlog get, clear (the slot stays, zeroed), set (a new slot), list.
         let got = w.lastlog_get(b"user5").unwrap().unwrap();
         assert_eq!(got.user, b"user5");
         w.lastlog_clear(b"user5").unwrap();
-        assert_eq!(w.lastlog_get(b"user5").unwrap(), None);
+        let cleared = w.lastlog_get(b"user5").unwrap().unwrap();
+        assert_eq!(
+            (cleared.time_us, cleared.line.len(), cleared.host.len()),
+            (0, 0, 0)
+        );
+        assert_eq!(w.lastlog_get(b"nobody-here").unwrap(), None);
         let mut set = got.clone();
         set.time_us = 42;
         set.user = b"newcomer".to_vec();
@@ -342,9 +347,10 @@ mod tests {
         assert_eq!(w.lastlog_get(b"newcomer").unwrap().unwrap().time_us, 42);
         let (path, list) = w.lastlog_list().unwrap();
         assert_eq!(path, dir.join("log/lastlog"));
-        assert_eq!(list.len(), 37);
+        assert_eq!(list.len(), 38);
         assert!(list.iter().any(|r| r.user == b"newcomer"));
-        assert_eq!(read_file(&path).unwrap().records.len(), 37);
+        assert!(list.iter().any(|r| r == &cleared));
+        assert!(read_file(&path).unwrap().records == list);
         // An unknown op gets an answer, not a hang.
         assert!(matches!(
             w.call(0x7f, b""),

@@ -60,6 +60,9 @@ pub enum Mode {
 
 /// Everything argv decides.
 pub struct Options {
+    /// `-R` was given: the files in that root are used, never a daemon.
+    pub rooted: bool,
+    /// Prefix for every path under `-R` when not chrooted.
     pub root: Option<PathBuf>,
     /// `-t`: keep entries at most this many seconds old.
     pub newer: Option<i64>,
@@ -133,6 +136,7 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
             }
         }
     }
+    let rooted = root.is_some();
     let root = match root {
         Some(dir) => enter_root(applet, dir)?,
         None => None,
@@ -140,6 +144,7 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
     let passwd = Passwd::read_or_empty(&in_root(&root, passwd::PATH));
 
     let mut options = Options {
+        rooted,
         root,
         newer: None,
         older: None,

@@ -1,7 +1,8 @@
 //! The daemons' files: created whole (header written to a temporary file,
 //! synced, renamed) so a crash never leaves half a header, opened with
-//! O_NOFOLLOW, and for the slot tables (utmp, lastlog) read back and
-//! repaired at start.
+//! O_NOFOLLOW, and for the utmp table read back and repaired at start
+//! (the native lastlog's repair is `LastlogStore::open_repaired`, in
+//! src/lastlog_store.rs, on these same helpers).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
@@ -63,8 +64,8 @@ pub fn set_aside(path: &Path) -> io::Result<PathBuf> {
     Ok(aside)
 }
 
-/// A file of fixed slots (the utmp table, the native lastlog), mirrored in
-/// memory; a slot is rewritten in place.
+/// A file of fixed slots (the utmp table), mirrored in memory; a slot is
+/// rewritten in place.
 pub struct SlotFile {
     pub path: PathBuf,
     file: File,
@@ -166,10 +167,6 @@ impl SlotFile {
             self.slots[index] = record;
         }
         Ok(())
-    }
-
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
     }
 }
 

@@ -6,7 +6,6 @@ pub mod boot;
 pub mod conn;
 pub mod event;
 pub mod files;
-pub mod lastlog;
 pub mod log_store;
 pub mod peer;
 pub mod policy;

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use super::boot;
 use super::event::{Response, Service};
-use super::lastlog::Lastlog;
 use super::log_store::{self, LogFile};
 use super::peer::Peer;
 use super::policy::{self, RateLimiter};
+use crate::lastlog_store::LastlogStore;
 use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
 use crate::record::{Record, RecordKind};
 
@@ -32,7 +32,7 @@ const TAG_LASTLOG: usize = 2;
 pub struct Wtmpd {
     wtmp: LogFile,
     btmp: LogFile,
-    lastlog: Lastlog,
+    lastlog: LastlogStore,
     opts: Options,
     rates: RateLimiter,
     /// Time of the newest boot record in wtmp (queued ones included), so a
@@ -71,7 +71,7 @@ impl Wtmpd {
         let (wtmp, mut warnings) = LogFile::open(&opts.wtmp, opts.mode)?;
         let (btmp, w) = LogFile::open(&opts.btmp, 0o600)?;
         warnings.extend(w);
-        let (lastlog, w) = Lastlog::open(&opts.lastlog, opts.mode)?;
+        let (lastlog, w) = LastlogStore::open_repaired(&opts.lastlog, opts.mode)?;
         warnings.extend(w);
         let last_boot_us = wtmp.last_boot_us();
         let mut wtmpd = Wtmpd {
@@ -89,6 +89,14 @@ impl Wtmpd {
             }
         }
         Ok((wtmpd, warnings))
+    }
+
+    fn io_reason(&self, what: &str, e: &std::io::Error) -> String {
+        format!(
+            "unable to {what} {}: {}",
+            self.lastlog.path().display(),
+            crate::cli::os_reason(e)
+        )
     }
 
     fn sync_lastlog(&mut self) -> Result<(), String> {
@@ -200,8 +208,7 @@ impl Wtmpd {
                     return bad("malformed lastlog request");
                 };
                 match self.lastlog.get(user) {
-                    Some(record) => {
-                        let mut record = record.clone();
+                    Ok(Some(mut record)) => {
                         if private {
                             policy::redact(std::slice::from_mut(&mut record), peer);
                         }
@@ -211,14 +218,18 @@ impl Wtmpd {
                             Err(why) => err(Status::Io, why),
                         }
                     }
-                    None => err(Status::NotFound, "never logged in"),
+                    Ok(None) => err(Status::NotFound, "never logged in"),
+                    Err(e) => err(Status::Io, self.io_reason("read", &e)),
                 }
             }
             op::LASTLOG_LIST => {
                 if r.end().is_err() {
                     return bad("malformed lastlog request");
                 }
-                let mut records = self.lastlog.list();
+                let mut records = match self.lastlog.list() {
+                    Ok(records) => records,
+                    Err(e) => return err(Status::Io, self.io_reason("read", &e)),
+                };
                 if private {
                     policy::redact(&mut records, peer);
                 }
@@ -243,12 +254,12 @@ impl Wtmpd {
                 if record.user.is_empty() {
                     return err(Status::Invalid, "a lastlog entry needs a user name");
                 }
-                match self.lastlog.set(&record) {
-                    Ok(()) => {
+                match self.lastlog.set_login(&record) {
+                    Ok(_) => {
                         self.lastlog_waiters = true;
                         durable(TAG_LASTLOG)
                     }
-                    Err(e) => err(Status::Io, crate::cli::os_reason(&e)),
+                    Err(e) => err(Status::Io, self.io_reason("update", &e)),
                 }
             }
             _ => {
@@ -261,7 +272,7 @@ impl Wtmpd {
                         durable(TAG_LASTLOG)
                     }
                     Ok(false) => ok(b""),
-                    Err(e) => err(Status::Io, crate::cli::os_reason(&e)),
+                    Err(e) => err(Status::Io, self.io_reason("update", &e)),
                 }
             }
         }
@@ -331,7 +342,7 @@ impl Service for Wtmpd {
                 .iter()
                 .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
             {
-                if let Err(e) = self.lastlog.set(login) {
+                if let Err(e) = self.lastlog.set_login(login) {
                     eprintln!(
                         "wtmpd: warning: unable to update {}: {}",
                         self.lastlog.path().display(),

@@ -575,6 +575,7 @@ fn version_names_utmpbox() {
 }
 
 // After need_root!, which it uses.
+mod daemon;
 mod store;
 
 #[test]
