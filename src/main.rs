@@ -4,10 +4,12 @@
 
 mod args;
 mod cli;
+mod clock;
 mod escape;
 mod record;
 mod sources;
 mod time;
+mod timeparse;
 
 #[path = "../applets/mod.rs"]
 mod applets;
@@ -21,7 +23,11 @@ use std::path::Path;
 pub type Entry = fn(&str, &[OsString]) -> i32;
 
 /// Every applet that works, sorted by name (a test checks the order).
-pub const APPLETS: &[(&str, Entry)] = &[("utmpdump", applets::utmpdump::main)];
+pub const APPLETS: &[(&str, Entry)] = &[
+    ("last", applets::last::main),
+    ("lastb", applets::last::main),
+    ("utmpdump", applets::utmpdump::main),
+];
 
 fn find(name: &str) -> Option<Entry> {
     APPLETS

@@ -1,0 +1,521 @@
+//! The work of `last`: walk each history from its end, pair every login
+//! with what ended it, and print one line per entry as util-linux 2.38.1
+//! `process_wtmp_file` and `list` do.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use super::{Input, Options, TimeFormat};
+use crate::cli;
+use crate::clock::{Clock, Local};
+use crate::record::view::{self, FileBytes, Records, View};
+
+/// util-linux's private type for a shutdown record.
+const SHUTDOWN_TIME: i16 = 254;
+
+/// How an entry ended (util-linux's R_* values).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Crash,
+    Down,
+    Normal,
+    Now,
+    Reboot,
+    Phantom,
+    TimeChange,
+}
+
+/// State that lives across files: the line count for `-n`, the output.
+struct Report<'o> {
+    o: &'o Options,
+    out: Vec<u8>,
+    sink: cli::Output,
+    line: Vec<u8>,
+    done: u32,
+    clock: Clock,
+    now: i64,
+    boot_time: i64,
+    users: HashMap<Vec<u8>, Option<u32>>,
+    json_first: bool,
+}
+
+pub fn run(applet: &str, o: &Options) -> i32 {
+    let mut r = Report {
+        o,
+        out: Vec::with_capacity(1 << 17),
+        sink: cli::Output::new(),
+        line: Vec::with_capacity(512),
+        done: 0,
+        clock: Clock::new(),
+        now: 0,
+        boot_time: 0,
+        users: HashMap::new(),
+        json_first: true,
+    };
+    if o.json {
+        r.out.push(b'[');
+    }
+    let mut status = 0;
+    for input in o.inputs() {
+        r.boot_time = boot_time();
+        if let Err(st) = r.file(applet, &input) {
+            status = st;
+            break;
+        }
+    }
+    if o.json && status == 0 {
+        r.out
+            .extend_from_slice(if r.json_first { b"]\n" } else { b"\n]\n" });
+    }
+    let out = std::mem::take(&mut r.out);
+    let _ = r.sink.write_all(&out);
+    let flushed = r.sink.finish(applet);
+    if status != 0 {
+        status
+    } else {
+        flushed
+    }
+}
+
+/// Boot time in whole seconds, as util-linux computes it (now minus
+/// CLOCK_BOOTTIME).
+fn boot_time() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
+        return 0;
+    }
+    let now = crate::time::now_us();
+    let up = ts.tv_sec as i64 * 1_000_000 + ts.tv_nsec as i64 / 1000;
+    (now - up).div_euclid(1_000_000)
+}
+
+/// POSIX basename, as util-linux's trailer uses it.
+fn basename(path: &[u8]) -> &[u8] {
+    let mut end = path.len();
+    while end > 1 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    let trimmed = &path[..end];
+    if trimmed == b"/" {
+        return trimmed;
+    }
+    match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(slash) => &trimmed[slash + 1..],
+        None => trimmed,
+    }
+}
+
+impl<'o> Report<'o> {
+    fn flush_if_big(&mut self) {
+        if self.out.len() >= 1 << 16 {
+            let _ = self.sink.write_all(&self.out);
+            self.out.clear();
+        }
+    }
+
+    fn file(&mut self, applet: &str, input: &Input) -> Result<(), i32> {
+        self.now = crate::time::now_us().div_euclid(1_000_000);
+        let cannot_open = |path: &[u8], e: &std::io::Error| {
+            eprintln!(
+                "{applet}: cannot open {}: {}",
+                String::from_utf8_lossy(path),
+                cli::os_reason(e)
+            );
+            1
+        };
+        match input {
+            Input::File(path) => {
+                let bytes = FileBytes::open(Path::new(path))
+                    .map_err(|e| cannot_open(path.as_bytes(), &e))?;
+                let native = match view::decode_if_native(bytes.bytes()) {
+                    Ok(native) => native,
+                    Err(e) => {
+                        eprintln!(
+                            "{applet}: {}: {e}",
+                            String::from_utf8_lossy(path.as_bytes())
+                        );
+                        return Err(1);
+                    }
+                };
+                let (records, trailing) = view::records(bytes.bytes(), native.as_ref());
+                let shown = Path::new(path).display();
+                if trailing > 0 {
+                    eprintln!(
+                        "{applet}: {shown}: ignoring {trailing} trailing bytes (a partial record)"
+                    );
+                }
+                if let Some(decoded) = &native {
+                    for index in &decoded.corrupt {
+                        eprintln!(
+                            "{applet}: {shown}: record {index} is corrupt (checksum mismatch), skipped"
+                        );
+                    }
+                }
+                self.walk(applet, &records, path.as_bytes(), bytes.ctime);
+            }
+            Input::Default(db) => {
+                let loaded = match super::load_default(*db) {
+                    Ok(loaded) => loaded,
+                    Err(e) => {
+                        let path: OsString = db.default_path().into_os_string();
+                        return Err(cannot_open(path.as_bytes(), &e));
+                    }
+                };
+                loaded.decoded.warn(applet, &loaded.path);
+                let ctime = std::fs::metadata(&loaded.path)
+                    .map(|m| std::os::unix::fs::MetadataExt::ctime(&m))
+                    .unwrap_or(0);
+                let records = Records::Decoded(&loaded.decoded.records);
+                let path = loaded.path.as_os_str().as_bytes().to_vec();
+                self.walk(applet, &records, &path, ctime);
+            }
+        }
+        Ok(())
+    }
+
+    /// util-linux `process_wtmp_file` over one file's records.
+    fn walk(&mut self, applet: &str, records: &Records, path: &[u8], ctime: i64) {
+        let o = self.o;
+        let currentdate = self.now;
+        let begintime = if records.is_empty() {
+            ctime
+        } else {
+            records.get(0).secs
+        };
+        let mut lastboot: i64 = 0;
+        let mut lastrch = currentdate;
+        let mut lastdown = currentdate;
+        let mut whydown = Ending::Crash;
+        // For the 2.40 crash state of boots: has a shutdown been seen yet
+        // (reading backwards), and was the nearest later boot-or-shutdown
+        // a boot?
+        let mut shutdown_seen = false;
+        let mut next_down_is_boot = false;
+        // The time of the nearest later record on each line (util-linux's
+        // ulist, which never holds two entries for one line that matter).
+        let mut ulist: HashMap<[u8; 32], i64> = HashMap::new();
+        let mut quit = false;
+        let mut index = records.len();
+        while !quit && index > 0 {
+            index -= 1;
+            let ut = records.get(index);
+            let t = ut.secs;
+            if o.since != 0 && t < o.since {
+                continue;
+            }
+            if o.until != 0 && o.until < t {
+                continue;
+            }
+            if o.lastb {
+                quit = self.list(&ut, None, t, Ending::Normal);
+                continue;
+            }
+            let mut kind = ut.kind;
+            if ut.line.first() == Some(&b'~') {
+                if ut.user.starts_with(b"shutdown") {
+                    kind = SHUTDOWN_TIME;
+                } else if ut.user.starts_with(b"reboot") {
+                    kind = 2;
+                } else if ut.user.starts_with(b"runlevel") {
+                    kind = 1;
+                }
+            } else {
+                if kind != 8
+                    && !ut.user.is_empty()
+                    && !ut.line.is_empty()
+                    && !ut.user.starts_with(b"LOGIN")
+                {
+                    kind = 7;
+                }
+                if ut.user.is_empty() {
+                    kind = 8;
+                }
+                if ut.user.starts_with(b"date") {
+                    match ut.line.first() {
+                        Some(b'|') => kind = 4,
+                        Some(b'{') => kind = 3,
+                        _ => {}
+                    }
+                }
+            }
+            let mut down = false;
+            match kind {
+                SHUTDOWN_TIME => {
+                    if o.extended {
+                        quit = self.list(&ut, Some(b"system down"), lastboot, Ending::Normal);
+                    }
+                    lastdown = t;
+                    lastrch = t;
+                    down = true;
+                }
+                3 | 4 => {
+                    if o.extended {
+                        let line: &[u8] = if kind == 3 { b"new time" } else { b"old time" };
+                        quit = self.list(&ut, Some(line), lastdown, Ending::TimeChange);
+                    }
+                }
+                2 => {
+                    // util-linux 2.40 (PR #2383): when another boot came
+                    // before the next shutdown, this boot ended in a crash
+                    // at that boot; 2.38.1 ran it on to the shutdown.
+                    quit = if shutdown_seen && next_down_is_boot {
+                        self.list(&ut, Some(b"system boot"), lastboot, Ending::Crash)
+                    } else {
+                        self.list(&ut, Some(b"system boot"), lastdown, Ending::Reboot)
+                    };
+                    down = true;
+                }
+                1 => {
+                    let x = (ut.pid & 255) as u8;
+                    if o.extended {
+                        let mut line = *b"(to lvl X)";
+                        line[8] = x;
+                        // A NUL level ends the C string there.
+                        let line: &[u8] = if x == 0 { &line[..8] } else { &line };
+                        quit = self.list(&ut, Some(line), lastrch, Ending::Normal);
+                    }
+                    if x == b'0' || x == b'6' {
+                        lastdown = t;
+                        down = true;
+                        kind = SHUTDOWN_TIME;
+                    }
+                    lastrch = t;
+                }
+                7 | 8 => {
+                    let key = line_key(ut.line);
+                    if kind == 7 {
+                        let found = if ut.line.is_empty() {
+                            None
+                        } else {
+                            ulist.get(&key).copied()
+                        };
+                        quit = match found {
+                            Some(logout) => self.list(&ut, None, logout, Ending::Normal),
+                            None => {
+                                let ending = if lastboot != 0 {
+                                    whydown
+                                } else if self.is_phantom(&ut) {
+                                    Ending::Phantom
+                                } else {
+                                    Ending::Now
+                                };
+                                self.list(&ut, None, lastboot, ending)
+                            }
+                        };
+                    }
+                    if !ut.line.is_empty() {
+                        ulist.insert(key, t);
+                    }
+                }
+                0 | 5 | 6 | 9 => {}
+                other => {
+                    let _ = self.sink.write_all(&self.out);
+                    self.out.clear();
+                    let _ = self.sink.flush();
+                    eprintln!("{applet}: unrecognized ut_type: {other}");
+                }
+            }
+            if down {
+                lastboot = t;
+                whydown = if kind == SHUTDOWN_TIME {
+                    Ending::Down
+                } else {
+                    Ending::Crash
+                };
+                next_down_is_boot = kind != SHUTDOWN_TIME;
+                shutdown_seen |= kind == SHUTDOWN_TIME;
+                ulist.clear();
+            }
+            self.flush_if_big();
+        }
+        if o.time_format != TimeFormat::NoTime && !o.json {
+            self.out.extend_from_slice(b"\n");
+            self.out.extend_from_slice(basename(path));
+            self.out.extend_from_slice(b" begins ");
+            let in_fmt = if o.time_format == TimeFormat::Iso {
+                TimeFormat::Iso
+            } else {
+                TimeFormat::Full
+            };
+            let mut stamp = Vec::new();
+            format_time(&mut self.clock, in_fmt, begintime, &mut stamp);
+            self.out.extend_from_slice(&stamp);
+            self.out.push(b'\n');
+        }
+    }
+
+    /// util-linux `is_phantom`: a login with no logout record whose
+    /// session is gone.
+    fn is_phantom(&mut self, ut: &View) -> bool {
+        if ut.secs < self.boot_time {
+            return true;
+        }
+        // util-linux cuts the name to 31 bytes before getpwnam.
+        let name = &ut.user[..ut.user.len().min(31)];
+        let uid = match self.users.get(name) {
+            Some(uid) => *uid,
+            None => {
+                let uid = lookup_uid(name);
+                self.users.insert(name.to_vec(), uid);
+                uid
+            }
+        };
+        let Some(uid) = uid else { return true };
+        let proc_path = format!("/proc/{}/loginuid", ut.pid as u32);
+        match std::fs::read(&proc_path) {
+            Ok(text) => {
+                let text = String::from_utf8_lossy(&text);
+                match text
+                    .trim_start()
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                {
+                    Some(d) if !d.is_empty() => d.parse::<u32>().map_or(true, |l| l != uid),
+                    _ => true,
+                }
+            }
+            Err(_) => {
+                let mut dev = b"/dev/".to_vec();
+                dev.extend_from_slice(ut.line);
+                match std::fs::metadata(std::ffi::OsStr::from_bytes(&dev)) {
+                    Ok(meta) => std::os::unix::fs::MetadataExt::uid(&meta) != uid,
+                    Err(_) => true,
+                }
+            }
+        }
+    }
+
+    /// util-linux `list`: print one entry; true once the limit is reached.
+    fn list(&mut self, ut: &View, line: Option<&[u8]>, logout: i64, what: Ending) -> bool {
+        let o = self.o;
+        let mut utline = line.unwrap_or(ut.line);
+        if utline.len() > 3 && utline.starts_with(b"ftp") && utline[3].is_ascii_digit() {
+            utline = &utline[..3];
+        }
+        if utline.len() > 4 && utline.starts_with(b"uucp") && utline[4].is_ascii_digit() {
+            utline = &utline[..4];
+        }
+        if !o.show.is_empty() {
+            let user32 = &ut.user[..ut.user.len().min(32)];
+            let wanted = o.show.iter().any(|w| {
+                &w[..w.len().min(32)] == user32
+                    || &w[..] == utline
+                    || (utline.starts_with(b"tty") && &utline[3..] == &w[..])
+            });
+            if !wanted {
+                return false;
+            }
+        }
+        let login = ut.secs;
+        if o.present != 0 {
+            if o.present < login {
+                return false;
+            }
+            if 0 < logout && logout < o.present {
+                return false;
+            }
+        }
+        let mut domain_buf = Vec::new();
+        let domain: &[u8] = if o.usedns || o.useip {
+            text::lookup_host(&ut.addr, o.useip, &mut domain_buf);
+            &domain_buf
+        } else {
+            &ut.host[..ut.host.len().min(255)]
+        };
+        if o.json {
+            self.json_entry(ut.user, utline, domain, login, logout, what);
+        } else {
+            self.text_entry(ut.user, utline, domain, login, logout, what);
+        }
+        self.done = self.done.wrapping_add(1);
+        o.maxrecs != 0 && o.maxrecs <= self.done
+    }
+}
+
+/// A line as a fixed key (C compares the 32-byte field up to its NUL).
+fn line_key(line: &[u8]) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    let n = line.len().min(32);
+    key[..n].copy_from_slice(&line[..n]);
+    key
+}
+
+fn lookup_uid(name: &[u8]) -> Option<u32> {
+    let name = std::ffi::CString::new(name).ok()?;
+    nix::unistd::User::from_name(name.to_str().ok()?)
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
+}
+
+const DAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn push_2(out: &mut Vec<u8>, v: u32) {
+    out.push(b'0' + (v / 10 % 10) as u8);
+    out.push(b'0' + (v % 10) as u8);
+}
+
+/// `ctime` without its newline, `%02d:%02d`, or ISO 8601 with offset.
+pub fn format_time(clock: &mut Clock, fmt: TimeFormat, secs: i64, out: &mut Vec<u8>) {
+    let Some(tm) = clock.local(secs) else { return };
+    format_local(&tm, fmt, out);
+}
+
+fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Vec<u8>) {
+    match fmt {
+        TimeFormat::NoTime => {}
+        TimeFormat::Short => {
+            push_2(out, tm.hour);
+            out.push(b':');
+            push_2(out, tm.min);
+        }
+        TimeFormat::Full => {
+            out.extend_from_slice(DAYS[tm.wday as usize % 7]);
+            out.push(b' ');
+            out.extend_from_slice(MONTHS[tm.mon as usize % 12]);
+            if tm.mday < 10 {
+                out.extend_from_slice(b"  ");
+                out.push(b'0' + tm.mday as u8);
+            } else {
+                out.push(b' ');
+                push_2(out, tm.mday);
+            }
+            out.push(b' ');
+            push_2(out, tm.hour);
+            out.push(b':');
+            push_2(out, tm.min);
+            out.push(b':');
+            push_2(out, tm.sec);
+            out.push(b' ');
+            let _ = write!(out, "{}", tm.year);
+        }
+        TimeFormat::Iso => {
+            let _ = write!(out, "{:4}-", tm.year);
+            push_2(out, tm.mon + 1);
+            out.push(b'-');
+            push_2(out, tm.mday);
+            out.push(b'T');
+            push_2(out, tm.hour);
+            out.push(b':');
+            push_2(out, tm.min);
+            out.push(b':');
+            push_2(out, tm.sec);
+            // util-linux: "%+03d:%02d" of hours and |minutes|.
+            let tmin = tm.gmtoff / 60;
+            let _ = write!(out, "{:+03}:{:02}", tmin / 60, (tmin % 60).abs());
+        }
+    }
+}
+
+#[path = "text.rs"]
+mod text;

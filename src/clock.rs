@@ -1,0 +1,145 @@
+//! Local time for many timestamps in a row, fast: `last` formats two
+//! times per line over millions of lines, and libc's `localtime_r` (a
+//! lock and a zone lookup each call) dominated. The zone offset is asked
+//! of libc once per hour of time and reused, so `TZ` and DST behave
+//! exactly as libc has them; an hour where the offset changes falls back
+//! to libc for every call.
+
+use crate::time;
+
+/// The broken-down fields `last` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Local {
+    pub year: i64,
+    /// 0..=11
+    pub mon: u32,
+    pub mday: u32,
+    pub hour: u32,
+    pub min: u32,
+    pub sec: u32,
+    /// 0 = Sunday
+    pub wday: u32,
+    /// Seconds east of UTC.
+    pub gmtoff: i64,
+}
+
+/// A two-slot cache of (hour, offset): logins and their logouts are
+/// usually near each other, so alternating between two hours stays warm.
+pub struct Clock {
+    slots: [(i64, Option<i64>); 2],
+    next: usize,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::new()
+    }
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        Clock {
+            slots: [(i64::MIN, None); 2],
+            next: 0,
+        }
+    }
+
+    /// `secs` as local time; None where libc cannot represent it.
+    pub fn local(&mut self, secs: i64) -> Option<Local> {
+        let hour = secs.div_euclid(3600);
+        let offset = match self.slots.iter().find(|(h, _)| *h == hour) {
+            Some((_, offset)) => *offset,
+            None => {
+                let offset = steady_offset(hour);
+                self.slots[self.next] = (hour, offset);
+                self.next ^= 1;
+                offset
+            }
+        };
+        match offset {
+            Some(gmtoff) => Some(breakdown(secs, gmtoff)),
+            None => from_libc(secs),
+        }
+    }
+}
+
+/// The offset in force over the whole hour, when libc gives the same one
+/// at its first and last second (zones change offset at most once an hour).
+fn steady_offset(hour: i64) -> Option<i64> {
+    let start = time::local(hour.checked_mul(3600)?)?;
+    let end = time::local(hour * 3600 + 3599)?;
+    (start.tm_gmtoff == end.tm_gmtoff).then_some(start.tm_gmtoff as i64)
+}
+
+fn from_libc(secs: i64) -> Option<Local> {
+    let tm = time::local(secs)?;
+    Some(Local {
+        year: tm.tm_year as i64 + 1900,
+        mon: tm.tm_mon as u32,
+        mday: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        min: tm.tm_min as u32,
+        sec: tm.tm_sec as u32,
+        wday: tm.tm_wday as u32,
+        gmtoff: tm.tm_gmtoff as i64,
+    })
+}
+
+/// Civil date and time of `secs + gmtoff` (Howard Hinnant's days-to-civil).
+fn breakdown(secs: i64, gmtoff: i64) -> Local {
+    let t = secs + gmtoff;
+    let days = t.div_euclid(86400);
+    let rem = t.rem_euclid(86400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let mday = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let mon = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + if mon <= 2 { 1 } else { 0 };
+    Local {
+        year,
+        mon: mon - 1,
+        mday,
+        hour: (rem / 3600) as u32,
+        min: (rem % 3600 / 60) as u32,
+        sec: (rem % 60) as u32,
+        // 1970-01-01 was a Thursday.
+        wday: (days + 4).rem_euclid(7) as u32,
+        gmtoff,
+    }
+}
+
+/// Unit tests that change `TZ` hold this, so they do not race.
+#[cfg(test)]
+pub static TEST_TZ_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agrees_with_libc_across_dst_changes() {
+        let _guard = TEST_TZ_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        for zone in [
+            "UTC",
+            "Europe/Berlin",
+            "America/St_Johns",
+            "Australia/Lord_Howe",
+        ] {
+            std::env::set_var("TZ", zone);
+            time::init();
+            let mut clock = Clock::new();
+            // 1969 to 2038 in irregular steps, through many transitions.
+            let mut t: i64 = -40_000_000;
+            while t < 2_147_000_000 {
+                assert_eq!(clock.local(t), from_libc(t), "{zone} {t}");
+                t += 7_777 + t.rem_euclid(3_989);
+            }
+        }
+        std::env::set_var("TZ", "UTC");
+        time::init();
+    }
+}
