@@ -1,8 +1,8 @@
 //! Local time for many timestamps in a row, fast: `last` formats two
 //! times per line over millions of lines, and libc's `localtime_r` (a
 //! lock and a zone lookup each call) dominated. The zone offset is asked
-//! of libc once per hour of time and reused, so `TZ` and DST behave
-//! exactly as libc has them; an hour where the offset changes falls back
+//! of libc once per day of time and reused, so `TZ` and DST behave
+//! exactly as libc has them; a day where the offset changes falls back
 //! to libc for every call.
 
 use crate::time;
@@ -23,11 +23,12 @@ pub struct Local {
     pub gmtoff: i64,
 }
 
-/// A two-slot cache of (hour, offset): logins and their logouts are
-/// usually near each other, so alternating between two hours stays warm.
+/// A direct-mapped cache of (day, offset). Every day holds its offset
+/// when libc gives the same one at its first second, its noon and its
+/// last second (no zone changes offset twice within a day and back);
+/// other days fall back to libc for every call.
 pub struct Clock {
-    slots: [(i64, Option<i64>); 2],
-    next: usize,
+    slots: [(i64, Option<i64>); 16],
 }
 
 impl Default for Clock {
@@ -39,36 +40,32 @@ impl Default for Clock {
 impl Clock {
     pub fn new() -> Clock {
         Clock {
-            slots: [(i64::MIN, None); 2],
-            next: 0,
+            slots: [(i64::MIN, None); 16],
         }
     }
 
     /// `secs` as local time; None where libc cannot represent it.
+    #[inline]
     pub fn local(&mut self, secs: i64) -> Option<Local> {
-        let hour = secs.div_euclid(3600);
-        let offset = match self.slots.iter().find(|(h, _)| *h == hour) {
-            Some((_, offset)) => *offset,
-            None => {
-                let offset = steady_offset(hour);
-                self.slots[self.next] = (hour, offset);
-                self.next ^= 1;
-                offset
-            }
-        };
-        match offset {
+        let day = secs.div_euclid(86400);
+        let slot = &mut self.slots[(day & 15) as usize];
+        if slot.0 != day {
+            *slot = (day, steady_offset(day));
+        }
+        match slot.1 {
             Some(gmtoff) => Some(breakdown(secs, gmtoff)),
             None => from_libc(secs),
         }
     }
 }
 
-/// The offset in force over the whole hour, when libc gives the same one
-/// at its first and last second (zones change offset at most once an hour).
-fn steady_offset(hour: i64) -> Option<i64> {
-    let start = time::local(hour.checked_mul(3600)?)?;
-    let end = time::local(hour * 3600 + 3599)?;
-    (start.tm_gmtoff == end.tm_gmtoff).then_some(start.tm_gmtoff as i64)
+/// The offset in force over the whole UTC day, if it is one.
+fn steady_offset(day: i64) -> Option<i64> {
+    let start = day.checked_mul(86400)?;
+    let a = time::local(start)?.tm_gmtoff;
+    let b = time::local(start + 43200)?.tm_gmtoff;
+    let c = time::local(start + 86399)?.tm_gmtoff;
+    (a == b && b == c).then_some(a as i64)
 }
 
 fn from_libc(secs: i64) -> Option<Local> {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::{Input, Options, TimeFormat};
 use crate::cli;
-use crate::clock::{Clock, Local};
+use crate::clock::Clock;
 use crate::record::view::{self, FileBytes, Records, View};
 
 /// util-linux's private type for a shutdown record.
@@ -33,7 +33,7 @@ struct Report<'o> {
     o: &'o Options,
     out: Vec<u8>,
     sink: cli::Output,
-    line: Vec<u8>,
+    line: Box<text::Small<1024>>,
     done: u32,
     clock: Clock,
     now: i64,
@@ -47,7 +47,7 @@ pub fn run(applet: &str, o: &Options) -> i32 {
         o,
         out: Vec::with_capacity(1 << 17),
         sink: cli::Output::new(),
-        line: Vec::with_capacity(512),
+        line: Box::new(text::Small::new()),
         done: 0,
         clock: Clock::new(),
         now: 0,
@@ -200,7 +200,7 @@ impl<'o> Report<'o> {
         let mut next_down_is_boot = false;
         // The time of the nearest later record on each line (util-linux's
         // ulist, which never holds two entries for one line that matter).
-        let mut ulist: HashMap<[u8; 32], i64> = HashMap::new();
+        let mut ulist: HashMap<[u8; 32], i64, LineHash> = HashMap::default();
         let mut quit = false;
         let mut index = records.len();
         while !quit && index > 0 {
@@ -344,9 +344,9 @@ impl<'o> Report<'o> {
             } else {
                 TimeFormat::Full
             };
-            let mut stamp = Vec::new();
-            format_time(&mut self.clock, in_fmt, begintime, &mut stamp);
-            self.out.extend_from_slice(&stamp);
+            let mut stamp = text::Small::<40>::new();
+            text::format_time(&mut self.clock, in_fmt, begintime, &mut stamp);
+            self.out.extend_from_slice(stamp.bytes());
             self.out.push(b'\n');
         }
     }
@@ -427,7 +427,8 @@ impl<'o> Report<'o> {
             text::lookup_host(&ut.addr, o.useip, &mut domain_buf);
             &domain_buf
         } else {
-            &ut.host[..ut.host.len().min(255)]
+            let host = ut.host();
+            &host[..host.len().min(255)]
         };
         if o.json {
             self.json_entry(ut.user, utline, domain, login, logout, what);
@@ -436,6 +437,33 @@ impl<'o> Report<'o> {
         }
         self.done = self.done.wrapping_add(1);
         o.maxrecs != 0 && o.maxrecs <= self.done
+    }
+}
+
+/// FxHash over the four words of a line key: the pairing map is hit for
+/// every login and logout record, and SipHash showed in profiles.
+#[derive(Default, Clone, Copy)]
+struct LineHash;
+
+impl std::hash::BuildHasher for LineHash {
+    type Hasher = LineHasher;
+    fn build_hasher(&self) -> LineHasher {
+        LineHasher(0)
+    }
+}
+
+struct LineHasher(u64);
+
+impl std::hash::Hasher for LineHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
     }
 }
 
@@ -453,68 +481,6 @@ fn lookup_uid(name: &[u8]) -> Option<u32> {
         .ok()
         .flatten()
         .map(|u| u.uid.as_raw())
-}
-
-const DAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
-fn push_2(out: &mut Vec<u8>, v: u32) {
-    out.push(b'0' + (v / 10 % 10) as u8);
-    out.push(b'0' + (v % 10) as u8);
-}
-
-/// `ctime` without its newline, `%02d:%02d`, or ISO 8601 with offset.
-pub fn format_time(clock: &mut Clock, fmt: TimeFormat, secs: i64, out: &mut Vec<u8>) {
-    let Some(tm) = clock.local(secs) else { return };
-    format_local(&tm, fmt, out);
-}
-
-fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Vec<u8>) {
-    match fmt {
-        TimeFormat::NoTime => {}
-        TimeFormat::Short => {
-            push_2(out, tm.hour);
-            out.push(b':');
-            push_2(out, tm.min);
-        }
-        TimeFormat::Full => {
-            out.extend_from_slice(DAYS[tm.wday as usize % 7]);
-            out.push(b' ');
-            out.extend_from_slice(MONTHS[tm.mon as usize % 12]);
-            if tm.mday < 10 {
-                out.extend_from_slice(b"  ");
-                out.push(b'0' + tm.mday as u8);
-            } else {
-                out.push(b' ');
-                push_2(out, tm.mday);
-            }
-            out.push(b' ');
-            push_2(out, tm.hour);
-            out.push(b':');
-            push_2(out, tm.min);
-            out.push(b':');
-            push_2(out, tm.sec);
-            out.push(b' ');
-            let _ = write!(out, "{}", tm.year);
-        }
-        TimeFormat::Iso => {
-            let _ = write!(out, "{:4}-", tm.year);
-            push_2(out, tm.mon + 1);
-            out.push(b'-');
-            push_2(out, tm.mday);
-            out.push(b'T');
-            push_2(out, tm.hour);
-            out.push(b':');
-            push_2(out, tm.min);
-            out.push(b':');
-            push_2(out, tm.sec);
-            // util-linux: "%+03d:%02d" of hours and |minutes|.
-            let tmin = tm.gmtoff / 60;
-            let _ = write!(out, "{:+03}:{:02}", tmin / 60, (tmin % 60).abs());
-        }
-    }
 }
 
 #[path = "text.rs"]

@@ -4,20 +4,103 @@
 
 use std::io::Write;
 
-use super::{format_time, Ending, Report, TimeFormat};
+use super::{Ending, Report, TimeFormat};
+use crate::clock::{Clock, Local};
 use crate::escape;
 
-/// printf `%-W.Ps`: at most `precision` bytes, left-aligned in `width`.
-fn pad(out: &mut Vec<u8>, field: &[u8], width: usize, precision: usize) {
-    let field = &field[..field.len().min(precision)];
-    out.extend_from_slice(field);
-    for _ in field.len()..width {
-        out.push(b' ');
+/// A small byte buffer on the stack: entries are built without touching
+/// the allocator (millions of them in a big wtmp). Writes past the end
+/// are dropped, never a panic; every caller stays well inside.
+pub struct Small<const N: usize> {
+    b: [u8; N],
+    n: usize,
+}
+
+impl<const N: usize> Small<N> {
+    pub fn new() -> Small<N> {
+        Small { b: [0; N], n: 0 }
+    }
+
+    #[inline(always)]
+    pub fn bytes(&self) -> &[u8] {
+        &self.b[..self.n]
+    }
+
+    #[inline(always)]
+    pub fn clear(&mut self) {
+        self.n = 0;
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, byte: u8) {
+        if self.n < N {
+            self.b[self.n] = byte;
+            self.n += 1;
+        }
+    }
+
+    #[inline(always)]
+    pub fn put(&mut self, bytes: &[u8]) {
+        let k = bytes.len().min(N - self.n);
+        self.b[self.n..self.n + k].copy_from_slice(&bytes[..k]);
+        self.n += k;
+    }
+
+    #[inline(always)]
+    fn spaces(&mut self, count: usize) {
+        let k = count.min(N - self.n);
+        self.b[self.n..self.n + k].fill(b' ');
+        self.n += k;
+    }
+
+    /// printf `%-W.Ps`: at most `precision` bytes, left-aligned in `width`.
+    #[inline(always)]
+    fn pad(&mut self, field: &[u8], width: usize, precision: usize) {
+        let field = &field[..field.len().min(precision)];
+        self.put(field);
+        if field.len() < width {
+            self.spaces(width - field.len());
+        }
+    }
+
+    #[inline(always)]
+    fn two(&mut self, v: u32) {
+        self.push(b'0' + (v / 10 % 10) as u8);
+        self.push(b'0' + (v % 10) as u8);
+    }
+
+    /// printf `%d`, or `%0Wd` with `width` (sign counted, as C does).
+    fn int(&mut self, v: i64, width: usize) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut u = v.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (u % 10) as u8;
+            u /= 10;
+            if u == 0 {
+                break;
+            }
+        }
+        let len = digits.len() - i + usize::from(v < 0);
+        if v < 0 {
+            self.push(b'-');
+        }
+        for _ in len..width {
+            self.push(b'0');
+        }
+        self.put(&digits[i..]);
     }
 }
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// Printable ASCII only: then the careful escaping changes nothing.
+#[inline(always)]
+fn plain(field: &[u8]) -> bool {
+    field.iter().all(|&b| (0x20..0x7f).contains(&b))
 }
 
 /// (login width, logout width) of each format.
@@ -27,6 +110,76 @@ fn widths(fmt: TimeFormat) -> (usize, usize) {
         TimeFormat::Short => (16, 7),
         TimeFormat::Full => (24, 26),
         TimeFormat::Iso => (25, 27),
+    }
+}
+
+const DAYS: [&[u8; 3]; 7] = [b"Sun", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat"];
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// `ctime` without its newline (Full), `%02d:%02d` (Short), or ISO 8601
+/// with the zone offset as util-linux writes it (Iso).
+pub fn format_time<const N: usize>(clock: &mut Clock, fmt: TimeFormat, secs: i64, out: &mut Small<N>) {
+    if fmt == TimeFormat::NoTime {
+        return;
+    }
+    let Some(tm) = clock.local(secs) else { return };
+    format_local(&tm, fmt, out);
+}
+
+fn format_local<const N: usize>(tm: &Local, fmt: TimeFormat, out: &mut Small<N>) {
+    match fmt {
+        TimeFormat::NoTime => {}
+        TimeFormat::Short => {
+            out.two(tm.hour);
+            out.push(b':');
+            out.two(tm.min);
+        }
+        TimeFormat::Full => {
+            out.put(DAYS[tm.wday as usize % 7]);
+            out.push(b' ');
+            out.put(MONTHS[tm.mon as usize % 12]);
+            out.push(b' ');
+            if tm.mday < 10 {
+                out.push(b' ');
+                out.push(b'0' + tm.mday as u8);
+            } else {
+                out.two(tm.mday);
+            }
+            out.push(b' ');
+            out.two(tm.hour);
+            out.push(b':');
+            out.two(tm.min);
+            out.push(b':');
+            out.two(tm.sec);
+            out.push(b' ');
+            out.int(tm.year, 0);
+        }
+        TimeFormat::Iso => {
+            // "%4ld": the year right-aligned in four columns.
+            let mut year = Small::<24>::new();
+            year.int(tm.year, 0);
+            out.spaces(4usize.saturating_sub(year.n));
+            out.put(year.bytes());
+            out.push(b'-');
+            out.two(tm.mon + 1);
+            out.push(b'-');
+            out.two(tm.mday);
+            out.push(b'T');
+            out.two(tm.hour);
+            out.push(b':');
+            out.two(tm.min);
+            out.push(b':');
+            out.two(tm.sec);
+            // "%+03d:%02d" of the offset's hours and |minutes|.
+            let tmin = tm.gmtoff / 60;
+            let hours = tmin / 60;
+            out.push(if hours < 0 { b'-' } else { b'+' });
+            out.int(hours.abs(), 2);
+            out.push(b':');
+            out.int((tmin % 60).abs(), 2);
+        }
     }
 }
 
@@ -43,63 +196,85 @@ impl<'o> Report<'o> {
         let o = self.o;
         let fmt = o.time_format;
         let (in_len, out_len) = widths(fmt);
-        let mut logintime = [0u8; 40];
-        let mut login_text = Vec::new();
+        let mut logintime = Small::<40>::new();
         let in_fmt = match fmt {
             TimeFormat::Short => TimeFormat::Full,
             other => other,
         };
-        format_time(&mut self.clock, in_fmt, login, &mut login_text);
-        let n = login_text.len().min(logintime.len());
-        logintime[..n].copy_from_slice(&login_text[..n]);
-        let logintime = &logintime[..n];
+        format_time(&mut self.clock, in_fmt, login, &mut logintime);
 
         let secs = logout.wrapping_sub(login);
-        let mins = ((secs / 60) % 60) as i32;
-        let hours = ((secs / 3600) % 24) as i32;
-        let days = (secs / 86400) as i32;
+        let mins = (secs / 60) % 60;
+        let hours = (secs / 3600) % 24;
+        let days = (secs / 86400) as i32 as i64;
 
-        let mut logouttime: Vec<u8> = b"- ".to_vec();
-        format_time(&mut self.clock, fmt, logout, &mut logouttime);
-        let mut length: Vec<u8> = Vec::with_capacity(16);
+        let mut logouttime = Small::<40>::new();
+        let mut length = Small::<40>::new();
         if logout == self.now {
             if fmt > TimeFormat::Short {
-                logouttime = b"  still running".to_vec();
+                logouttime.put(b"  still running");
             } else {
-                logouttime = b"  still".to_vec();
-                length.extend_from_slice(b"running");
+                logouttime.put(b"  still");
+                length.put(b"running");
             }
-        } else if days != 0 {
-            let _ = write!(length, "({}+{:02}:{:02})", days, hours.abs(), mins.abs());
-        } else if hours != 0 {
-            let _ = write!(length, " ({:02}:{:02})", hours, mins.abs());
-        } else if secs >= 0 {
-            let _ = write!(length, " ({:02}:{:02})", hours, mins);
         } else {
-            let _ = write!(length, " (-00:{:02})", mins.abs());
+            logouttime.put(b"- ");
+            format_time(&mut self.clock, fmt, logout, &mut logouttime);
+            if days != 0 {
+                length.push(b'(');
+                length.int(days, 0);
+                length.push(b'+');
+                length.int(hours.abs(), 2);
+                length.push(b':');
+                length.int(mins.abs(), 2);
+                length.push(b')');
+            } else if hours != 0 {
+                length.put(b" (");
+                length.int(hours, 2);
+                length.push(b':');
+                length.int(mins.abs(), 2);
+                length.push(b')');
+            } else if secs >= 0 {
+                length.put(b" (");
+                length.int(hours, 2);
+                length.push(b':');
+                length.int(mins, 2);
+                length.push(b')');
+            } else {
+                length.put(b" (-00:");
+                length.int(mins.abs(), 2);
+                length.push(b')');
+            }
         }
         match what {
-            Ending::Crash => logouttime = b"- crash".to_vec(),
-            Ending::Down => logouttime = b"- down ".to_vec(),
+            Ending::Crash => {
+                logouttime.clear();
+                logouttime.put(b"- crash");
+            }
+            Ending::Down => {
+                logouttime.clear();
+                logouttime.put(b"- down ");
+            }
             Ending::Now => {
+                logouttime.clear();
+                length.clear();
                 if fmt > TimeFormat::Short {
-                    logouttime = b"  still logged in".to_vec();
-                    length.clear();
+                    logouttime.put(b"  still logged in");
                 } else {
-                    logouttime = b"  still".to_vec();
-                    length = b"logged in".to_vec();
+                    logouttime.put(b"  still");
+                    length.put(b"logged in");
                 }
             }
             Ending::Phantom => {
+                logouttime.clear();
+                length.clear();
                 if fmt > TimeFormat::Short {
-                    logouttime = b"  gone - no logout".to_vec();
-                    length.clear();
+                    logouttime.put(b"  gone - no logout");
                 } else if fmt == TimeFormat::Short {
-                    logouttime = b"   gone".to_vec();
-                    length = b"- no logout".to_vec();
+                    logouttime.put(b"   gone");
+                    length.put(b"- no logout");
                 } else {
-                    logouttime.clear();
-                    length = b"no logout".to_vec();
+                    length.put(b"no logout");
                 }
             }
             Ending::TimeChange => {
@@ -109,42 +284,55 @@ impl<'o> Report<'o> {
             Ending::Normal | Ending::Reboot => {}
         }
 
-        let line = &mut self.line;
+        let user = &user[..user.len().min(o.name_len)];
+        let utline = &utline[..utline.len().min(12)];
+        let line = &mut *self.line;
         line.clear();
-        pad(line, user, 8, o.name_len);
+        line.pad(user, 8, o.name_len);
         line.push(b' ');
-        pad(line, utline, 12, 12);
+        line.pad(utline, 12, 12);
         line.push(b' ');
-        if o.showhost && !o.altlist {
-            pad(line, domain, 16, o.domain_len);
+        let domain = if o.showhost && !o.altlist {
+            let domain = &domain[..domain.len().min(o.domain_len)];
+            line.pad(domain, 16, o.domain_len);
             line.push(b' ');
-        }
-        pad(line, logintime, in_len, in_len);
+            domain
+        } else if o.showhost {
+            domain
+        } else {
+            b""
+        };
+        line.pad(logintime.bytes(), in_len, in_len);
         line.push(b' ');
-        pad(line, &logouttime, out_len, out_len);
+        line.pad(logouttime.bytes(), out_len, out_len);
         line.push(b' ');
         if o.showhost && o.altlist {
-            pad(line, &length, 12, 12);
+            line.pad(length.bytes(), 12, 12);
             line.push(b' ');
-            line.extend_from_slice(domain);
+            line.put(domain);
         } else {
-            line.extend_from_slice(&length);
+            line.put(length.bytes());
         }
         // util-linux trim_trailing_spaces, including its quirk of putting
         // the newline over the first byte when nothing after it is kept.
-        let mut p = line.len();
+        let bytes = &line.b[..line.n];
+        let mut p = bytes.len();
         while p > 0 {
             p -= 1;
-            if !is_space(line[p]) {
+            if !is_space(bytes[p]) {
                 break;
             }
         }
         if p > 0 {
             p += 1;
         }
-        line.truncate(p);
+        line.n = p;
         line.push(b'\n');
-        escape::careful(line, &mut self.out);
+        if plain(user) && plain(utline) && plain(domain) {
+            self.out.extend_from_slice(line.bytes());
+        } else {
+            escape::careful(line.bytes(), &mut self.out);
+        }
     }
 
     pub(super) fn json_entry(
@@ -176,11 +364,16 @@ impl<'o> Report<'o> {
         out.extend_from_slice(b", \"host\": ");
         json_string(out, domain);
         out.extend_from_slice(b", \"login\": \"");
-        format_time(&mut self.clock, TimeFormat::Iso, login, out);
+        let mut stamp = Small::<40>::new();
+        format_time(&mut self.clock, TimeFormat::Iso, login, &mut stamp);
+        out.extend_from_slice(stamp.bytes());
         out.extend_from_slice(b"\", \"logout\": ");
-        if ended {
+        // A shutdown with no boot after it has logout time 0 in util-linux.
+        if ended && logout != 0 {
             out.push(b'"');
-            format_time(&mut self.clock, TimeFormat::Iso, logout, out);
+            let mut stamp = Small::<40>::new();
+            format_time(&mut self.clock, TimeFormat::Iso, logout, &mut stamp);
+            out.extend_from_slice(stamp.bytes());
             let _ = write!(out, "\", \"seconds\": {}", logout.wrapping_sub(login));
         } else {
             out.extend_from_slice(b"null, \"seconds\": null");
