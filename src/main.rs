@@ -3,6 +3,7 @@
 //! Dispatch on `basename(argv[0])`, or `utmpbox APPLET ARGS...`.
 
 mod args;
+mod bufout;
 mod cli;
 mod clock;
 mod escape;

@@ -88,7 +88,9 @@ const FORMATS: &[(&[u8], Zero)] = &[
     (b"%Y-%m-%d", Zero::TimeOfDay),
     (b"%H:%M:%S", Zero::Nothing),
     (b"%H:%M", Zero::Seconds),
-    (b"%Y%m%d%H%M%S", Zero::Nothing),
+    // 2.38.1 drops the seconds of this form (observed: `-s
+    // 20261124231449` keeps a 23:14:00 entry).
+    (b"%Y%m%d%H%M%S", Zero::Seconds),
 ];
 
 #[derive(Clone, Copy)]
@@ -336,7 +338,7 @@ mod tests {
             ("tomorrow", 1674259200000000),
             ("+5min", 1674180727000000),
             ("-5days", 1673748427000000),
-            ("20120922163422", 1348331662000000),
+            ("20120922163422", 1348331640000000),
             ("2012-09-22T16:34:22", 1348331662000000),
             ("Sat 2012-09-22", 1348272000000000),
             ("5min ago", 1674180127000000),

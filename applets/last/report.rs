@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::{Input, Options, TimeFormat};
+use crate::bufout::OutBuf;
 use crate::cli;
 use crate::clock::Clock;
 use crate::record::view::{self, FileBytes, Records, View};
@@ -31,9 +31,8 @@ pub enum Ending {
 /// State that lives across files: the line count for `-n`, the output.
 struct Report<'o> {
     o: &'o Options,
-    out: Vec<u8>,
-    sink: cli::Output,
-    line: Box<text::Small<1024>>,
+    out: OutBuf<cli::Output>,
+    line: Box<[u8; text::LINE_MAX]>,
     done: u32,
     clock: Clock,
     now: i64,
@@ -45,9 +44,8 @@ struct Report<'o> {
 pub fn run(applet: &str, o: &Options) -> i32 {
     let mut r = Report {
         o,
-        out: Vec::with_capacity(1 << 17),
-        sink: cli::Output::new(),
-        line: Box::new(text::Small::new()),
+        out: OutBuf::new(cli::Output::new()),
+        line: Box::new([0; text::LINE_MAX]),
         done: 0,
         clock: Clock::new(),
         now: 0,
@@ -56,7 +54,7 @@ pub fn run(applet: &str, o: &Options) -> i32 {
         json_first: true,
     };
     if o.json {
-        r.out.push(b'[');
+        r.out.write_all(b"[");
     }
     let mut status = 0;
     for input in o.inputs() {
@@ -67,12 +65,17 @@ pub fn run(applet: &str, o: &Options) -> i32 {
         }
     }
     if o.json && status == 0 {
-        r.out
-            .extend_from_slice(if r.json_first { b"]\n" } else { b"\n]\n" });
+        let end: &[u8] = if r.json_first { b"]\n" } else { b"\n]\n" };
+        r.out.write_all(end);
     }
-    let out = std::mem::take(&mut r.out);
-    let _ = r.sink.write_all(&out);
-    let flushed = r.sink.finish(applet);
+    let flushed = match r.out.finish() {
+        Ok(sink) => sink.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
+    };
     if status != 0 {
         status
     } else {
@@ -113,13 +116,6 @@ fn basename(path: &[u8]) -> &[u8] {
 }
 
 impl<'o> Report<'o> {
-    fn flush_if_big(&mut self) {
-        if self.out.len() >= 1 << 16 {
-            let _ = self.sink.write_all(&self.out);
-            self.out.clear();
-        }
-    }
-
     fn file(&mut self, applet: &str, input: &Input) -> Result<(), i32> {
         self.now = crate::time::now_us().div_euclid(1_000_000);
         let cannot_open = |path: &[u8], e: &std::io::Error| {
@@ -316,9 +312,7 @@ impl<'o> Report<'o> {
                 }
                 0 | 5 | 6 | 9 => {}
                 other => {
-                    let _ = self.sink.write_all(&self.out);
-                    self.out.clear();
-                    let _ = self.sink.flush();
+                    self.out.flush();
                     eprintln!("{applet}: unrecognized ut_type: {other}");
                 }
             }
@@ -333,21 +327,21 @@ impl<'o> Report<'o> {
                 shutdown_seen |= kind == SHUTDOWN_TIME;
                 ulist.clear();
             }
-            self.flush_if_big();
         }
         if o.time_format != TimeFormat::NoTime && !o.json {
-            self.out.extend_from_slice(b"\n");
-            self.out.extend_from_slice(basename(path));
-            self.out.extend_from_slice(b" begins ");
+            self.out.write_all(b"\n");
+            self.out.write_all(basename(path));
+            self.out.write_all(b" begins ");
             let in_fmt = if o.time_format == TimeFormat::Iso {
                 TimeFormat::Iso
             } else {
                 TimeFormat::Full
             };
-            let mut stamp = text::Small::<40>::new();
+            let mut stamp_buf = [0u8; 40];
+            let mut stamp = text::Cursor::new(&mut stamp_buf);
             text::format_time(&mut self.clock, in_fmt, begintime, &mut stamp);
-            self.out.extend_from_slice(stamp.bytes());
-            self.out.push(b'\n');
+            self.out.write_all(stamp.bytes());
+            self.out.write_all(b"\n");
         }
     }
 
@@ -454,16 +448,31 @@ impl std::hash::BuildHasher for LineHash {
 
 struct LineHasher(u64);
 
+impl LineHasher {
+    #[inline(always)]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
 impl std::hash::Hasher for LineHasher {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        // Keys are 32 bytes; the length prefix comes as write_usize.
+        let mut at = 0;
+        while at + 8 <= bytes.len() {
+            let w: [u8; 8] = bytes[at..at + 8].try_into().unwrap_or([0; 8]);
+            self.mix(u64::from_le_bytes(w));
+            at += 8;
         }
+        for &b in &bytes[at..] {
+            self.mix(b as u64);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
     }
 }
 

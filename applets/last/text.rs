@@ -5,20 +5,21 @@
 use std::io::Write;
 
 use super::{Ending, Report, TimeFormat};
+use crate::bufout;
 use crate::clock::{Clock, Local};
 use crate::escape;
 
-/// A small byte buffer on the stack: entries are built without touching
+/// Writes into a byte slice: entries are built in place without touching
 /// the allocator (millions of them in a big wtmp). Writes past the end
 /// are dropped, never a panic; every caller stays well inside.
-pub struct Small<const N: usize> {
-    b: [u8; N],
+pub struct Cursor<'a> {
+    b: &'a mut [u8],
     n: usize,
 }
 
-impl<const N: usize> Small<N> {
-    pub fn new() -> Small<N> {
-        Small { b: [0; N], n: 0 }
+impl<'a> Cursor<'a> {
+    pub fn new(b: &'a mut [u8]) -> Cursor<'a> {
+        Cursor { b, n: 0 }
     }
 
     #[inline(always)]
@@ -33,7 +34,7 @@ impl<const N: usize> Small<N> {
 
     #[inline(always)]
     pub fn push(&mut self, byte: u8) {
-        if self.n < N {
+        if self.n < self.b.len() {
             self.b[self.n] = byte;
             self.n += 1;
         }
@@ -41,15 +42,17 @@ impl<const N: usize> Small<N> {
 
     #[inline(always)]
     pub fn put(&mut self, bytes: &[u8]) {
-        let k = bytes.len().min(N - self.n);
-        self.b[self.n..self.n + k].copy_from_slice(&bytes[..k]);
+        let k = bytes.len().min(self.b.len() - self.n);
+        bufout::copy(&mut self.b[self.n..], &bytes[..k]);
         self.n += k;
     }
 
     #[inline(always)]
     fn spaces(&mut self, count: usize) {
-        let k = count.min(N - self.n);
-        self.b[self.n..self.n + k].fill(b' ');
+        let k = count.min(self.b.len() - self.n);
+        for b in &mut self.b[self.n..self.n + k] {
+            *b = b' ';
+        }
         self.n += k;
     }
 
@@ -103,6 +106,61 @@ fn plain(field: &[u8]) -> bool {
     field.iter().all(|&b| (0x20..0x7f).contains(&b))
 }
 
+/// Longer than any entry: user 32, line 12, host 256, times 25 and 27,
+/// length, separators.
+pub const LINE_MAX: usize = 1024;
+
+/// One entry's columns, ready to lay out.
+struct Fields<'f> {
+    user: &'f [u8],
+    utline: &'f [u8],
+    domain: &'f [u8],
+    login: &'f [u8],
+    logout: &'f [u8],
+    length: &'f [u8],
+    in_len: usize,
+    out_len: usize,
+}
+
+impl Fields<'_> {
+    /// util-linux's printf formats, then trim_trailing_spaces.
+    fn write(&self, o: &super::Options, line: &mut Cursor) {
+        line.pad(self.user, 8, o.name_len);
+        line.push(b' ');
+        line.pad(self.utline, 12, 12);
+        line.push(b' ');
+        if o.showhost && !o.altlist {
+            line.pad(self.domain, 16, o.domain_len);
+            line.push(b' ');
+        }
+        line.pad(self.login, self.in_len, self.in_len);
+        line.push(b' ');
+        line.pad(self.logout, self.out_len, self.out_len);
+        line.push(b' ');
+        if o.showhost && o.altlist {
+            line.pad(self.length, 12, 12);
+            line.push(b' ');
+            line.put(self.domain);
+        } else {
+            line.put(self.length);
+        }
+        // Including util-linux's quirk of putting the newline over the
+        // first byte when nothing after it is kept.
+        let mut p = line.n;
+        while p > 0 {
+            p -= 1;
+            if !is_space(line.b[p]) {
+                break;
+            }
+        }
+        if p > 0 {
+            p += 1;
+        }
+        line.n = p;
+        line.push(b'\n');
+    }
+}
+
 /// (login width, logout width) of each format.
 fn widths(fmt: TimeFormat) -> (usize, usize) {
     match fmt {
@@ -120,7 +178,7 @@ const MONTHS: [&[u8; 3]; 12] = [
 
 /// `ctime` without its newline (Full), `%02d:%02d` (Short), or ISO 8601
 /// with the zone offset as util-linux writes it (Iso).
-pub fn format_time<const N: usize>(clock: &mut Clock, fmt: TimeFormat, secs: i64, out: &mut Small<N>) {
+pub fn format_time(clock: &mut Clock, fmt: TimeFormat, secs: i64, out: &mut Cursor) {
     if fmt == TimeFormat::NoTime {
         return;
     }
@@ -128,7 +186,7 @@ pub fn format_time<const N: usize>(clock: &mut Clock, fmt: TimeFormat, secs: i64
     format_local(&tm, fmt, out);
 }
 
-fn format_local<const N: usize>(tm: &Local, fmt: TimeFormat, out: &mut Small<N>) {
+fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Cursor) {
     match fmt {
         TimeFormat::NoTime => {}
         TimeFormat::Short => {
@@ -158,7 +216,8 @@ fn format_local<const N: usize>(tm: &Local, fmt: TimeFormat, out: &mut Small<N>)
         }
         TimeFormat::Iso => {
             // "%4ld": the year right-aligned in four columns.
-            let mut year = Small::<24>::new();
+            let mut year_buf = [0u8; 24];
+            let mut year = Cursor::new(&mut year_buf);
             year.int(tm.year, 0);
             out.spaces(4usize.saturating_sub(year.n));
             out.put(year.bytes());
@@ -196,7 +255,8 @@ impl<'o> Report<'o> {
         let o = self.o;
         let fmt = o.time_format;
         let (in_len, out_len) = widths(fmt);
-        let mut logintime = Small::<40>::new();
+        let mut login_buf = [0u8; 40];
+        let mut logintime = Cursor::new(&mut login_buf);
         let in_fmt = match fmt {
             TimeFormat::Short => TimeFormat::Full,
             other => other,
@@ -208,8 +268,10 @@ impl<'o> Report<'o> {
         let hours = (secs / 3600) % 24;
         let days = (secs / 86400) as i32 as i64;
 
-        let mut logouttime = Small::<40>::new();
-        let mut length = Small::<40>::new();
+        let mut logout_buf = [0u8; 40];
+        let mut logouttime = Cursor::new(&mut logout_buf);
+        let mut length_buf = [0u8; 40];
+        let mut length = Cursor::new(&mut length_buf);
         if logout == self.now {
             if fmt > TimeFormat::Short {
                 logouttime.put(b"  still running");
@@ -286,52 +348,37 @@ impl<'o> Report<'o> {
 
         let user = &user[..user.len().min(o.name_len)];
         let utline = &utline[..utline.len().min(12)];
-        let line = &mut *self.line;
-        line.clear();
-        line.pad(user, 8, o.name_len);
-        line.push(b' ');
-        line.pad(utline, 12, 12);
-        line.push(b' ');
-        let domain = if o.showhost && !o.altlist {
-            let domain = &domain[..domain.len().min(o.domain_len)];
-            line.pad(domain, 16, o.domain_len);
-            line.push(b' ');
-            domain
-        } else if o.showhost {
-            domain
-        } else {
+        let domain: &[u8] = if !o.showhost {
             b""
+        } else if o.altlist {
+            domain
+        } else {
+            &domain[..domain.len().min(o.domain_len)]
         };
-        line.pad(logintime.bytes(), in_len, in_len);
-        line.push(b' ');
-        line.pad(logouttime.bytes(), out_len, out_len);
-        line.push(b' ');
-        if o.showhost && o.altlist {
-            line.pad(length.bytes(), 12, 12);
-            line.push(b' ');
-            line.put(domain);
+        let fields = Fields {
+            user,
+            utline,
+            domain,
+            login: logintime.bytes(),
+            logout: logouttime.bytes(),
+            length: length.bytes(),
+            in_len,
+            out_len,
+        };
+        // The common case goes straight into the output buffer; a line
+        // with bytes to escape is built aside first.
+        if plain(user) && plain(utline) && plain(domain) && self.out.reserve(LINE_MAX) {
+            let mut line = Cursor::new(self.out.tail());
+            fields.write(o, &mut line);
+            let n = line.n;
+            self.out.advance(n);
         } else {
-            line.put(length.bytes());
-        }
-        // util-linux trim_trailing_spaces, including its quirk of putting
-        // the newline over the first byte when nothing after it is kept.
-        let bytes = &line.b[..line.n];
-        let mut p = bytes.len();
-        while p > 0 {
-            p -= 1;
-            if !is_space(bytes[p]) {
-                break;
-            }
-        }
-        if p > 0 {
-            p += 1;
-        }
-        line.n = p;
-        line.push(b'\n');
-        if plain(user) && plain(utline) && plain(domain) {
-            self.out.extend_from_slice(line.bytes());
-        } else {
-            escape::careful(line.bytes(), &mut self.out);
+            let mut line = Cursor::new(&mut self.line[..]);
+            fields.write(o, &mut line);
+            let n = line.n;
+            let mut escaped = Vec::with_capacity(n + 16);
+            escape::careful(&self.line[..n], &mut escaped);
+            self.out.write_all(&escaped);
         }
     }
 
@@ -352,26 +399,30 @@ impl<'o> Report<'o> {
             Ending::Phantom => ("gone - no logout", false),
             Ending::TimeChange => ("time change", false),
             Ending::Normal | Ending::Reboot if still => ("still running", false),
+            // A shutdown with no boot after it: util-linux gives it
+            // logout time 0.
+            Ending::Normal | Ending::Reboot if logout == 0 => ("unknown", false),
             Ending::Normal | Ending::Reboot => ("ended", true),
         };
-        let out = &mut self.out;
+        let mut out = Vec::with_capacity(256);
         out.extend_from_slice(if self.json_first { b"\n  " } else { b",\n  " });
         self.json_first = false;
         out.extend_from_slice(b"{\"user\": ");
-        json_string(out, user);
+        json_string(&mut out, user);
         out.extend_from_slice(b", \"tty\": ");
-        json_string(out, utline);
+        json_string(&mut out, utline);
         out.extend_from_slice(b", \"host\": ");
-        json_string(out, domain);
+        json_string(&mut out, domain);
         out.extend_from_slice(b", \"login\": \"");
-        let mut stamp = Small::<40>::new();
+        let mut stamp_buf = [0u8; 40];
+        let mut stamp = Cursor::new(&mut stamp_buf);
         format_time(&mut self.clock, TimeFormat::Iso, login, &mut stamp);
         out.extend_from_slice(stamp.bytes());
         out.extend_from_slice(b"\", \"logout\": ");
-        // A shutdown with no boot after it has logout time 0 in util-linux.
-        if ended && logout != 0 {
+        if ended {
             out.push(b'"');
-            let mut stamp = Small::<40>::new();
+            let mut stamp_buf = [0u8; 40];
+            let mut stamp = Cursor::new(&mut stamp_buf);
             format_time(&mut self.clock, TimeFormat::Iso, logout, &mut stamp);
             out.extend_from_slice(stamp.bytes());
             let _ = write!(out, "\", \"seconds\": {}", logout.wrapping_sub(login));
@@ -379,6 +430,7 @@ impl<'o> Report<'o> {
             out.extend_from_slice(b"null, \"seconds\": null");
         }
         let _ = write!(out, ", \"state\": \"{state}\"}}");
+        self.out.write_all(&out);
     }
 }
 

@@ -6,7 +6,7 @@
 //! `legacy`, checked against it by a test); native files, whose records
 //! carry checksums, are decoded once by `decode_file` and viewed from there.
 
-use super::{c_field, le_i16, le_i32, le_i64, Decoded, Format, FormatError, Record};
+use super::{c_field, Decoded, Format, FormatError, Record};
 
 /// One record's fields as `last` needs them; text fields are C strings
 /// (up to the first NUL), times whole seconds.
@@ -25,8 +25,23 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     pub fn host(&self) -> &'a [u8] {
-        c_field(self.host_raw)
+        let raw = self.host_raw;
+        let mut at = 0;
+        while at + 32 <= raw.len() {
+            let part = c_field32(&raw[at..at + 32]);
+            if part.len() < 32 {
+                return &raw[..at + part.len()];
+            }
+            at += 32;
+        }
+        c_field(raw)
     }
+}
+
+/// N bytes at `at` as an array (for from_le_bytes), inlined.
+#[inline(always)]
+fn word<const N: usize>(r: &[u8], at: usize) -> [u8; N] {
+    r[at..at + N].try_into().unwrap_or([0; N])
 }
 
 /// A 32-byte C field up to its first NUL, a word at a time (this runs
@@ -129,15 +144,15 @@ impl<'a> Records<'a> {
                 let l = layout.0;
                 let r = &bytes[index * l.size..(index + 1) * l.size];
                 let secs = if l.wide_time {
-                    le_i64(r, l.time)
+                    i64::from_le_bytes(word(r, l.time))
                 } else {
-                    le_i32(r, l.time) as i64
+                    i32::from_le_bytes(word(r, l.time)) as i64
                 };
                 let mut addr = [0u8; 16];
                 addr.copy_from_slice(&r[l.addr..l.addr + 16]);
                 View {
-                    kind: le_i16(r, 0),
-                    pid: le_i32(r, 4),
+                    kind: i16::from_le_bytes(word(r, 0)),
+                    pid: i32::from_le_bytes(word(r, 4)),
                     line: c_field32(&r[8..40]),
                     user: c_field32(&r[44..76]),
                     host_raw: &r[76..332],
@@ -271,7 +286,10 @@ mod tests {
             }
             assert_eq!(c_field32(&field).len(), len);
         }
-        assert_eq!(c_field32(b"\x01\x80\xff\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), b"\x01\x80\xff");
+        assert_eq!(
+            c_field32(b"\x01\x80\xff\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+            b"\x01\x80\xff"
+        );
     }
 
     #[test]
