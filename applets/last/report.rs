@@ -295,6 +295,7 @@ impl<'o> Report<'o> {
                         quit = match found {
                             Some(logout) => self.list(&ut, None, logout, Ending::Normal),
                             None => {
+                                let mut shown = ut;
                                 let ending = if lastboot != 0 {
                                     whydown
                                 } else if self.is_phantom(&ut) {
@@ -302,7 +303,14 @@ impl<'o> Report<'o> {
                                 } else {
                                     Ending::Now
                                 };
-                                self.list(&ut, None, lastboot, ending)
+                                // util-linux's is_phantom NUL-terminates
+                                // the record's 32-byte user in place once
+                                // past its boot-time test, so the listed
+                                // name loses its 32nd byte.
+                                if lastboot == 0 && ut.secs >= self.boot_time {
+                                    shown.user = &ut.user[..ut.user.len().min(31)];
+                                }
+                                self.list(&shown, None, lastboot, ending)
                             }
                         };
                     }
