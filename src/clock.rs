@@ -29,6 +29,8 @@ pub struct Local {
 /// other days fall back to libc for every call.
 pub struct Clock {
     slots: [(i64, Option<i64>); 16],
+    /// The last local days turned into dates: (day, year, mon, mday).
+    dates: [(i64, i64, u32, u32); 2],
 }
 
 impl Default for Clock {
@@ -41,6 +43,7 @@ impl Clock {
     pub fn new() -> Clock {
         Clock {
             slots: [(i64::MIN, None); 16],
+            dates: [(i64::MIN, 0, 0, 0); 2],
         }
     }
 
@@ -52,10 +55,31 @@ impl Clock {
         if slot.0 != day {
             *slot = (day, steady_offset(day));
         }
-        match slot.1 {
-            Some(gmtoff) => Some(breakdown(secs, gmtoff)),
-            None => from_libc(secs),
-        }
+        let Some(gmtoff) = slot.1 else {
+            return from_libc(secs);
+        };
+        let t = secs + gmtoff;
+        let days = t.div_euclid(86400);
+        let rem = t.rem_euclid(86400);
+        let (year, mon, mday) = match self.dates.iter().find(|d| d.0 == days) {
+            Some(&(_, y, m, d)) => (y, m, d),
+            None => {
+                let (y, m, d) = civil(days);
+                self.dates[1] = self.dates[0];
+                self.dates[0] = (days, y, m, d);
+                (y, m, d)
+            }
+        };
+        Some(Local {
+            year,
+            mon,
+            mday,
+            hour: (rem / 3600) as u32,
+            min: (rem % 3600 / 60) as u32,
+            sec: (rem % 60) as u32,
+            wday: (days + 4).rem_euclid(7) as u32,
+            gmtoff,
+        })
     }
 }
 
@@ -82,11 +106,9 @@ fn from_libc(secs: i64) -> Option<Local> {
     })
 }
 
-/// Civil date and time of `secs + gmtoff` (Howard Hinnant's days-to-civil).
-fn breakdown(secs: i64, gmtoff: i64) -> Local {
-    let t = secs + gmtoff;
-    let days = t.div_euclid(86400);
-    let rem = t.rem_euclid(86400);
+/// (year, month 0..=11, day) of a day count since 1970-01-01 (Howard
+/// Hinnant's days-to-civil).
+fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -96,17 +118,7 @@ fn breakdown(secs: i64, gmtoff: i64) -> Local {
     let mday = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let mon = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + if mon <= 2 { 1 } else { 0 };
-    Local {
-        year,
-        mon: mon - 1,
-        mday,
-        hour: (rem / 3600) as u32,
-        min: (rem % 3600 / 60) as u32,
-        sec: (rem % 60) as u32,
-        // 1970-01-01 was a Thursday.
-        wday: (days + 4).rem_euclid(7) as u32,
-        gmtoff,
-    }
+    (year, mon - 1, mday)
 }
 
 /// Unit tests that change `TZ` hold this, so they do not race.

@@ -196,7 +196,7 @@ impl<'o> Report<'o> {
         let mut next_down_is_boot = false;
         // The time of the nearest later record on each line (util-linux's
         // ulist, which never holds two entries for one line that matter).
-        let mut ulist: HashMap<[u8; 32], i64, LineHash> = HashMap::default();
+        let mut ulist: HashMap<LineKey, i64, LineHash> = HashMap::default();
         let mut quit = false;
         let mut index = records.len();
         while !quit && index > 0 {
@@ -215,25 +215,25 @@ impl<'o> Report<'o> {
             }
             let mut kind = ut.kind;
             if ut.line.first() == Some(&b'~') {
-                if ut.user.starts_with(b"shutdown") {
+                if prefix(ut.user, b"shutdown") {
                     kind = SHUTDOWN_TIME;
-                } else if ut.user.starts_with(b"reboot") {
+                } else if prefix(ut.user, b"reboot") {
                     kind = 2;
-                } else if ut.user.starts_with(b"runlevel") {
+                } else if prefix(ut.user, b"runlevel") {
                     kind = 1;
                 }
             } else {
                 if kind != 8
                     && !ut.user.is_empty()
                     && !ut.line.is_empty()
-                    && !ut.user.starts_with(b"LOGIN")
+                    && !prefix(ut.user, b"LOGIN")
                 {
                     kind = 7;
                 }
                 if ut.user.is_empty() {
                     kind = 8;
                 }
-                if ut.user.starts_with(b"date") {
+                if prefix(ut.user, b"date") {
                     match ut.line.first() {
                         Some(b'|') => kind = 4,
                         Some(b'{') => kind = 3,
@@ -398,10 +398,10 @@ impl<'o> Report<'o> {
     fn list(&mut self, ut: &View, line: Option<&[u8]>, logout: i64, what: Ending) -> bool {
         let o = self.o;
         let mut utline = line.unwrap_or(ut.line);
-        if utline.len() > 3 && utline.starts_with(b"ftp") && utline[3].is_ascii_digit() {
+        if utline.len() > 3 && prefix(utline, b"ftp") && utline[3].is_ascii_digit() {
             utline = &utline[..3];
         }
-        if utline.len() > 4 && utline.starts_with(b"uucp") && utline[4].is_ascii_digit() {
+        if utline.len() > 4 && prefix(utline, b"uucp") && utline[4].is_ascii_digit() {
             utline = &utline[..4];
         }
         if !o.show.is_empty() {
@@ -442,8 +442,8 @@ impl<'o> Report<'o> {
     }
 }
 
-/// FxHash over the four words of a line key: the pairing map is hit for
-/// every login and logout record, and SipHash showed in profiles.
+/// The line key hashes itself (FxHash over its four words, which
+/// SipHash-by-default was far slower than); this passes that on.
 #[derive(Default, Clone, Copy)]
 struct LineHash;
 
@@ -456,40 +456,68 @@ impl std::hash::BuildHasher for LineHash {
 
 struct LineHasher(u64);
 
-impl LineHasher {
-    #[inline(always)]
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
 impl std::hash::Hasher for LineHasher {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        // Keys are 32 bytes; the length prefix comes as write_usize.
-        let mut at = 0;
-        while at + 8 <= bytes.len() {
-            let w: [u8; 8] = bytes[at..at + 8].try_into().unwrap_or([0; 8]);
-            self.mix(u64::from_le_bytes(w));
-            at += 8;
-        }
-        for &b in &bytes[at..] {
-            self.mix(b as u64);
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
-    fn write_usize(&mut self, n: usize) {
-        self.mix(n as u64);
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
-/// A line as a fixed key (C compares the 32-byte field up to its NUL).
-fn line_key(line: &[u8]) -> [u8; 32] {
-    let mut key = [0u8; 32];
+/// A line as a fixed key (C compares the 32-byte field up to its NUL):
+/// its bytes in four words, zero after the end.
+#[derive(PartialEq, Eq, Clone, Copy)]
+struct LineKey([u64; 4]);
+
+impl std::hash::Hash for LineKey {
+    #[inline(always)]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut h = 0u64;
+        for w in self.0 {
+            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+        state.write_u64(h);
+    }
+}
+
+#[inline(always)]
+fn line_key(line: &[u8]) -> LineKey {
+    let mut key = [0u64; 4];
     let n = line.len().min(32);
-    key[..n].copy_from_slice(&line[..n]);
-    key
+    let mut buf = [0u8; 32];
+    crate::bufout::copy(&mut buf, &line[..n]);
+    for (i, k) in key.iter_mut().enumerate() {
+        let mut w = 0u64;
+        for j in (0..8).rev() {
+            w = (w << 8) | buf[i * 8 + j] as u64;
+        }
+        *k = w;
+    }
+    LineKey(key)
+}
+
+/// `field.starts_with(pattern)` for the short constant patterns of the
+/// type checks, compared byte by byte in line (the library call showed
+/// in profiles: it runs for every record).
+#[inline(always)]
+fn prefix(field: &[u8], pattern: &[u8]) -> bool {
+    if field.len() < pattern.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < pattern.len() {
+        if field[i] != pattern[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 fn lookup_uid(name: &[u8]) -> Option<u32> {

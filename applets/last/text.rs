@@ -73,7 +73,16 @@ impl<'a> Cursor<'a> {
     }
 
     /// printf `%d`, or `%0Wd` with `width` (sign counted, as C does).
+    #[inline(always)]
     fn int(&mut self, v: i64, width: usize) {
+        if width == 2 && (0..100).contains(&v) {
+            self.two(v as u32);
+        } else {
+            self.int_slow(v, width);
+        }
+    }
+
+    fn int_slow(&mut self, v: i64, width: usize) {
         let mut digits = [0u8; 20];
         let mut i = digits.len();
         let mut u = v.unsigned_abs();
@@ -103,7 +112,11 @@ fn is_space(b: u8) -> bool {
 /// Printable ASCII only: then the careful escaping changes nothing.
 #[inline(always)]
 fn plain(field: &[u8]) -> bool {
-    field.iter().all(|&b| (0x20..0x7f).contains(&b))
+    let mut ok = true;
+    for &b in field {
+        ok &= (0x20..0x7f).contains(&b);
+    }
+    ok
 }
 
 /// Longer than any entry: user 32, line 12, host 256, times 25 and 27,

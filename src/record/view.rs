@@ -28,7 +28,7 @@ impl<'a> View<'a> {
         let raw = self.host_raw;
         let mut at = 0;
         while at + 32 <= raw.len() {
-            let part = c_field32(&raw[at..at + 32]);
+            let part = c_field32(raw, at);
             if part.len() < 32 {
                 return &raw[..at + part.len()];
             }
@@ -38,28 +38,42 @@ impl<'a> View<'a> {
     }
 }
 
-/// N bytes at `at` as an array (for from_le_bytes), inlined.
+// Field access for `get`, which runs for every record of files with
+// millions of them: each checks its bounds once and then reads with
+// constant-size moves, so no slice-indexing or memcpy call is left in
+// the loop even in the size-optimised build.
+
+/// N bytes at `at` as an array (for from_le_bytes).
 #[inline(always)]
 fn word<const N: usize>(r: &[u8], at: usize) -> [u8; N] {
-    r[at..at + N].try_into().unwrap_or([0; N])
+    assert!(at + N <= r.len());
+    // SAFETY: in bounds by the assert; [u8; N] has no alignment needs.
+    unsafe { std::ptr::read_unaligned(r.as_ptr().add(at) as *const [u8; N]) }
 }
 
-/// A 32-byte C field up to its first NUL, a word at a time (this runs
-/// twice for every record of files with millions of them).
+/// `len` bytes at `at`.
 #[inline(always)]
-fn c_field32(field: &[u8]) -> &[u8] {
+fn sub(r: &[u8], at: usize, len: usize) -> &[u8] {
+    assert!(at + len <= r.len());
+    // SAFETY: in bounds by the assert, borrowed from `r`.
+    unsafe { std::slice::from_raw_parts(r.as_ptr().add(at), len) }
+}
+
+/// The 32-byte C field at `at`, up to its first NUL, a word at a time.
+#[inline(always)]
+fn c_field32(r: &[u8], at: usize) -> &[u8] {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    for (i, chunk) in field.chunks_exact(8).enumerate() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w);
+    let mut len = 32;
+    for i in 0..4 {
+        let x = u64::from_le_bytes(word(r, at + 8 * i));
         let zero = x.wrapping_sub(LO) & !x & HI;
         if zero != 0 {
-            return &field[..i * 8 + (zero.trailing_zeros() / 8) as usize];
+            len = i * 8 + (zero.trailing_zeros() / 8) as usize;
+            break;
         }
     }
-    field
+    sub(r, at, len)
 }
 
 /// Where a legacy layout keeps what moves between glibc and utmpx.
@@ -148,15 +162,13 @@ impl<'a> Records<'a> {
                 } else {
                     i32::from_le_bytes(word(r, l.time)) as i64
                 };
-                let mut addr = [0u8; 16];
-                addr.copy_from_slice(&r[l.addr..l.addr + 16]);
                 View {
                     kind: i16::from_le_bytes(word(r, 0)),
                     pid: i32::from_le_bytes(word(r, 4)),
-                    line: c_field32(&r[8..40]),
-                    user: c_field32(&r[44..76]),
-                    host_raw: &r[76..332],
-                    addr,
+                    line: c_field32(r, 8),
+                    user: c_field32(r, 44),
+                    host_raw: sub(r, 76, 256),
+                    addr: word(r, l.addr),
                     secs,
                 }
             }
