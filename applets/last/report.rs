@@ -285,13 +285,15 @@ impl<'o> Report<'o> {
                     lastrch = t;
                 }
                 7 | 8 => {
-                    let key = line_key(ut.line);
+                    // One map operation per record: the line's previous
+                    // (later in time) entry comes back as this one's time
+                    // replaces it.
+                    let found = if ut.line.is_empty() {
+                        None
+                    } else {
+                        ulist.insert(line_key(ut.line), t)
+                    };
                     if kind == 7 {
-                        let found = if ut.line.is_empty() {
-                            None
-                        } else {
-                            ulist.get(&key).copied()
-                        };
                         quit = match found {
                             Some(logout) => self.list(&ut, None, logout, Ending::Normal),
                             None => {
@@ -313,9 +315,6 @@ impl<'o> Report<'o> {
                                 self.list(&shown, None, lastboot, ending)
                             }
                         };
-                    }
-                    if !ut.line.is_empty() {
-                        ulist.insert(key, t);
                     }
                 }
                 0 | 5 | 6 | 9 => {}
@@ -472,8 +471,17 @@ impl std::hash::Hasher for LineHasher {
 
 /// A line as a fixed key (C compares the 32-byte field up to its NUL):
 /// its bytes in four words, zero after the end.
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(Eq, Clone, Copy)]
 struct LineKey([u64; 4]);
+
+impl PartialEq for LineKey {
+    // By hand: the derived array comparison is a memcmp call.
+    #[inline(always)]
+    fn eq(&self, other: &LineKey) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) == 0
+    }
+}
 
 impl std::hash::Hash for LineKey {
     #[inline(always)]
@@ -488,18 +496,14 @@ impl std::hash::Hash for LineKey {
 
 #[inline(always)]
 fn line_key(line: &[u8]) -> LineKey {
-    let mut key = [0u64; 4];
     let n = line.len().min(32);
     let mut buf = [0u8; 32];
     crate::bufout::copy(&mut buf, &line[..n]);
-    for (i, k) in key.iter_mut().enumerate() {
-        let mut w = 0u64;
-        for j in (0..8).rev() {
-            w = (w << 8) | buf[i * 8 + j] as u64;
-        }
-        *k = w;
-    }
-    LineKey(key)
+    // SAFETY: [u8; 32] and [u64; 4] have the same size and every bit
+    // pattern is a valid u64; transmute moves the value, so alignment is
+    // not a concern. (Native byte order: keys are only compared and
+    // hashed among themselves.)
+    LineKey(unsafe { std::mem::transmute::<[u8; 32], [u64; 4]>(buf) })
 }
 
 /// `field.starts_with(pattern)` for the short constant patterns of the
@@ -507,17 +511,18 @@ fn line_key(line: &[u8]) -> LineKey {
 /// in profiles: it runs for every record).
 #[inline(always)]
 fn prefix(field: &[u8], pattern: &[u8]) -> bool {
-    if field.len() < pattern.len() {
-        return false;
+    let n = pattern.len();
+    if field.len() < n || n > 8 {
+        return field.starts_with(pattern);
     }
-    let mut i = 0;
-    while i < pattern.len() {
-        if field[i] != pattern[i] {
-            return false;
-        }
-        i += 1;
+    // Both as little-endian words of their first n bytes (a loop that
+    // builds values, which the compiler does not turn into memcmp).
+    let (mut a, mut b) = (0u64, 0u64);
+    for i in (0..n).rev() {
+        a = (a << 8) | field[i] as u64;
+        b = (b << 8) | pattern[i] as u64;
     }
-    true
+    a == b
 }
 
 fn lookup_uid(name: &[u8]) -> Option<u32> {

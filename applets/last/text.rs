@@ -225,7 +225,12 @@ fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Cursor) {
             out.push(b':');
             out.two(tm.sec);
             out.push(b' ');
-            out.int(tm.year, 0);
+            if (1000..10000).contains(&tm.year) {
+                out.two((tm.year / 100) as u32);
+                out.two((tm.year % 100) as u32);
+            } else {
+                out.int(tm.year, 0);
+            }
         }
         TimeFormat::Iso => {
             // "%4ld": the year right-aligned in four columns.

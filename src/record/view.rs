@@ -292,14 +292,19 @@ mod tests {
     fn word_at_a_time_nul_search() {
         for len in 0..=32 {
             let mut field = [b'x'; 32];
-            if len < 32 {
-                field[len] = 0;
+            if len < 31 {
                 field[31] = 0x80;
             }
-            assert_eq!(c_field32(&field).len(), len);
+            if len < 32 {
+                field[len] = 0;
+            }
+            assert_eq!(c_field32(&field, 0).len(), len);
         }
         assert_eq!(
-            c_field32(b"\x01\x80\xff\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+            c_field32(
+                b"\x01\x80\xff\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+                0
+            ),
             b"\x01\x80\xff"
         );
     }
