@@ -401,7 +401,6 @@ fn every_option_on_one_history() {
         &[],
         &["-x"],
         &["-a"],
-        &["-d"],
         &["-i"],
         &["-w"],
         &["-F"],
@@ -458,7 +457,7 @@ fn every_option_on_one_history() {
             "--system",
             "--nohostname",
         ],
-        &["--dns", "--fulltimes"],
+        &["--ip", "--fulltimes"],
     ];
     for tz in ["UTC", "Europe/Berlin"] {
         for case in cases {
@@ -473,6 +472,38 @@ fn every_option_on_one_history() {
             .iter()
             .map(|a| a.as_bytes().to_vec())
             .collect();
+        args.extend(extra.iter().map(|a| a.as_bytes().to_vec()));
+        compare(&s, "last", &args, "UTC");
+    }
+}
+
+/// `-d` asks the resolver, so only addresses it answers at once:
+/// /etc/hosts names, private and documentation ones.
+#[test]
+fn dns_names_match_util_linux() {
+    let s = Scratch::new("last-dns");
+    let mut recs = Vec::new();
+    let addrs: [[u8; 16]; 5] = [
+        [0; 16],
+        [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [192, 168, 1, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1],
+        [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5],
+    ];
+    for (i, addr) in addrs.iter().enumerate() {
+        let mut r = Rec::new(
+            7,
+            format!("pts/{i}").as_bytes(),
+            b"bob",
+            b"stored.host",
+            1_500_000_000 + i as i64 * 60,
+        );
+        r.addr = *addr;
+        recs.push(r);
+    }
+    let path = s.write("wtmp", &encode(&recs, false));
+    for extra in [&["-d"][..], &["--dns", "-w"], &["-d", "-a"], &["-d", "-i"]] {
+        let mut args = file_args(&path);
         args.extend(extra.iter().map(|a| a.as_bytes().to_vec()));
         compare(&s, "last", &args, "UTC");
     }
