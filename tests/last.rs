@@ -681,6 +681,28 @@ wtmp begins Sun Sep 13 12:26:40 2020
     util::assert_same(&ours, theirs.as_bytes(), "2.38.1 apart from the crash line");
 }
 
+/// COMPAT: a pipe is read whole; 2.38.1 cannot seek it and prints only
+/// the trailer after a warning.
+#[test]
+fn pipe_is_read_whole() {
+    let s = Scratch::new("last-pipe");
+    let mut rng = Rng::new(77);
+    let bytes = encode(&history(&mut rng, 1_500_000_000, 40), false);
+    let file = s.write("stdin", &bytes);
+    let ours = util::run(
+        s.applet("last").args(["-x", "-f", "/dev/stdin"]),
+        Some(&bytes),
+    );
+    let theirs = util::run(util::peer("last").arg("-x").arg("-f").arg(&file), None);
+    util::assert_same(&ours.stdout, &theirs.stdout, "pipe");
+    assert!(ours.stderr.is_empty());
+    let peer_pipe = util::run(util::peer("last").args(["-f", "/dev/stdin"]), Some(&bytes));
+    assert_eq!(
+        String::from_utf8_lossy(&peer_pipe.stderr),
+        "last: seek on /dev/stdin failed: Illegal seek\n"
+    );
+}
+
 #[test]
 fn utmpx_400_byte_files_read_like_glibc_ones() {
     let s = Scratch::new("last-utmpx");
