@@ -79,26 +79,10 @@ impl<W: Write> OutBuf<W> {
         &mut self.buf[self.n..]
     }
 
-    /// What has been written since position `from` (see `len`).
-    pub fn since(&mut self, from: usize) -> &mut [u8] {
-        &mut self.buf[from..self.n]
-    }
-
-    #[inline(always)]
-    pub fn len(&self) -> usize {
-        self.n
-    }
-
     /// Keep `k` more bytes of the tail.
     #[inline(always)]
     pub fn advance(&mut self, k: usize) {
         self.n = (self.n + k).min(self.buf.len());
-    }
-
-    /// Forget everything after position `to`.
-    #[inline(always)]
-    pub fn truncate(&mut self, to: usize) {
-        self.n = self.n.min(to);
     }
 
     pub fn write_all(&mut self, bytes: &[u8]) {
