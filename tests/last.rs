@@ -201,7 +201,7 @@ fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
             }
             Rec::new(if line == b"|" { 4 } else { 3 }, line, b"date", b"", t)
         } else if roll < 20 {
-            let kind = *rng.pick(&[0i16, 5, 6, 9, 42]);
+            let kind = *rng.pick(&[0i16, 5, 6, 9, 42, -3, 300]);
             let user: &[u8] = if kind == 6 { b"LOGIN" } else { b"" };
             Rec::new(kind, rng.bytes(LINES), user, b"", t)
         } else if roll < 60 || open.is_empty() {
@@ -370,6 +370,9 @@ fn random_histories_match_util_linux() {
         // days (after it, where passwd, /proc and /dev decide "gone").
         let start = if n % 5 == 4 {
             recent
+        } else if n % 7 == 3 {
+            // Before 1970: negative times through ctime and mktime.
+            -300_000_000 + rng.below(200_000_000) as i64
         } else {
             946_684_800 + rng.below(600_000_000) as i64
         };
