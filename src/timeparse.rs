@@ -51,12 +51,58 @@ pub fn parse_timestamp(text: &[u8], now: i64) -> Option<u64> {
         }
     }
     // util-linux takes -1 as failure even where it is a real time.
-    let x = time::mktime(&mut tm).filter(|&x| x != -1)?;
+    let x = glibc_mktime(&mut tm).filter(|&x| x != -1)?;
     if weekday >= 0 && tm.tm_wday != weekday {
         return None;
     }
     let ret = (x as u64).wrapping_mul(USEC_PER_SEC).wrapping_add(plus);
     Some(if ret > minus { ret - minus } else { 0 })
+}
+
+/// The zone offset glibc's mktime guesses first: the one its previous
+/// call found (0 before any), which decides which of two instances of a
+/// time repeated at the end of DST it returns.
+static MKTIME_GUESS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// mktime with `tm_isdst = -1` as glibc (the peer's libc) resolves it,
+/// whatever libc this binary has: start from the previous call's offset
+/// and follow localtime until it agrees. A time that occurs twice comes
+/// out as the instance that search meets first; a time skipped by a
+/// spring-forward gap is taken in the offset before the gap (so it lands
+/// in summer time), preferring the DST value as glibc does.
+fn glibc_mktime(tm: &mut time::Tm) -> Option<i64> {
+    use std::sync::atomic::Ordering;
+    let mut fields = *tm;
+    let base = time::timegm(&mut fields);
+    let guess = MKTIME_GUESS.load(Ordering::Relaxed);
+    let mut t = base.checked_sub(guess)?;
+    let (mut t1, mut t2) = (t, t);
+    let mut found = None;
+    for _ in 0..8 {
+        let mut lt = time::local(t)?;
+        let gt = t.checked_add(base - time::timegm(&mut lt))?;
+        if gt == t {
+            found = Some(t);
+            break;
+        }
+        if t == t1 && t != t2 {
+            // Oscillating across a gap: prefer the value in DST.
+            let dst_t = time::local(t)?.tm_isdst > 0;
+            let dst_t2 = time::local(t2)?.tm_isdst > 0;
+            found = Some(if !dst_t && dst_t2 { t2 } else { t });
+            break;
+        }
+        t1 = t2;
+        t2 = t;
+        t = gt;
+    }
+    let t = match found {
+        Some(t) => t,
+        None => return time::mktime(tm),
+    };
+    MKTIME_GUESS.store(base - t, Ordering::Relaxed);
+    *tm = time::local(t)?;
+    Some(t)
 }
 
 const WEEKDAYS: &[(&[u8], i32)] = &[
@@ -346,6 +392,26 @@ mod tests {
         ] {
             assert_eq!(at(text), Some(want), "{text}");
         }
+    }
+
+    #[test]
+    fn ambiguous_and_missing_local_times_resolve_as_glibc_does() {
+        let _guard = crate::clock::TEST_TZ_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        std::env::set_var("TZ", "Europe/Berlin");
+        time::init();
+        MKTIME_GUESS.store(0, std::sync::atomic::Ordering::Relaxed);
+        let at = |text: &str| parse_timestamp(text.as_bytes(), REF).map(|u| u / 1_000_000);
+        // Observed with glibc 2.36 in a fresh process, then after a
+        // summer time was parsed.
+        assert_eq!(at("2017-10-29 02:01:11"), Some(1509238871));
+        assert_eq!(at("2017-03-26 02:30:00"), Some(1490491800));
+        assert_eq!(at("2017-07-01 12:00:00"), Some(1498903200));
+        assert_eq!(at("2017-10-29 02:01:11"), Some(1509235271));
+        std::env::set_var("TZ", "GMT");
+        time::init();
+        MKTIME_GUESS.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     #[test]

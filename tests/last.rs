@@ -480,6 +480,34 @@ fn every_option_on_one_history() {
     }
 }
 
+/// Times that a DST change repeats or skips, which mktime resolves by
+/// its history (glibc's rules, whatever libc utmpbox was built with).
+#[test]
+fn dst_edges_match_util_linux() {
+    let s = Scratch::new("last-dst");
+    let mut rng = Rng::new(1029);
+    let mut recs = history(&mut rng, 1_509_231_000, 60);
+    recs.extend(history(&mut rng, 1_490_487_000, 60));
+    recs.sort_by_key(|r| r.secs);
+    let path = s.write("wtmp", &encode(&recs, false));
+    let runs: &[&[&str]] = &[
+        &["-p", "2017-10-29 02:01:11"],
+        &["-p", "2017-10-29 02:40"],
+        &["-s", "2017-10-29 02:30:00"],
+        &["-t", "2017-10-29 02:30:00", "-x"],
+        &["-s", "2017-07-01 12:00", "-p", "2017-10-29 02:20:00"],
+        &["-s", "2017-01-01", "-p", "2017-10-29 02:20:00"],
+        &["-s", "2017-03-26 02:30"],
+        &["-t", "2017-03-26 02:00:00", "-x"],
+        &["-p", "2017-03-26 02:59:59"],
+    ];
+    for run in runs {
+        let mut args = file_args(&path);
+        args.extend(run.iter().map(|a| a.as_bytes().to_vec()));
+        compare(&s, "last", &args, "Europe/Berlin");
+    }
+}
+
 /// `-d` asks the resolver, so only addresses it answers at once:
 /// /etc/hosts names, private and documentation ones.
 #[test]
