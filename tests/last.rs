@@ -988,3 +988,28 @@ fn native_files_list_like_their_glibc_twins() {
         )
     );
 }
+
+/// A full disk on stdout: the same message and status as util-linux.
+#[test]
+fn write_errors_match_util_linux() {
+    let s = Scratch::new("last-full");
+    let mut rng = Rng::new(3);
+    let path = s.write(
+        "wtmp",
+        &encode(&history(&mut rng, 1_500_000_000, 30), false),
+    );
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    let run = |mut cmd: std::process::Command| {
+        let out = cmd
+            .arg("-f")
+            .arg(&path)
+            .stdout(full.try_clone().unwrap())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        (out.status.code(), out.stderr)
+    };
+    assert_eq!(run(s.applet("last")), run(util::peer("last")));
+}
