@@ -56,7 +56,7 @@ pub fn parse_timestamp(text: &[u8], now: i64) -> Option<u64> {
         return None;
     }
     let ret = (x as u64).wrapping_mul(USEC_PER_SEC).wrapping_add(plus);
-    Some(if ret > minus { ret - minus } else { 0 })
+    Some(ret.saturating_sub(minus))
 }
 
 /// The zone offset glibc's mktime guesses first: the one its previous

@@ -378,7 +378,7 @@ impl<'o> Report<'o> {
                     .split(|c: char| !c.is_ascii_digit())
                     .next()
                 {
-                    Some(d) if !d.is_empty() => d.parse::<u32>().map_or(true, |l| l != uid),
+                    Some(d) if !d.is_empty() => d.parse::<u32>() != Ok(uid),
                     _ => true,
                 }
             }
@@ -408,7 +408,7 @@ impl<'o> Report<'o> {
             let wanted = o.show.iter().any(|w| {
                 &w[..w.len().min(32)] == user32
                     || &w[..] == utline
-                    || (utline.starts_with(b"tty") && &utline[3..] == &w[..])
+                    || (utline.starts_with(b"tty") && utline[3..] == w[..])
             });
             if !wanted {
                 return false;
