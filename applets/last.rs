@@ -134,6 +134,7 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
         files: Vec::new(),
     };
     let mut seen_exclusive: Option<u8> = None;
+    let posixly_correct = std::env::var_os("POSIXLY_CORRECT").is_some();
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_bytes();
@@ -185,6 +186,13 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
             continue;
         }
         if arg.len() < 2 || arg[0] != b'-' {
+            // glibc getopt permutes operands to the end, unless
+            // POSIXLY_CORRECT asks it to stop at the first one.
+            if posixly_correct {
+                o.show
+                    .extend(args[i - 1..].iter().map(|a| a.as_bytes().to_vec()));
+                break;
+            }
             o.show.push(arg.to_vec());
             continue;
         }
@@ -208,8 +216,15 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
             } else if SHORTS.contains(&c) {
                 apply(applet, &mut o, &mut seen_exclusive, c, None)?;
             } else {
-                let shown = String::from_utf8_lossy(&[c]).into_owned();
-                return Err(usage_error(applet, &format!("invalid option -- '{shown}'")));
+                // The byte as it came, as getopt prints it.
+                use std::io::Write;
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(format!("{applet}: invalid option -- '").as_bytes());
+                let _ = err.write_all(&[c]);
+                let _ = err.write_all(
+                    format!("'\nTry '{applet} --help' for more information.\n").as_bytes(),
+                );
+                return Err(1);
             }
         }
     }

@@ -287,6 +287,7 @@ fn errors_match_util_linux() {
         &["-f", "/nonexistent"],
         &["-f", "/nonexistent", "-z"],
         &["-x", "-f", "/nonexistent/dir/wtmp"],
+        &["-x\u{e9}"],
     ];
     for case in cases {
         let args: Vec<Vec<u8>> = case.iter().map(|a| a.as_bytes().to_vec()).collect();
@@ -459,6 +460,38 @@ fn util_linux_test_corpus() {
             let mut args = file_args(file);
             args.extend(run.iter().map(|a| a.as_bytes().to_vec()));
             compare(&s, "last", &args, "GMT");
+        }
+    }
+}
+
+/// glibc getopt permutes operands after options, unless POSIXLY_CORRECT
+/// is set; then the first operand ends the options.
+#[test]
+fn operand_order_follows_getopt() {
+    let s = Scratch::new("last-posix");
+    let mut rng = Rng::new(31);
+    let path = s.write(
+        "wtmp",
+        &encode(&history(&mut rng, 1_400_000_000, 80), false),
+    );
+    for posix in [false, true] {
+        for args in [
+            &["alice", "-x"][..],
+            &["root", "-n", "2", "bob"],
+            &["-", "-w"],
+        ] {
+            let mut ours = s.applet("last");
+            let mut theirs = util::peer("last");
+            for cmd in [&mut ours, &mut theirs] {
+                cmd.arg("-f").arg(&path).args(args);
+                if posix {
+                    cmd.env("POSIXLY_CORRECT", "1");
+                }
+            }
+            let (ours, theirs) = (util::run(&mut ours, None), util::run(&mut theirs, None));
+            let what = format!("POSIXLY_CORRECT={posix} {args:?}");
+            util::assert_same(&ours.stdout, &theirs.stdout, &what);
+            assert_eq!(ours.status.code(), theirs.status.code(), "{what}");
         }
     }
 }
