@@ -58,7 +58,9 @@ impl Clock {
         let Some(gmtoff) = slot.1 else {
             return from_libc(secs);
         };
-        let t = secs + gmtoff;
+        let Some(t) = secs.checked_add(gmtoff) else {
+            return from_libc(secs);
+        };
         let days = t.div_euclid(86400);
         let rem = t.rem_euclid(86400);
         let (year, mon, mday) = match self.dates.iter().find(|d| d.0 == days) {
@@ -87,8 +89,8 @@ impl Clock {
 fn steady_offset(day: i64) -> Option<i64> {
     let start = day.checked_mul(86400)?;
     let a = time::local(start)?.tm_gmtoff;
-    let b = time::local(start + 43200)?.tm_gmtoff;
-    let c = time::local(start + 86399)?.tm_gmtoff;
+    let b = time::local(start.checked_add(43200)?)?.tm_gmtoff;
+    let c = time::local(start.checked_add(86399)?)?.tm_gmtoff;
     (a == b && b == c).then_some(a as i64)
 }
 
@@ -147,6 +149,11 @@ mod tests {
                 assert_eq!(clock.local(t), from_libc(t), "{zone} {t}");
                 t += 7_777 + t.rem_euclid(3_989);
             }
+        }
+        // Times libc cannot represent give None, never a panic.
+        let mut clock = Clock::new();
+        for t in [i64::MAX, i64::MIN, i64::MAX - 3600, 1 << 60, -(1 << 60)] {
+            assert_eq!(clock.local(t), from_libc(t), "{t}");
         }
         std::env::set_var("TZ", "UTC");
         time::init();

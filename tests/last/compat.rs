@@ -198,3 +198,61 @@ fn write_errors_match_util_linux() {
     };
     assert_eq!(run(s.applet("last")), run(util::peer("last")));
 }
+
+/// 64-bit-time files can hold any time at all: nothing panics, and a time
+/// libc cannot show is left blank rather than made up.
+#[test]
+fn extreme_times_do_not_panic() {
+    let s = Scratch::new("last-extreme");
+    // Ordinary records first, so the file is recognised as 400-byte utmpx.
+    let mut recs: Vec<Rec> = (0..60)
+        .map(|i| {
+            let host = format!("client-{i}.example.org.long.enough.to.fill.fields");
+            let mut r = Rec::new(
+                7,
+                b"pts/9",
+                b"alice",
+                host.as_bytes(),
+                1_500_000_000 + i * 60,
+            );
+            r.pid = 0x4141_4141;
+            r
+        })
+        .collect();
+    for (i, secs) in [i64::MIN, -(1 << 40), -1, 0, 1 << 40, i64::MAX - 1, i64::MAX]
+        .into_iter()
+        .enumerate()
+    {
+        let line = format!("pts/{i}");
+        recs.push(Rec::new(7, line.as_bytes(), b"bob", b"h", secs));
+        recs.push(Rec::new(2, b"~", b"reboot", b"k", secs));
+        recs.push(Rec::new(
+            8,
+            line.as_bytes(),
+            b"",
+            b"",
+            secs.wrapping_add(60),
+        ));
+    }
+    let path = s.write("wtmp", &encode(&recs, true));
+    for extra in [
+        &["-x"][..],
+        &["-x", "-F"],
+        &["--time-format", "iso", "-x"],
+        &["--json", "-x"],
+        &["-s", "yesterday"],
+    ] {
+        let out = util::run(s.applet("last").arg("-f").arg(&path).args(extra), None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
