@@ -122,6 +122,11 @@ pub const HOSTS: &[&[u8]] = &[
     b"tab\there",
     b"h\xff\x01st",
     b"localhost",
+    // The whole 256-byte field, no NUL (util-linux shows 255 of it), and
+    // one byte less.
+    b"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh.example.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b"gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg.exam",
+    b"trailing-tab\t",
 ];
 pub const KERNELS: &[&[u8]] = &[b"6.1.0-28-amd64", b"5.10.0-9-generic-with-a-long-name"];
 
