@@ -1,4 +1,5 @@
 //! One module per applet; each starts with its usage text and its peer.
+pub mod last;
 pub mod lastlog;
 pub mod uptime;
 pub mod users;

@@ -3,8 +3,10 @@
 //! Dispatch on `basename(argv[0])`, or `utmpbox APPLET ARGS...`.
 
 mod args;
+mod bufout;
 mod cli;
 mod client;
+mod clock;
 mod daemon;
 mod escape;
 mod follow;
@@ -22,6 +24,7 @@ mod record;
 mod sessions;
 mod sources;
 mod time;
+mod timeparse;
 mod uptime;
 
 #[path = "../applets/mod.rs"]
@@ -37,6 +40,8 @@ pub type Entry = fn(&str, &[OsString]) -> i32;
 
 /// Every applet that works, sorted by name (a test checks the order).
 pub const APPLETS: &[(&str, Entry)] = &[
+    ("last", applets::last::main),
+    ("lastb", applets::last::main),
     ("lastlog", applets::lastlog::main),
     ("uptime", applets::uptime::main),
     ("users", applets::users::main),

@@ -17,6 +17,7 @@ pub mod lastlog;
 pub mod legacy;
 pub mod native;
 pub mod text;
+pub mod view;
 
 use std::fmt;
 

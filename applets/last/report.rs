@@ -1,0 +1,537 @@
+//! The work of `last`: walk each history from its end, pair every login
+//! with what ended it, and print one line per entry as util-linux 2.38.1
+//! `process_wtmp_file` and `list` do.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use super::{Input, Options, TimeFormat};
+use crate::bufout::OutBuf;
+use crate::cli;
+use crate::clock::Clock;
+use crate::record::view::{self, FileBytes, Records, View};
+
+/// util-linux's private type for a shutdown record.
+const SHUTDOWN_TIME: i16 = 254;
+
+/// How an entry ended (util-linux's R_* values).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Crash,
+    Down,
+    Normal,
+    Now,
+    Reboot,
+    Phantom,
+    TimeChange,
+}
+
+/// State that lives across files: the line count for `-n`, the output.
+struct Report<'o> {
+    o: &'o Options,
+    out: OutBuf<cli::Output>,
+    line: Box<[u8; text::LINE_MAX]>,
+    done: u32,
+    clock: Clock,
+    now: i64,
+    boot_time: i64,
+    users: HashMap<Vec<u8>, Option<u32>>,
+    json_first: bool,
+}
+
+pub fn run(applet: &str, o: &Options) -> i32 {
+    let mut r = Report {
+        o,
+        out: OutBuf::new(cli::Output::new()),
+        line: Box::new([0; text::LINE_MAX]),
+        done: 0,
+        clock: Clock::new(),
+        now: 0,
+        boot_time: 0,
+        users: HashMap::new(),
+        json_first: true,
+    };
+    if o.json {
+        r.out.write_all(b"[");
+    }
+    let mut status = 0;
+    for input in o.inputs() {
+        r.boot_time = boot_time();
+        if let Err(st) = r.file(applet, &input) {
+            status = st;
+            break;
+        }
+    }
+    if o.json && status == 0 {
+        let end: &[u8] = if r.json_first { b"]\n" } else { b"\n]\n" };
+        r.out.write_all(end);
+    }
+    let flushed = match r.out.finish() {
+        Ok(sink) => sink.finish(applet),
+        Err(e) => cli::fail(
+            applet,
+            format_args!("write error: {}", cli::os_reason(&e)),
+            1,
+        ),
+    };
+    if status != 0 {
+        status
+    } else {
+        flushed
+    }
+}
+
+/// Boot time in whole seconds, as util-linux computes it (now minus
+/// CLOCK_BOOTTIME).
+fn boot_time() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
+        return 0;
+    }
+    let now = crate::time::now_us();
+    let up = ts.tv_sec as i64 * 1_000_000 + ts.tv_nsec as i64 / 1000;
+    (now - up).div_euclid(1_000_000)
+}
+
+/// POSIX basename, as util-linux's trailer uses it.
+fn basename(path: &[u8]) -> &[u8] {
+    let mut end = path.len();
+    while end > 1 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    let trimmed = &path[..end];
+    if trimmed == b"/" {
+        return trimmed;
+    }
+    match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(slash) => &trimmed[slash + 1..],
+        None => trimmed,
+    }
+}
+
+impl<'o> Report<'o> {
+    fn file(&mut self, applet: &str, input: &Input) -> Result<(), i32> {
+        self.now = crate::time::now_us().div_euclid(1_000_000);
+        let cannot_open = |path: &[u8], e: &std::io::Error| {
+            eprintln!(
+                "{applet}: cannot open {}: {}",
+                String::from_utf8_lossy(path),
+                cli::os_reason(e)
+            );
+            1
+        };
+        match input {
+            Input::File(path) => {
+                let bytes = FileBytes::open(Path::new(path))
+                    .map_err(|e| cannot_open(path.as_bytes(), &e))?;
+                let native = match view::decode_if_native(bytes.bytes()) {
+                    Ok(native) => native,
+                    Err(e) => {
+                        eprintln!(
+                            "{applet}: {}: {e}",
+                            String::from_utf8_lossy(path.as_bytes())
+                        );
+                        return Err(1);
+                    }
+                };
+                let (records, trailing) = view::records(bytes.bytes(), native.as_ref());
+                let shown = Path::new(path).display();
+                if trailing > 0 {
+                    eprintln!(
+                        "{applet}: {shown}: ignoring {trailing} trailing bytes (a partial record)"
+                    );
+                }
+                if let Some(decoded) = &native {
+                    for index in &decoded.corrupt {
+                        eprintln!(
+                            "{applet}: {shown}: record {index} is corrupt (checksum mismatch), skipped"
+                        );
+                    }
+                }
+                self.walk(applet, &records, path.as_bytes(), bytes.ctime);
+            }
+            Input::Default(db) => {
+                let loaded = match super::load_default(*db) {
+                    Ok(loaded) => loaded,
+                    Err(e) => {
+                        let path: OsString = db.default_path().into_os_string();
+                        return Err(cannot_open(path.as_bytes(), &e));
+                    }
+                };
+                loaded.decoded.warn(applet, &loaded.path);
+                let ctime = std::fs::metadata(&loaded.path)
+                    .map(|m| std::os::unix::fs::MetadataExt::ctime(&m))
+                    .unwrap_or(0);
+                let records = Records::Decoded(&loaded.decoded.records);
+                let path = loaded.path.as_os_str().as_bytes().to_vec();
+                self.walk(applet, &records, &path, ctime);
+            }
+        }
+        Ok(())
+    }
+
+    /// util-linux `process_wtmp_file` over one file's records.
+    fn walk(&mut self, applet: &str, records: &Records, path: &[u8], ctime: i64) {
+        let o = self.o;
+        let currentdate = self.now;
+        let begintime = if records.is_empty() {
+            ctime
+        } else {
+            records.get(0).secs
+        };
+        let mut lastboot: i64 = 0;
+        let mut lastrch = currentdate;
+        let mut lastdown = currentdate;
+        let mut whydown = Ending::Crash;
+        // For the 2.40 crash state of boots: has a shutdown been seen yet
+        // (reading backwards), and was the nearest later boot-or-shutdown
+        // a boot?
+        let mut shutdown_seen = false;
+        let mut next_down_is_boot = false;
+        // The time of the nearest later record on each line (util-linux's
+        // ulist, which never holds two entries for one line that matter).
+        let mut ulist: HashMap<LineKey, i64, LineHash> = HashMap::default();
+        let mut quit = false;
+        let mut index = records.len();
+        while !quit && index > 0 {
+            index -= 1;
+            let ut = records.get(index);
+            let t = ut.secs;
+            if o.since != 0 && t < o.since {
+                continue;
+            }
+            if o.until != 0 && o.until < t {
+                continue;
+            }
+            if o.lastb {
+                quit = self.list(&ut, None, t, Ending::Normal);
+                continue;
+            }
+            let mut kind = ut.kind;
+            if ut.line.first() == Some(&b'~') {
+                if prefix(ut.user, b"shutdown") {
+                    kind = SHUTDOWN_TIME;
+                } else if prefix(ut.user, b"reboot") {
+                    kind = 2;
+                } else if prefix(ut.user, b"runlevel") {
+                    kind = 1;
+                }
+            } else {
+                if kind != 8
+                    && !ut.user.is_empty()
+                    && !ut.line.is_empty()
+                    && !prefix(ut.user, b"LOGIN")
+                {
+                    kind = 7;
+                }
+                if ut.user.is_empty() {
+                    kind = 8;
+                }
+                if prefix(ut.user, b"date") {
+                    match ut.line.first() {
+                        Some(b'|') => kind = 4,
+                        Some(b'{') => kind = 3,
+                        _ => {}
+                    }
+                }
+            }
+            let mut down = false;
+            match kind {
+                SHUTDOWN_TIME => {
+                    if o.extended {
+                        quit = self.list(&ut, Some(b"system down"), lastboot, Ending::Normal);
+                    }
+                    lastdown = t;
+                    lastrch = t;
+                    down = true;
+                }
+                3 | 4 => {
+                    if o.extended {
+                        let line: &[u8] = if kind == 3 { b"new time" } else { b"old time" };
+                        quit = self.list(&ut, Some(line), lastdown, Ending::TimeChange);
+                    }
+                }
+                2 => {
+                    // util-linux 2.40 (PR #2383): when another boot came
+                    // before the next shutdown, this boot ended in a crash
+                    // at that boot; 2.38.1 ran it on to the shutdown.
+                    quit = if shutdown_seen && next_down_is_boot {
+                        self.list(&ut, Some(b"system boot"), lastboot, Ending::Crash)
+                    } else {
+                        self.list(&ut, Some(b"system boot"), lastdown, Ending::Reboot)
+                    };
+                    down = true;
+                }
+                1 => {
+                    let x = (ut.pid & 255) as u8;
+                    if o.extended {
+                        let mut line = *b"(to lvl X)";
+                        line[8] = x;
+                        // A NUL level ends the C string there.
+                        let line: &[u8] = if x == 0 { &line[..8] } else { &line };
+                        quit = self.list(&ut, Some(line), lastrch, Ending::Normal);
+                    }
+                    if x == b'0' || x == b'6' {
+                        lastdown = t;
+                        down = true;
+                        kind = SHUTDOWN_TIME;
+                    }
+                    lastrch = t;
+                }
+                7 | 8 => {
+                    // One map operation per record: the line's previous
+                    // (later in time) entry comes back as this one's time
+                    // replaces it.
+                    let found = if ut.line.is_empty() {
+                        None
+                    } else {
+                        ulist.insert(line_key(ut.line), t)
+                    };
+                    if kind == 7 {
+                        quit = match found {
+                            Some(logout) => self.list(&ut, None, logout, Ending::Normal),
+                            None => {
+                                let mut shown = ut;
+                                let ending = if lastboot != 0 {
+                                    whydown
+                                } else if self.is_phantom(&ut) {
+                                    Ending::Phantom
+                                } else {
+                                    Ending::Now
+                                };
+                                // util-linux's is_phantom NUL-terminates
+                                // the record's 32-byte user in place once
+                                // past its boot-time test, so the listed
+                                // name loses its 32nd byte.
+                                if lastboot == 0 && ut.secs >= self.boot_time {
+                                    shown.user = &ut.user[..ut.user.len().min(31)];
+                                }
+                                self.list(&shown, None, lastboot, ending)
+                            }
+                        };
+                    }
+                }
+                0 | 5 | 6 | 9 => {}
+                other => {
+                    self.out.flush();
+                    eprintln!("{applet}: unrecognized ut_type: {other}");
+                }
+            }
+            if down {
+                lastboot = t;
+                whydown = if kind == SHUTDOWN_TIME {
+                    Ending::Down
+                } else {
+                    Ending::Crash
+                };
+                next_down_is_boot = kind != SHUTDOWN_TIME;
+                shutdown_seen |= kind == SHUTDOWN_TIME;
+                ulist.clear();
+            }
+        }
+        if o.time_format != TimeFormat::NoTime && !o.json {
+            self.out.write_all(b"\n");
+            self.out.write_all(basename(path));
+            self.out.write_all(b" begins ");
+            let in_fmt = if o.time_format == TimeFormat::Iso {
+                TimeFormat::Iso
+            } else {
+                TimeFormat::Full
+            };
+            let mut stamp_buf = [0u8; 40];
+            let mut stamp = text::Cursor::new(&mut stamp_buf);
+            text::format_time(&mut self.clock, in_fmt, begintime, &mut stamp);
+            self.out.write_all(stamp.bytes());
+            self.out.write_all(b"\n");
+        }
+    }
+
+    /// util-linux `is_phantom`: a login with no logout record whose
+    /// session is gone.
+    fn is_phantom(&mut self, ut: &View) -> bool {
+        if ut.secs < self.boot_time {
+            return true;
+        }
+        // util-linux cuts the name to 31 bytes before getpwnam.
+        let name = &ut.user[..ut.user.len().min(31)];
+        let uid = match self.users.get(name) {
+            Some(uid) => *uid,
+            None => {
+                let uid = lookup_uid(name);
+                self.users.insert(name.to_vec(), uid);
+                uid
+            }
+        };
+        let Some(uid) = uid else { return true };
+        let proc_path = format!("/proc/{}/loginuid", ut.pid as u32);
+        match std::fs::read(&proc_path) {
+            Ok(text) => {
+                let text = String::from_utf8_lossy(&text);
+                match text
+                    .trim_start()
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                {
+                    Some(d) if !d.is_empty() => d.parse::<u32>() != Ok(uid),
+                    _ => true,
+                }
+            }
+            Err(_) => {
+                let mut dev = b"/dev/".to_vec();
+                dev.extend_from_slice(ut.line);
+                match std::fs::metadata(std::ffi::OsStr::from_bytes(&dev)) {
+                    Ok(meta) => std::os::unix::fs::MetadataExt::uid(&meta) != uid,
+                    Err(_) => true,
+                }
+            }
+        }
+    }
+
+    /// util-linux `list`: print one entry; true once the limit is reached.
+    fn list(&mut self, ut: &View, line: Option<&[u8]>, logout: i64, what: Ending) -> bool {
+        let o = self.o;
+        let mut utline = line.unwrap_or(ut.line);
+        if utline.len() > 3 && prefix(utline, b"ftp") && utline[3].is_ascii_digit() {
+            utline = &utline[..3];
+        }
+        if utline.len() > 4 && prefix(utline, b"uucp") && utline[4].is_ascii_digit() {
+            utline = &utline[..4];
+        }
+        if !o.show.is_empty() {
+            let user32 = &ut.user[..ut.user.len().min(32)];
+            let wanted = o.show.iter().any(|w| {
+                &w[..w.len().min(32)] == user32
+                    || &w[..] == utline
+                    || (utline.starts_with(b"tty") && utline[3..] == w[..])
+            });
+            if !wanted {
+                return false;
+            }
+        }
+        let login = ut.secs;
+        if o.present != 0 {
+            if o.present < login {
+                return false;
+            }
+            if 0 < logout && logout < o.present {
+                return false;
+            }
+        }
+        let mut domain_buf = Vec::new();
+        let domain: &[u8] = if o.usedns || o.useip {
+            text::lookup_host(&ut.addr, o.useip, &mut domain_buf);
+            &domain_buf
+        } else {
+            let host = ut.host();
+            &host[..host.len().min(255)]
+        };
+        if o.json {
+            self.json_entry(ut.user, utline, domain, login, logout, what);
+        } else {
+            self.text_entry(ut.user, utline, domain, login, logout, what);
+        }
+        self.done = self.done.wrapping_add(1);
+        o.maxrecs != 0 && o.maxrecs <= self.done
+    }
+}
+
+/// The line key hashes itself (FxHash over its four words, which
+/// SipHash-by-default was far slower than); this passes that on.
+#[derive(Default, Clone, Copy)]
+struct LineHash;
+
+impl std::hash::BuildHasher for LineHash {
+    type Hasher = LineHasher;
+    fn build_hasher(&self) -> LineHasher {
+        LineHasher(0)
+    }
+}
+
+struct LineHasher(u64);
+
+impl std::hash::Hasher for LineHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A line as a fixed key (C compares the 32-byte field up to its NUL):
+/// its bytes in four words, zero after the end.
+#[derive(Eq, Clone, Copy)]
+struct LineKey([u64; 4]);
+
+impl PartialEq for LineKey {
+    // By hand: the derived array comparison is a memcmp call.
+    #[inline(always)]
+    fn eq(&self, other: &LineKey) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) == 0
+    }
+}
+
+impl std::hash::Hash for LineKey {
+    #[inline(always)]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut h = 0u64;
+        for w in self.0 {
+            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+        state.write_u64(h);
+    }
+}
+
+#[inline(always)]
+fn line_key(line: &[u8]) -> LineKey {
+    let n = line.len().min(32);
+    let mut buf = [0u8; 32];
+    crate::bufout::copy(&mut buf, &line[..n]);
+    // SAFETY: [u8; 32] and [u64; 4] have the same size and every bit
+    // pattern is a valid u64; transmute moves the value, so alignment is
+    // not a concern. (Native byte order: keys are only compared and
+    // hashed among themselves.)
+    LineKey(unsafe { std::mem::transmute::<[u8; 32], [u64; 4]>(buf) })
+}
+
+/// `field.starts_with(pattern)` for the short constant patterns of the
+/// type checks, compared byte by byte in line (the library call showed
+/// in profiles: it runs for every record).
+#[inline(always)]
+fn prefix(field: &[u8], pattern: &[u8]) -> bool {
+    let n = pattern.len();
+    if field.len() < n || n > 8 {
+        return field.starts_with(pattern);
+    }
+    // Both as little-endian words of their first n bytes (a loop that
+    // builds values, which the compiler does not turn into memcmp).
+    let (mut a, mut b) = (0u64, 0u64);
+    for i in (0..n).rev() {
+        a = (a << 8) | field[i] as u64;
+        b = (b << 8) | pattern[i] as u64;
+    }
+    a == b
+}
+
+fn lookup_uid(name: &[u8]) -> Option<u32> {
+    let name = std::ffi::CString::new(name).ok()?;
+    nix::unistd::User::from_name(name.to_str().ok()?)
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
+}
+
+#[path = "text.rs"]
+mod text;

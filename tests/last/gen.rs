@@ -1,0 +1,371 @@
+//! Generated histories for the `last` tests: a small PRNG, records and
+//! their glibc, utmpx and native encodings (written here independently of
+//! the crate's codecs), plausible histories and random option sets.
+
+/// xorshift64*, as in the crate's own test generator.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    pub fn bytes(&mut self, items: &[&'static [u8]]) -> &'static [u8] {
+        items[self.below(items.len() as u64) as usize]
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+#[derive(Clone)]
+pub struct Rec {
+    pub kind: i16,
+    pub pid: i32,
+    pub line: Vec<u8>,
+    pub id: Vec<u8>,
+    pub user: Vec<u8>,
+    pub host: Vec<u8>,
+    pub secs: i64,
+    pub addr: [u8; 16],
+}
+
+impl Rec {
+    pub fn new(kind: i16, line: &[u8], user: &[u8], host: &[u8], secs: i64) -> Rec {
+        Rec {
+            kind,
+            pid: 0,
+            line: line.to_vec(),
+            id: line.iter().rev().take(4).rev().copied().collect(),
+            user: user.to_vec(),
+            host: host.to_vec(),
+            secs,
+            addr: [0; 16],
+        }
+    }
+}
+
+pub fn put(dest: &mut [u8], value: &[u8]) {
+    let n = value.len().min(dest.len());
+    dest[..n].copy_from_slice(&value[..n]);
+}
+
+/// glibc x86_64 `struct utmp` (384 bytes) or the 64-bit-time utmpx (400).
+pub fn encode(records: &[Rec], wide: bool) -> Vec<u8> {
+    let size = if wide { 400 } else { 384 };
+    let mut out = Vec::with_capacity(records.len() * size);
+    for r in records {
+        let mut b = vec![0u8; size];
+        b[0..2].copy_from_slice(&r.kind.to_le_bytes());
+        b[4..8].copy_from_slice(&r.pid.to_le_bytes());
+        put(&mut b[8..40], &r.line);
+        put(&mut b[40..44], &r.id);
+        put(&mut b[44..76], &r.user);
+        put(&mut b[76..332], &r.host);
+        if wide {
+            b[344..352].copy_from_slice(&r.secs.to_le_bytes());
+            b[360..376].copy_from_slice(&r.addr);
+        } else {
+            b[340..344].copy_from_slice(&(r.secs as i32).to_le_bytes());
+            b[348..364].copy_from_slice(&r.addr);
+        }
+        out.extend_from_slice(&b);
+    }
+    out
+}
+
+pub const USERS: &[&[u8]] = &[
+    b"alice",
+    b"bob",
+    b"root",
+    b"nobody",
+    b"carol_longname",
+    b"nosuchuser_x",
+    b"u",
+    b"a_user_name_of_32_bytes_exactly_",
+    b"esc\x1b[31mred",
+    b"caf\xc3\xa9",
+    b"daemon",
+];
+pub const LINES: &[&[u8]] = &[
+    b"pts/0",
+    b"pts/1",
+    b"pts/2",
+    b"pts/13",
+    b"tty1",
+    b"tty2",
+    b"tty7",
+    b":0",
+    b"ftp123",
+    b"uucp4",
+    b"ssh:notty",
+    b"a_very_long_line_name_of_32_byte",
+];
+pub const HOSTS: &[&[u8]] = &[
+    b"",
+    b"192.168.1.10",
+    b"10.0.0.5",
+    b"2001:db8::1",
+    b":0",
+    b"very.long.hostname.example.com",
+    b"tab\there",
+    b"h\xff\x01st",
+    b"localhost",
+    // The whole 256-byte field, no NUL (util-linux shows 255 of it), and
+    // one byte less.
+    b"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh.example.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    b"gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg.exam",
+    b"trailing-tab\t",
+];
+pub const KERNELS: &[&[u8]] = &[b"6.1.0-28-amd64", b"5.10.0-9-generic-with-a-long-name"];
+
+pub fn random_addr(rng: &mut Rng) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    match rng.below(6) {
+        0 | 1 => {}
+        2 => a[..4].copy_from_slice(&[192, 168, 1, rng.below(256) as u8]),
+        3 => a[..4].copy_from_slice(&[127, 0, 0, 1]),
+        4 => {
+            a[10] = 0xff;
+            a[11] = 0xff;
+            a[12..].copy_from_slice(&[10, 0, 0, rng.below(256) as u8]);
+        }
+        _ => {
+            a[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+            for b in a[4..].iter_mut() {
+                if rng.chance(30) {
+                    *b = rng.below(256) as u8;
+                }
+            }
+        }
+    }
+    a
+}
+
+/// A plausible history: boots, run levels, logins and logouts on a few
+/// lines, shutdowns, crashes, clock changes, noise records. Once a boot
+/// has been followed by another boot, no shutdown follows (that is the
+/// case where utmpbox deliberately follows util-linux 2.40).
+pub fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
+    let mut out = Vec::new();
+    let mut t = start;
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut booted_since_down = false;
+    let mut no_more_shutdowns = false;
+    for _ in 0..count {
+        t += match rng.below(10) {
+            0 => rng.below(3 * 86400) as i64,
+            1 => 0,
+            _ => rng.below(4000) as i64,
+        };
+        let roll = rng.below(100);
+        let mut r = if roll < 6 {
+            if booted_since_down {
+                no_more_shutdowns = true;
+            }
+            booted_since_down = true;
+            open.clear();
+            Rec::new(2, b"~", b"reboot", rng.bytes(KERNELS), t)
+        } else if roll < 9 && !no_more_shutdowns {
+            booted_since_down = false;
+            Rec::new(1, b"~", b"shutdown", rng.bytes(KERNELS), t)
+        } else if roll < 13 {
+            let level = *rng.pick(&[b'5', b'3', b'S', b'0', b'6', b'1', 0u8, 0xe9]);
+            if (level == b'0' || level == b'6') && no_more_shutdowns {
+                continue;
+            }
+            if level == b'0' || level == b'6' {
+                booted_since_down = false;
+            }
+            let mut r = Rec::new(1, b"~", b"runlevel", rng.bytes(KERNELS), t);
+            r.pid = (b'N' as i32) * 256 + level as i32;
+            r
+        } else if roll < 15 {
+            let line: &[u8] = if rng.chance(50) { b"|" } else { b"{" };
+            if rng.chance(50) {
+                t -= rng.below(7200) as i64;
+            }
+            Rec::new(if line == b"|" { 4 } else { 3 }, line, b"date", b"", t)
+        } else if roll < 20 {
+            let kind = *rng.pick(&[0i16, 5, 6, 9, 42, -3, 300]);
+            let user: &[u8] = if kind == 6 { b"LOGIN" } else { b"" };
+            Rec::new(kind, rng.bytes(LINES), user, b"", t)
+        } else if roll < 60 || open.is_empty() {
+            let line = rng.bytes(LINES).to_vec();
+            let mut r = Rec::new(7, &line, rng.bytes(USERS), rng.bytes(HOSTS), t);
+            if rng.chance(3) {
+                r.user.clear();
+            }
+            if rng.chance(2) {
+                r.line.clear();
+            }
+            r.addr = random_addr(rng);
+            open.push(line);
+            r
+        } else {
+            let i = rng.below(open.len() as u64) as usize;
+            let line = open.swap_remove(i);
+            // Some logout records keep the user name (util-linux#2364).
+            let user: &[u8] = if rng.chance(10) { b"bob" } else { b"" };
+            Rec::new(8, &line, user, b"", t)
+        };
+        if r.pid == 0 {
+            r.pid = 1_000_000_000 + rng.below(1000) as i32;
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// Options for one comparison, chosen at random from what 2.38.1 accepts.
+pub fn random_options(rng: &mut Rng, recs: &[Rec]) -> Vec<Vec<u8>> {
+    let mut args: Vec<Vec<u8>> = Vec::new();
+    let when = |rng: &mut Rng| -> Vec<u8> {
+        let t = recs[rng.below(recs.len() as u64) as usize].secs + rng.below(600) as i64 - 300;
+        let tm = format_utc(t);
+        match rng.below(3) {
+            0 => tm.into_bytes(),
+            1 => tm.replace(['-', ':', ' '], "").into_bytes(),
+            _ => tm[..10].as_bytes().to_vec(),
+        }
+    };
+    for _ in 0..rng.below(4) {
+        match rng.below(16) {
+            0 => args.push(b"-x".to_vec()),
+            1 => args.push(b"-a".to_vec()),
+            2 => args.push(b"-i".to_vec()),
+            3 => args.push(b"-w".to_vec()),
+            4 => args.push(b"-F".to_vec()),
+            5 => args.push(b"-R".to_vec()),
+            6 => {
+                args.push(b"-n".to_vec());
+                args.push(format!("{}", rng.below(12)).into_bytes());
+            }
+            7 => args.push(format!("-{}", 1 + rng.below(9)).into_bytes()),
+            8 => {
+                args.push(b"--time-format".to_vec());
+                args.push(
+                    rng.pick(&["notime", "short", "full", "iso"])
+                        .as_bytes()
+                        .to_vec(),
+                );
+            }
+            9 => {
+                args.push(b"-s".to_vec());
+                args.push(when(rng));
+            }
+            10 => {
+                args.push(b"-t".to_vec());
+                args.push(when(rng));
+            }
+            11 => {
+                args.push(b"-p".to_vec());
+                args.push(when(rng));
+            }
+            12 => args.push(rng.bytes(USERS).to_vec()),
+            13 => args.push(
+                rng.pick(&[
+                    &b"pts/1"[..],
+                    b"1",
+                    b"tty2",
+                    b"ftp",
+                    b"uucp",
+                    b"7",
+                    b"reboot",
+                ])
+                .to_vec(),
+            ),
+            14 => args.push(b"-xai".to_vec()),
+            _ => args.push(b"-wx".to_vec()),
+        }
+    }
+    // -F and --time-format together are an error; keep the first.
+    if args.iter().any(|a| a == b"-F") {
+        if let Some(i) = args.iter().position(|a| a == b"--time-format") {
+            args.drain(i..i + 2);
+        }
+    }
+    args
+}
+
+/// `YYYY-MM-DD hh:mm:ss` in UTC, by the civil-from-days algorithm.
+pub fn format_utc(t: i64) -> String {
+    let days = t.div_euclid(86400);
+    let rem = t.rem_euclid(86400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// utmpbox's own log format (docs/FORMAT.md), written independently of
+/// the crate's codec.
+pub fn encode_native(records: &[Rec]) -> Vec<u8> {
+    let mut out = vec![0u8; 64];
+    out[..8].copy_from_slice(b"UTMPBOX\0");
+    out[8..10].copy_from_slice(&1u16.to_le_bytes());
+    out[10..12].copy_from_slice(&64u16.to_le_bytes());
+    out[12..16].copy_from_slice(&512u32.to_le_bytes());
+    out[16..20].copy_from_slice(&1u32.to_le_bytes());
+    let crc = crc32(&out[..60]);
+    out[60..64].copy_from_slice(&crc.to_le_bytes());
+    for r in records {
+        let mut b = vec![0u8; 512];
+        b[0..2].copy_from_slice(&r.kind.to_le_bytes());
+        b[4..8].copy_from_slice(&r.pid.to_le_bytes());
+        b[16..24].copy_from_slice(&(r.secs * 1_000_000).to_le_bytes());
+        b[24..40].copy_from_slice(&r.addr);
+        put(&mut b[40..72], &r.line);
+        put(&mut b[72..76], &r.id);
+        put(&mut b[76..140], &r.user);
+        put(&mut b[140..396], &r.host);
+        let crc = crc32(&b[..508]);
+        b[508..].copy_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&b);
+    }
+    out
+}
