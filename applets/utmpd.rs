@@ -161,7 +161,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Err(why) => return daemon::fatal("utmpd", why),
     };
     for w in warnings {
-        eprintln!("utmpd: info: {w}");
+        eprintln!("utmpd: warning: {w}");
     }
     let limits = event::Limits {
         max_conns: opts.max_conns.max(1),

@@ -130,6 +130,10 @@ bin/utmpset -u nobody -l ssh:notty -H 203.0.113.7 fail
 echo "\$ utmpset -u root -l pts/8 run -- sh -c 'echo \"  (the wrapped command runs, recorded as a session)\"; sleep 1'"
 bin/utmpset -u root -l pts/8 run -- sh -c 'echo "  (the wrapped command runs, recorded as a session)"; sleep 1'
 
+# util-linux last prints a session that ended in the current second as
+# "still running"; give the clock a second so the demo reads naturally.
+sleep 1
+
 step "10. Every reader applet, asking the daemons"
 for cmd in "who -a" "users" "uptime" "w" "last -x" "lastb" "lastlog -u root" "lastlog -u daemon"; do
 	echo "\$ $cmd"

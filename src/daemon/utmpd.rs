@@ -108,7 +108,7 @@ impl Utmpd {
         };
         if utmpd.opts.record_boot {
             if let Some(note) = utmpd.record_boot()? {
-                warnings.push(note);
+                eprintln!("utmpd: info: {note}");
             }
         }
         if !utmpd.opts.sweep.is_zero() {

@@ -85,7 +85,7 @@ impl Wtmpd {
         };
         if wtmpd.opts.record_boot {
             if let Some(note) = wtmpd.record_boot()? {
-                warnings.push(note);
+                eprintln!("wtmpd: info: {note}");
             }
         }
         Ok((wtmpd, warnings))
