@@ -22,13 +22,12 @@
 //! policy, docs/PROTOCOL.md the wire format.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use argh::FromArgs;
 
 use crate::args::Spec;
-use crate::daemon::{self, event, utmpd};
+use crate::daemon::{serve, utmpd};
 use crate::{cli, protocol, sources};
 
 #[derive(FromArgs)]
@@ -113,75 +112,29 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Err(status) => return status,
     };
     let rundir = sources::rundir();
-    let socket = opts
-        .socket
-        .map(PathBuf::from)
-        .unwrap_or_else(|| rundir.join(protocol::SOCKET_UTMPD));
-    let file = opts
-        .file
-        .map(PathBuf::from)
-        .unwrap_or_else(|| rundir.join("utmp"));
-    let wtmpd_socket = opts
-        .wtmpd_socket
-        .map(PathBuf::from)
-        .unwrap_or_else(|| rundir.join(protocol::SOCKET_WTMPD));
-    let mut dirs = Vec::new();
-    for path in [&socket, &file] {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dirs.iter().any(|d| d == dir) {
-                dirs.push(dir.to_path_buf());
-            }
-        }
-    }
-    let setup = daemon::Setup {
-        socket,
+    let common = serve::Common {
+        notify_fd: opts.notify_fd,
         listen_fd: opts.listen_fd,
-        own: vec![rundir],
-        dirs,
-        files: vec![file.clone()],
         user: opts.user,
         group: opts.group,
+        socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_UTMPD)),
+        max_conns: opts.max_conns,
+        max_per_uid: opts.max_per_uid,
+        request_ms: opts.request_ms,
+        idle_ms: opts.idle_ms,
     };
-    let prepared = match daemon::prepare(&setup) {
-        Ok(p) => p,
-        Err(why) => return daemon::fatal("utmpd", why),
-    };
+    let file = serve::path_or(opts.file, || rundir.join("utmp"));
     let service = utmpd::Options {
-        file,
-        wtmpd_socket,
+        file: file.clone(),
+        wtmpd_socket: serve::path_or(opts.wtmpd_socket, || rundir.join(protocol::SOCKET_WTMPD)),
         max_slots: opts.max_slots.max(1),
         rate: opts.rate,
         sweep: Duration::from_secs(opts.sweep),
         record_boot: !opts.no_boot,
         private: opts.private,
-        mode: if opts.private { 0o640 } else { 0o644 },
+        mode: serve::file_mode(opts.private),
     };
-    let (service, warnings) = match utmpd::Utmpd::open(service) {
-        Ok(s) => s,
-        Err(why) => return daemon::fatal("utmpd", why),
-    };
-    for w in warnings {
-        eprintln!("utmpd: warning: {w}");
-    }
-    let limits = event::Limits {
-        max_conns: opts.max_conns.max(1),
-        max_per_uid: opts.max_per_uid.max(1),
-        request: Duration::from_millis(opts.request_ms.max(1)),
-        idle: Duration::from_millis(opts.idle_ms.max(1)),
-    };
-    let bound = prepared.bound;
-    let mut event_loop = event::EventLoop::new(
-        service,
-        prepared.listener,
-        prepared.signals,
-        limits,
-        prepared.group,
-    );
-    eprintln!("utmpd: info: serving on {}", setup.socket.display());
-    daemon::notify_ready(opts.notify_fd);
-    event_loop.run();
-    if bound {
-        let _ = std::fs::remove_file(&setup.socket);
-    }
-    0
+    serve::run("utmpd", common, vec![rundir], vec![file], || {
+        utmpd::Utmpd::open(service)
+    })
 }

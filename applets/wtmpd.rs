@@ -20,13 +20,11 @@
 //! no btmp or lastlog), wtmpdb, lastlog2.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
-use std::time::Duration;
 
 use argh::FromArgs;
 
 use crate::args::Spec;
-use crate::daemon::{self, event, wtmpd};
+use crate::daemon::{serve, wtmpd};
 use crate::{cli, protocol, sources};
 
 #[derive(FromArgs)]
@@ -111,73 +109,33 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Err(status) => return status,
     };
     let rundir = sources::rundir();
-    let dir = opts.dir.map(PathBuf::from).unwrap_or_else(sources::logdir);
-    let socket = opts
-        .socket
-        .map(PathBuf::from)
-        .unwrap_or_else(|| rundir.join(protocol::SOCKET_WTMPD));
-    let pick = |given: Option<String>, name: &str| {
-        given.map(PathBuf::from).unwrap_or_else(|| dir.join(name))
-    };
-    let wtmp = pick(opts.wtmp, "wtmp");
-    let btmp = pick(opts.btmp, "btmp");
-    let lastlog = pick(opts.lastlog, "lastlog");
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for path in [&socket, &wtmp, &btmp, &lastlog] {
-        if let Some(parent) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dirs.iter().any(|d| d == parent) {
-                dirs.push(parent.to_path_buf());
-            }
-        }
-    }
-    let setup = daemon::Setup {
-        socket,
+    let dir = serve::path_or(opts.dir, sources::logdir);
+    let common = serve::Common {
+        notify_fd: opts.notify_fd,
         listen_fd: opts.listen_fd,
-        own: vec![rundir, dir],
-        dirs,
-        files: vec![wtmp.clone(), btmp.clone(), lastlog.clone()],
         user: opts.user,
         group: opts.group,
-    };
-    let prepared = match daemon::prepare(&setup) {
-        Ok(p) => p,
-        Err(why) => return daemon::fatal("wtmpd", why),
+        socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_WTMPD)),
+        max_conns: opts.max_conns,
+        max_per_uid: opts.max_per_uid,
+        request_ms: opts.request_ms,
+        idle_ms: opts.idle_ms,
     };
     let service = wtmpd::Options {
-        wtmp,
-        btmp,
-        lastlog,
+        wtmp: serve::path_or(opts.wtmp, || dir.join("wtmp")),
+        btmp: serve::path_or(opts.btmp, || dir.join("btmp")),
+        lastlog: serve::path_or(opts.lastlog, || dir.join("lastlog")),
         rate: opts.rate,
         record_boot: !opts.no_boot,
         private: opts.private,
-        mode: if opts.private { 0o640 } else { 0o644 },
+        mode: serve::file_mode(opts.private),
     };
-    let (service, warnings) = match wtmpd::Wtmpd::open(service) {
-        Ok(s) => s,
-        Err(why) => return daemon::fatal("wtmpd", why),
-    };
-    for w in warnings {
-        eprintln!("wtmpd: warning: {w}");
-    }
-    let limits = event::Limits {
-        max_conns: opts.max_conns.max(1),
-        max_per_uid: opts.max_per_uid.max(1),
-        request: Duration::from_millis(opts.request_ms.max(1)),
-        idle: Duration::from_millis(opts.idle_ms.max(1)),
-    };
-    let bound = prepared.bound;
-    let mut event_loop = event::EventLoop::new(
-        service,
-        prepared.listener,
-        prepared.signals,
-        limits,
-        prepared.group,
-    );
-    eprintln!("wtmpd: info: serving on {}", setup.socket.display());
-    daemon::notify_ready(opts.notify_fd);
-    event_loop.run();
-    if bound {
-        let _ = std::fs::remove_file(&setup.socket);
-    }
-    0
+    let files = vec![
+        service.wtmp.clone(),
+        service.btmp.clone(),
+        service.lastlog.clone(),
+    ];
+    serve::run("wtmpd", common, vec![rundir, dir], files, || {
+        wtmpd::Wtmpd::open(service)
+    })
 }

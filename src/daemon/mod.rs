@@ -9,6 +9,7 @@ pub mod files;
 pub mod log_store;
 pub mod peer;
 pub mod policy;
+pub mod serve;
 pub mod utmpd;
 pub mod watch;
 pub mod wtmpd;

@@ -1,0 +1,98 @@
+//! The start-up utmpd and wtmpd share once their options are read:
+//! directories, the listening socket, privilege drop, opening the
+//! service's files, readiness and the event loop. Each applet states only
+//! its own paths and how to open its service.
+
+use std::os::fd::RawFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::event::{EventLoop, Limits, Service};
+
+/// The options both daemons take, as given on the command line.
+pub struct Common {
+    pub notify_fd: Option<RawFd>,
+    pub listen_fd: Option<RawFd>,
+    pub user: Option<String>,
+    pub group: String,
+    pub socket: PathBuf,
+    pub max_conns: usize,
+    pub max_per_uid: usize,
+    pub request_ms: u64,
+    pub idle_ms: u64,
+}
+
+/// A given path, else the default.
+pub fn path_or(given: Option<String>, default: impl FnOnce() -> PathBuf) -> PathBuf {
+    given.map(PathBuf::from).unwrap_or_else(default)
+}
+
+/// Mode of the files a daemon creates: private mode hides them from others.
+pub fn file_mode(private: bool) -> u32 {
+    if private {
+        0o640
+    } else {
+        0o644
+    }
+}
+
+/// Set up, open the service (after dropping privileges, so its files are
+/// created as the daemon's user), serve until stopped; the exit status.
+/// `own` are directories handed to `-U USER`; `files` the service's files,
+/// whose parents are created too.
+pub fn run<S: Service>(
+    name: &str,
+    common: Common,
+    own: Vec<PathBuf>,
+    files: Vec<PathBuf>,
+    open: impl FnOnce() -> Result<(S, Vec<String>), String>,
+) -> i32 {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for path in std::iter::once(&common.socket).chain(&files) {
+        if let Some(parent) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+    }
+    let setup = super::Setup {
+        socket: common.socket,
+        listen_fd: common.listen_fd,
+        own,
+        dirs,
+        files,
+        user: common.user,
+        group: common.group,
+    };
+    let prepared = match super::prepare(&setup) {
+        Ok(p) => p,
+        Err(why) => return super::fatal(name, why),
+    };
+    let (service, warnings) = match open() {
+        Ok(s) => s,
+        Err(why) => return super::fatal(name, why),
+    };
+    for w in warnings {
+        eprintln!("{name}: warning: {w}");
+    }
+    let limits = Limits {
+        max_conns: common.max_conns.max(1),
+        max_per_uid: common.max_per_uid.max(1),
+        request: Duration::from_millis(common.request_ms.max(1)),
+        idle: Duration::from_millis(common.idle_ms.max(1)),
+    };
+    let mut event_loop = EventLoop::new(
+        service,
+        prepared.listener,
+        prepared.signals,
+        limits,
+        prepared.group,
+    );
+    eprintln!("{name}: info: serving on {}", setup.socket.display());
+    super::notify_ready(common.notify_fd);
+    event_loop.run();
+    if prepared.bound {
+        let _ = std::fs::remove_file(&setup.socket);
+    }
+    0
+}
