@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::Scratch;
+use crate::utmpfile::crc32;
 
 pub const NOBODY: u32 = 65534;
 
@@ -144,21 +145,6 @@ pub struct Rec {
     pub id: Vec<u8>,
     pub user: Vec<u8>,
     pub host: Vec<u8>,
-}
-
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 fn field(bytes: &[u8]) -> Vec<u8> {

@@ -17,8 +17,8 @@ pub struct Entry {
     pub term: i16,
     pub exit: i16,
     pub session: i32,
-    pub sec: i32,
-    pub usec: i32,
+    pub sec: i64,
+    pub usec: i64,
     pub addr: [u8; 16],
 }
 
@@ -35,55 +35,77 @@ impl Entry {
             term: 0,
             exit: 0,
             session: 0,
-            sec: sec as i32,
+            sec: i64::from(sec as i32),
             usec: 0,
             addr: [0; 16],
         }
     }
+
+    /// glibc x86_64 `struct utmp` (384 bytes) or the 64-bit-time `struct
+    /// utmpx` (400): the 32-bit layout cuts the time to 32 bits.
+    pub fn encode(&self, wide: bool) -> Vec<u8> {
+        let mut r = vec![0u8; if wide { 400 } else { 384 }];
+        r[0..2].copy_from_slice(&self.kind.to_le_bytes());
+        r[4..8].copy_from_slice(&self.pid.to_le_bytes());
+        put(&mut r[8..40], &self.line);
+        put(&mut r[40..44], &self.id);
+        put(&mut r[44..76], &self.user);
+        put(&mut r[76..332], &self.host);
+        r[332..334].copy_from_slice(&self.term.to_le_bytes());
+        r[334..336].copy_from_slice(&self.exit.to_le_bytes());
+        r[336..340].copy_from_slice(&self.session.to_le_bytes());
+        if wide {
+            r[344..352].copy_from_slice(&self.sec.to_le_bytes());
+            r[352..360].copy_from_slice(&self.usec.to_le_bytes());
+            r[360..376].copy_from_slice(&self.addr);
+        } else {
+            r[340..344].copy_from_slice(&(self.sec as i32).to_le_bytes());
+            r[344..348].copy_from_slice(&(self.usec as i32).to_le_bytes());
+            r[348..364].copy_from_slice(&self.addr);
+        }
+        r
+    }
+
+    /// The fields of a 384-byte record (for rewriting it as 400 bytes).
+    pub fn decode_glibc(b: &[u8]) -> Entry {
+        let cut = |f: &[u8]| f[..f.iter().position(|&c| c == 0).unwrap_or(f.len())].to_vec();
+        let i32_at = |at: usize| i32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        let i16_at = |at: usize| i16::from_le_bytes(b[at..at + 2].try_into().unwrap());
+        Entry {
+            kind: i16_at(0),
+            pid: i32_at(4),
+            line: cut(&b[8..40]),
+            id: cut(&b[40..44]),
+            user: cut(&b[44..76]),
+            host: cut(&b[76..332]),
+            term: i16_at(332),
+            exit: i16_at(334),
+            session: i32_at(336),
+            sec: i32_at(340) as i64,
+            usec: i32_at(344) as i64,
+            addr: b[348..364].try_into().unwrap(),
+        }
+    }
 }
 
-fn put(out: &mut [u8], value: &[u8]) {
-    out[..value.len()].copy_from_slice(value);
+/// A field's bytes, cut to the field's width.
+pub fn put(dest: &mut [u8], value: &[u8]) {
+    let n = value.len().min(dest.len());
+    dest[..n].copy_from_slice(&value[..n]);
 }
 
 /// glibc x86_64 `struct utmp`, 384 bytes each.
 pub fn glibc(entries: &[Entry]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in entries {
-        let mut r = [0u8; 384];
-        r[0..2].copy_from_slice(&e.kind.to_le_bytes());
-        r[4..8].copy_from_slice(&e.pid.to_le_bytes());
-        put(&mut r[8..40], &e.line);
-        put(&mut r[40..44], &e.id);
-        put(&mut r[44..76], &e.user);
-        put(&mut r[76..332], &e.host);
-        r[332..334].copy_from_slice(&e.term.to_le_bytes());
-        r[334..336].copy_from_slice(&e.exit.to_le_bytes());
-        r[336..340].copy_from_slice(&e.session.to_le_bytes());
-        r[340..344].copy_from_slice(&e.sec.to_le_bytes());
-        r[344..348].copy_from_slice(&e.usec.to_le_bytes());
-        r[348..364].copy_from_slice(&e.addr);
-        out.extend_from_slice(&r);
-    }
-    out
+    entries.iter().flat_map(|e| e.encode(false)).collect()
 }
 
 /// 64-bit-time `struct utmpx`, 400 bytes each.
 pub fn utmpx(entries: &[Entry]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in entries {
-        let mut r = [0u8; 400];
-        r[..336].copy_from_slice(&glibc(std::slice::from_ref(e))[..336]);
-        r[336..340].copy_from_slice(&e.session.to_le_bytes());
-        r[344..352].copy_from_slice(&i64::from(e.sec).to_le_bytes());
-        r[352..360].copy_from_slice(&i64::from(e.usec).to_le_bytes());
-        r[360..376].copy_from_slice(&e.addr);
-        out.extend_from_slice(&r);
-    }
-    out
+    entries.iter().flat_map(|e| e.encode(true)).collect()
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
+/// CRC-32 (IEEE, as zlib), bit by bit: independent of the crate's table.
+pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in bytes {
         crc ^= u32::from(b);
@@ -98,14 +120,20 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// utmpbox's native layout (docs/FORMAT.md): header, 512-byte records.
+/// utmpbox's native layout (docs/FORMAT.md): a utmp table.
 pub fn native(entries: &[Entry]) -> Vec<u8> {
+    native_file(2, entries)
+}
+
+/// utmpbox's native layout (docs/FORMAT.md): header of file kind `kind`
+/// (1 log, 2 utmp table), 512-byte records.
+pub fn native_file(kind: u32, entries: &[Entry]) -> Vec<u8> {
     let mut out = vec![0u8; 64];
     out[..8].copy_from_slice(b"UTMPBOX\0");
     out[8..10].copy_from_slice(&1u16.to_le_bytes());
     out[10..12].copy_from_slice(&64u16.to_le_bytes());
     out[12..16].copy_from_slice(&512u32.to_le_bytes());
-    out[16..20].copy_from_slice(&2u32.to_le_bytes());
+    out[16..20].copy_from_slice(&kind.to_le_bytes());
     let crc = crc32(&out[..60]);
     out[60..64].copy_from_slice(&crc.to_le_bytes());
     for e in entries {
@@ -115,7 +143,7 @@ pub fn native(entries: &[Entry]) -> Vec<u8> {
         r[8..12].copy_from_slice(&e.session.to_le_bytes());
         r[12..14].copy_from_slice(&e.term.to_le_bytes());
         r[14..16].copy_from_slice(&e.exit.to_le_bytes());
-        let us = i64::from(e.sec) * 1_000_000 + i64::from(e.usec);
+        let us = e.sec * 1_000_000 + e.usec;
         r[16..24].copy_from_slice(&us.to_le_bytes());
         r[24..40].copy_from_slice(&e.addr);
         put(&mut r[40..72], &e.line);
@@ -129,7 +157,7 @@ pub fn native(entries: &[Entry]) -> Vec<u8> {
     out
 }
 
-/// xorshift64*, deterministic per seed.
+/// xorshift64*, deterministic per seed: every test generator's stream.
 pub struct Rng(u64);
 
 impl Rng {
@@ -147,6 +175,12 @@ impl Rng {
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
+    }
+    pub fn bytes(&mut self, items: &[&'static [u8]]) -> &'static [u8] {
+        items[self.below(items.len() as u64) as usize]
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
     }
     /// Printable ASCII (space included), `min..=max` bytes.
     pub fn text(&mut self, min: usize, max: usize) -> Vec<u8> {
@@ -259,7 +293,7 @@ pub fn random_entry(rng: &mut Rng, now: i64) -> Entry {
     }
     e.term = rng.next() as i16;
     e.exit = rng.next() as i16;
-    e.usec = rng.below(1_000_000) as i32;
+    e.usec = rng.below(1_000_000) as i64;
     e
 }
 

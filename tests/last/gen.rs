@@ -2,32 +2,8 @@
 //! their glibc, utmpx and native encodings (written here independently of
 //! the crate's codecs), plausible histories and random option sets.
 
-/// xorshift64*, as in the crate's own test generator.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-    pub fn bytes(&mut self, items: &[&'static [u8]]) -> &'static [u8] {
-        items[self.below(items.len() as u64) as usize]
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+pub use crate::utmpfile::Rng;
+use crate::utmpfile::{crc32, Entry};
 
 #[derive(Clone)]
 pub struct Rec {
@@ -42,6 +18,23 @@ pub struct Rec {
 }
 
 impl Rec {
+    /// As the shared writer's entry (no exit status, session or usec).
+    pub fn entry(&self) -> Entry {
+        Entry {
+            kind: self.kind,
+            pid: self.pid,
+            line: self.line.clone(),
+            id: self.id.clone(),
+            user: self.user.clone(),
+            host: self.host.clone(),
+            term: 0,
+            exit: 0,
+            session: 0,
+            sec: self.secs,
+            usec: 0,
+            addr: self.addr,
+        }
+    }
     pub fn new(kind: i16, line: &[u8], user: &[u8], host: &[u8], secs: i64) -> Rec {
         Rec {
             kind,
@@ -56,33 +49,12 @@ impl Rec {
     }
 }
 
-pub fn put(dest: &mut [u8], value: &[u8]) {
-    let n = value.len().min(dest.len());
-    dest[..n].copy_from_slice(&value[..n]);
-}
-
 /// glibc x86_64 `struct utmp` (384 bytes) or the 64-bit-time utmpx (400).
 pub fn encode(records: &[Rec], wide: bool) -> Vec<u8> {
-    let size = if wide { 400 } else { 384 };
-    let mut out = Vec::with_capacity(records.len() * size);
-    for r in records {
-        let mut b = vec![0u8; size];
-        b[0..2].copy_from_slice(&r.kind.to_le_bytes());
-        b[4..8].copy_from_slice(&r.pid.to_le_bytes());
-        put(&mut b[8..40], &r.line);
-        put(&mut b[40..44], &r.id);
-        put(&mut b[44..76], &r.user);
-        put(&mut b[76..332], &r.host);
-        if wide {
-            b[344..352].copy_from_slice(&r.secs.to_le_bytes());
-            b[360..376].copy_from_slice(&r.addr);
-        } else {
-            b[340..344].copy_from_slice(&(r.secs as i32).to_le_bytes());
-            b[348..364].copy_from_slice(&r.addr);
-        }
-        out.extend_from_slice(&b);
-    }
-    out
+    records
+        .iter()
+        .flat_map(|r| r.entry().encode(wide))
+        .collect()
 }
 
 pub const USERS: &[&[u8]] = &[
@@ -327,45 +299,9 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// utmpbox's own log format (docs/FORMAT.md), written independently of
 /// the crate's codec.
 pub fn encode_native(records: &[Rec]) -> Vec<u8> {
-    let mut out = vec![0u8; 64];
-    out[..8].copy_from_slice(b"UTMPBOX\0");
-    out[8..10].copy_from_slice(&1u16.to_le_bytes());
-    out[10..12].copy_from_slice(&64u16.to_le_bytes());
-    out[12..16].copy_from_slice(&512u32.to_le_bytes());
-    out[16..20].copy_from_slice(&1u32.to_le_bytes());
-    let crc = crc32(&out[..60]);
-    out[60..64].copy_from_slice(&crc.to_le_bytes());
-    for r in records {
-        let mut b = vec![0u8; 512];
-        b[0..2].copy_from_slice(&r.kind.to_le_bytes());
-        b[4..8].copy_from_slice(&r.pid.to_le_bytes());
-        b[16..24].copy_from_slice(&(r.secs * 1_000_000).to_le_bytes());
-        b[24..40].copy_from_slice(&r.addr);
-        put(&mut b[40..72], &r.line);
-        put(&mut b[72..76], &r.id);
-        put(&mut b[76..140], &r.user);
-        put(&mut b[140..396], &r.host);
-        let crc = crc32(&b[..508]);
-        b[508..].copy_from_slice(&crc.to_le_bytes());
-        out.extend_from_slice(&b);
-    }
-    out
+    let entries: Vec<Entry> = records.iter().map(Rec::entry).collect();
+    crate::utmpfile::native_file(1, &entries)
 }

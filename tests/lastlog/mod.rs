@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use crate::util::{assert_same, peer, run, Scratch};
+use crate::utmpfile::crc32;
 
 const NOW_ISH: i64 = 1_764_180_660; // 2025-11-26 18:11:00 UTC
 
@@ -179,22 +180,6 @@ fn legacy_entry(size: usize, time: i64, line: &[u8], host: &[u8]) -> Vec<u8> {
     b[at..at + line.len().min(32)].copy_from_slice(&line[..line.len().min(32)]);
     b[at + 32..at + 32 + host.len()].copy_from_slice(host);
     b
-}
-
-/// CRC-32 (IEEE, as zlib), bit by bit: independent of the crate's table.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// A native lastlog, written from docs/FORMAT.md's tables.

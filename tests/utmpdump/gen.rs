@@ -1,88 +1,7 @@
 //! Random inputs for the utmpdump tests, written by the test itself (not
 //! by the code under test): glibc and utmpx records, and text lines.
 
-/// xorshift64*: deterministic inputs, independent of the code under test.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
-/// One glibc `struct utmp` field set, as the test writes it on disk itself.
-#[derive(Clone)]
-pub struct Raw {
-    pub kind: i16,
-    pub pid: i32,
-    pub line: Vec<u8>,
-    pub id: Vec<u8>,
-    pub user: Vec<u8>,
-    pub host: Vec<u8>,
-    pub exit: [i16; 2],
-    pub session: i32,
-    pub sec: i64,
-    pub usec: i64,
-    pub addr: [u8; 16],
-}
-
-impl Raw {
-    /// 384 bytes (glibc x86_64) or 400 (64-bit-time utmpx).
-    pub fn encode(&self, wide: bool) -> Vec<u8> {
-        let mut b = vec![0u8; if wide { 400 } else { 384 }];
-        b[0..2].copy_from_slice(&self.kind.to_le_bytes());
-        b[4..8].copy_from_slice(&self.pid.to_le_bytes());
-        b[8..8 + self.line.len()].copy_from_slice(&self.line);
-        b[40..40 + self.id.len()].copy_from_slice(&self.id);
-        b[44..44 + self.user.len()].copy_from_slice(&self.user);
-        b[76..76 + self.host.len()].copy_from_slice(&self.host);
-        b[332..334].copy_from_slice(&self.exit[0].to_le_bytes());
-        b[334..336].copy_from_slice(&self.exit[1].to_le_bytes());
-        b[336..340].copy_from_slice(&self.session.to_le_bytes());
-        if wide {
-            b[344..352].copy_from_slice(&self.sec.to_le_bytes());
-            b[352..360].copy_from_slice(&self.usec.to_le_bytes());
-            b[360..376].copy_from_slice(&self.addr);
-        } else {
-            b[340..344].copy_from_slice(&(self.sec as i32).to_le_bytes());
-            b[344..348].copy_from_slice(&(self.usec as i32).to_le_bytes());
-            b[348..364].copy_from_slice(&self.addr);
-        }
-        b
-    }
-
-    /// The fields of a 384-byte record (for rewriting it as 400 bytes).
-    pub fn decode_glibc(b: &[u8]) -> Raw {
-        let cut = |f: &[u8]| f[..f.iter().position(|&c| c == 0).unwrap_or(f.len())].to_vec();
-        let i32_at = |at: usize| i32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-        let i16_at = |at: usize| i16::from_le_bytes(b[at..at + 2].try_into().unwrap());
-        Raw {
-            kind: i16_at(0),
-            pid: i32_at(4),
-            line: cut(&b[8..40]),
-            id: cut(&b[40..44]),
-            user: cut(&b[44..76]),
-            host: cut(&b[76..332]),
-            exit: [i16_at(332), i16_at(334)],
-            session: i32_at(336),
-            sec: i32_at(340) as i64,
-            usec: i32_at(344) as i64,
-            addr: b[348..364].try_into().unwrap(),
-        }
-    }
-}
+pub use crate::utmpfile::{Entry as Raw, Rng};
 
 /// Bytes for a field of up to `max`: often empty or full, sometimes odd.
 pub fn field(rng: &mut Rng, max: usize) -> Vec<u8> {
@@ -143,7 +62,8 @@ pub fn random_raw(rng: &mut Rng) -> Raw {
         id: field(rng, 4),
         user: field(rng, 32),
         host: field(rng, 256),
-        exit: [rng.next() as i16, rng.next() as i16],
+        term: rng.next() as i16,
+        exit: rng.next() as i16,
         session: rng.next() as i32,
         sec: match rng.below(4) {
             0 => 0,
@@ -173,7 +93,7 @@ pub fn undumpable_raw(rng: &mut Rng) -> Raw {
 }
 
 pub fn glibc_file(records: &[Raw]) -> Vec<u8> {
-    records.iter().flat_map(|r| r.encode(false)).collect()
+    crate::utmpfile::glibc(records)
 }
 
 /// A utmpdump line util-linux reads exactly: its own layout, with the
