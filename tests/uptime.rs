@@ -5,9 +5,9 @@
 //! source. The upstream fixes we follow (docs/COMPAT.md `## uptime`) get
 //! their own assertions.
 
-use std::path::Path;
-
-use crate::util::{assert_same, peer, run, Scratch};
+use crate::util::{
+    assert_same, fake_proc, in_namespace, namespace_setup, peer, quote as q, run, Scratch,
+};
 use crate::utmpfile::{self, Entry};
 
 const UPTIMES: &[&str] = &[
@@ -72,20 +72,10 @@ fn utmp_with_users(users: usize) -> Vec<u8> {
 /// default line and -p. Ours runs before and after the peer, so a clock
 /// second ticking between them cannot fail the comparison.
 fn run_all(s: &Scratch, users: usize, loadavg: &str) -> Vec<[Vec<u8>; 5]> {
-    let fake = s.path("proc");
-    std::fs::create_dir_all(&fake).unwrap();
-    std::fs::write(fake.join("uptime"), "0 0\n").unwrap();
-    std::fs::write(fake.join("loadavg"), loadavg).unwrap();
+    let fake = fake_proc(s, "0 0\n", loadavg);
     let utmp = s.write("utmp", &utmp_with_users(users));
     let ours = s.dir.join("bin/uptime");
-    let q = |p: &Path| format!("'{}'", p.display());
-    let mut script = format!(
-        "set -e; mount -t tmpfs tmpfs /run; cp {utmp} /run/utmp; \
-         mount --bind {up} /proc/uptime; mount --bind {load} /proc/loadavg; set +e\n",
-        utmp = q(&utmp),
-        up = q(&fake.join("uptime")),
-        load = q(&fake.join("loadavg")),
-    );
+    let mut script = namespace_setup(&utmp, Some(&fake));
     for (i, value) in UPTIMES.iter().enumerate() {
         let out = |k: usize| q(&s.path(&format!("o.{i}.{k}")));
         script.push_str(&format!(
@@ -100,16 +90,7 @@ fn run_all(s: &Scratch, users: usize, loadavg: &str) -> Vec<[Vec<u8>; 5]> {
             o4 = out(4),
         ));
     }
-    let mut cmd = peer("unshare");
-    cmd.args(["-m", "sh", "-c", &script]);
-    cmd.env("UTMPBOX_PROC", &fake);
-    cmd.env("UTMPBOX_RUNDIR", s.path("no-native-here"));
-    let done = run(&mut cmd, None);
-    assert!(
-        done.status.success(),
-        "namespace: {}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    in_namespace(s, &script, &[("UTMPBOX_PROC", &fake)]);
     (0..UPTIMES.len())
         .map(|i| {
             let read = |k: usize| std::fs::read(s.path(&format!("o.{i}.{k}"))).unwrap();

@@ -131,3 +131,61 @@ pub fn os(s: &str) -> &OsStr {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A path quoted for `sh` (test paths hold no single quote).
+pub fn quote(p: &Path) -> String {
+    format!("'{}'", p.display())
+}
+
+/// A pid no process has any more.
+pub fn dead_pid() -> i32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id() as i32;
+    child.wait().unwrap();
+    pid
+}
+
+/// `s`'s `proc` directory with fake `uptime` and `loadavg` files.
+pub fn fake_proc(s: &Scratch, uptime: &str, loadavg: &str) -> PathBuf {
+    let fake = s.path("proc");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("uptime"), uptime).unwrap();
+    std::fs::write(fake.join("loadavg"), loadavg).unwrap();
+    fake
+}
+
+/// The first line of a script for `in_namespace`: a tmpfs on /run holding
+/// `utmp` as /run/utmp (every peer's default table) and, with `proc`, its
+/// `uptime` and `loadavg` bound over /proc's.
+pub fn namespace_setup(utmp: &Path, proc: Option<&Path>) -> String {
+    let mut script = format!(
+        "set -e; mount -t tmpfs tmpfs /run; cp {} /run/utmp; ",
+        quote(utmp)
+    );
+    if let Some(fake) = proc {
+        script.push_str(&format!(
+            "mount --bind {} /proc/uptime; mount --bind {} /proc/loadavg; ",
+            quote(&fake.join("uptime")),
+            quote(&fake.join("loadavg"))
+        ));
+    }
+    script + "set +e\n"
+}
+
+/// Run `script` in a private mount namespace with no native table
+/// (UTMPBOX_RUNDIR points at nothing), so nothing on the machine is
+/// touched; `env` is added. Panics with its stderr if it fails.
+pub fn in_namespace(s: &Scratch, script: &str, env: &[(&str, &Path)]) {
+    let mut cmd = peer("unshare");
+    cmd.args(["-m", "sh", "-c", script]);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.env("UTMPBOX_RUNDIR", s.path("no-native-here"));
+    let done = run(&mut cmd, None);
+    assert!(
+        done.status.success(),
+        "namespace: {}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}

@@ -12,10 +12,9 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::util::{assert_same, peer, run, Scratch};
+use crate::util::{self, assert_same, fake_proc, namespace_setup, peer, run, Scratch};
 use crate::utmpfile::{self, Entry};
 
 /// A pty pair; its processes are killed when it is dropped.
@@ -77,6 +76,11 @@ impl Pty {
 
     pub(crate) fn line(&self) -> &str {
         self.path.strip_prefix("/dev/").unwrap()
+    }
+
+    /// The slave, as a child's stdin.
+    pub(crate) fn stdin(&self) -> Stdio {
+        Stdio::from(self.slave.try_clone().unwrap())
     }
 
     /// Set the tty's atime (IDLE), leaving its mtime.
@@ -246,12 +250,7 @@ pub(crate) fn uid_of(name: &str) -> u32 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-pub(crate) fn dead_pid() -> i32 {
-    let mut child = Command::new("true").spawn().unwrap();
-    let pid = child.id() as i32;
-    child.wait().unwrap();
-    pid
-}
+pub(crate) use crate::util::dead_pid;
 
 pub(crate) fn now() -> i64 {
     utmpfile::now()
@@ -265,9 +264,7 @@ pub(crate) fn addr(hex: &str) -> [u8; 16] {
     a
 }
 
-pub(crate) fn q(p: &Path) -> String {
-    format!("'{}'", p.display())
-}
+use crate::util::quote as q;
 
 /// One comparison: arguments and extra environment for both tools.
 pub(crate) struct Case {
@@ -289,19 +286,10 @@ pub(crate) fn case(args: &str, env: &str) -> Case {
 /// (ours before, peer, ours after) per case, stdout and stderr joined
 /// with a marker so both are compared.
 pub(crate) fn in_namespace(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<[Vec<u8>; 3]> {
-    let fake = s.path("proc");
-    std::fs::create_dir_all(&fake).unwrap();
-    std::fs::write(fake.join("uptime"), "200000.00 1.00\n").unwrap();
-    std::fs::write(fake.join("loadavg"), "0.50 1.25 2.00 1/100 42\n").unwrap();
+    let fake = fake_proc(s, "200000.00 1.00\n", "0.50 1.25 2.00 1/100 42\n");
     let utmp = s.write("utmp", utmp);
     let ours = q(&s.dir.join("bin/w"));
-    let mut script = format!(
-        "set -e; mount -t tmpfs tmpfs /run; cp {} /run/utmp; \
-         mount --bind {} /proc/uptime; mount --bind {} /proc/loadavg; set +e\n",
-        q(&utmp),
-        q(&fake.join("uptime")),
-        q(&fake.join("loadavg"))
-    );
+    let mut script = namespace_setup(&utmp, Some(&fake));
     for (i, c) in cases.iter().enumerate() {
         let out = |k: usize| q(&s.path(&format!("w.{i}.{k}")));
         let run = |tool: &str, k: usize| {
@@ -320,15 +308,7 @@ pub(crate) fn in_namespace(s: &Scratch, utmp: &[u8], cases: &[Case]) -> Vec<[Vec
         script.push_str(&run("w", 1));
         script.push_str(&run(&ours, 2));
     }
-    let mut cmd = peer("unshare");
-    cmd.args(["-m", "sh", "-c", &script]);
-    cmd.env("UTMPBOX_RUNDIR", s.path("no-native-here"));
-    let done = run(&mut cmd, None);
-    assert!(
-        done.status.success(),
-        "namespace: {}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    util::in_namespace(s, &script, &[]);
     (0..cases.len())
         .map(|i| {
             let read = |k: usize| std::fs::read(s.path(&format!("w.{i}.{k}"))).unwrap();

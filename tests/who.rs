@@ -4,12 +4,12 @@
 //! ptys; the escaping that is ours on purpose (docs/COMPAT.md `## who`).
 
 use std::ffi::OsString;
-use std::os::fd::FromRawFd;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use crate::util::{assert_same, peer, run, Scratch};
+use crate::util::{self, assert_same, dead_pid, namespace_setup, peer, run, Scratch};
 use crate::utmpfile::{self, Entry, Rng};
+use crate::w::Pty;
 
 const OPTION_SETS: &[&[&str]] = &[
     &[],
@@ -326,35 +326,17 @@ fn lookup_keeps_numeric_and_local_hosts() {
 /// a legacy /run/utmp that both tools read (coreutils through
 /// /var/run/utmp), so nothing on the machine is touched.
 fn in_namespace(s: &Scratch, utmp: &Path, commands: &[String]) -> Vec<Vec<u8>> {
-    let mut script = format!(
-        "set -e; mount -t tmpfs tmpfs /run; cp '{}' /run/utmp; set +e\n",
-        utmp.display()
-    );
+    let mut script = namespace_setup(utmp, None);
     for (i, command) in commands.iter().enumerate() {
         script.push_str(&format!(
             "{command} > '{}'\n",
             s.path(&format!("ns.{i}")).display()
         ));
     }
-    let mut cmd = peer("unshare");
-    cmd.arg("-m").arg("sh").arg("-c").arg(&script);
-    cmd.env("UTMPBOX_RUNDIR", s.path("no-native-here"));
-    let out = run(&mut cmd, None);
-    assert!(
-        out.status.success(),
-        "namespace: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    util::in_namespace(s, &script, &[]);
     (0..commands.len())
         .map(|i| std::fs::read(s.path(&format!("ns.{i}"))).unwrap())
         .collect()
-}
-
-fn dead_pid() -> i32 {
-    let mut child = Command::new("true").spawn().unwrap();
-    let pid = child.id() as i32;
-    child.wait().unwrap();
-    pid
 }
 
 #[test]
@@ -407,99 +389,26 @@ fn default_table_drops_dead_processes_like_coreutils() {
     );
 }
 
-/// A pty pair from libc::openpty; the slave's path and fds.
-struct Pty {
-    master: i32,
-    slave: i32,
-    path: String,
-}
-
-impl Pty {
-    fn open() -> Pty {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two fds; the other arguments may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty");
-        let mut buf = [0u8; 256];
-        // SAFETY: ttyname_r writes a NUL-terminated path into buf.
-        let rc = unsafe { libc::ttyname_r(slave, buf.as_mut_ptr().cast(), buf.len()) };
-        assert_eq!(rc, 0, "ttyname_r");
-        let path = std::ffi::CStr::from_bytes_until_nul(&buf)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        Pty {
-            master,
-            slave,
-            path,
-        }
-    }
-
-    fn line(&self) -> &str {
-        self.path.strip_prefix("/dev/").unwrap()
-    }
-
-    /// Set the mode and the atime (`now + offset`) that IDLE and mesg read.
-    fn set(&self, mode: u32, atime: i64) {
-        let c = std::ffi::CString::new(self.path.clone()).unwrap();
-        let times = [
-            libc::timespec {
-                tv_sec: atime,
-                tv_nsec: 0,
-            },
-            libc::timespec {
-                tv_sec: 0,
-                tv_nsec: libc::UTIME_OMIT,
-            },
-        ];
-        // SAFETY: plain syscalls on a path we own.
-        unsafe {
-            assert_eq!(libc::chmod(c.as_ptr(), mode), 0);
-            assert_eq!(
-                libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), 0),
-                0
-            );
-        }
-    }
-
-    fn stdin(&self) -> Stdio {
-        // SAFETY: dup gives a new fd that the Stdio owns.
-        unsafe { Stdio::from(std::fs::File::from_raw_fd(libc::dup(self.slave))) }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        // SAFETY: closing fds this struct opened.
-        unsafe {
-            libc::close(self.slave);
-            libc::close(self.master);
-        }
-    }
+/// Set the mode and the atime that IDLE and mesg read.
+fn set(pty: &Pty, mode: u32, atime: i64) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pty.path, std::fs::Permissions::from_mode(mode)).unwrap();
+    pty.set_atime(atime);
 }
 
 #[test]
 fn idle_and_mesg_columns_from_real_ttys() {
     let s = Scratch::new("who-idle");
-    let ptys: Vec<Pty> = (0..6).map(|_| Pty::open()).collect();
+    let ptys: Vec<Pty> = (0..6).map(|_| Pty::open(80)).collect();
     let now = utmpfile::now();
     // Offsets in the middle of a minute, so both tools agree on HH:MM even
     // if a few seconds pass between them.
-    ptys[0].set(0o620, now - 7530); // 02:05, writable
-    ptys[1].set(0o600, now - 25); // "  .  ", not writable
-    ptys[2].set(0o620, now - 90_030); // more than a day: old
-    ptys[3].set(0o600, now + 1000); // in the future: old
-    ptys[4].set(0o620, now - 3630); // before the boot record below: old
-    ptys[5].set(0o660, now - 3630); // boot record comes after it: 01:00
+    set(&ptys[0], 0o620, now - 7530); // 02:05, writable
+    set(&ptys[1], 0o600, now - 25); // "  .  ", not writable
+    set(&ptys[2], 0o620, now - 90_030); // more than a day: old
+    set(&ptys[3], 0o600, now + 1000); // in the future: old
+    set(&ptys[4], 0o620, now - 3630); // before the boot record below: old
+    set(&ptys[5], 0o660, now - 3630); // boot record comes after it: 01:00
     let entry = |i: usize, user: &str| Entry::new(7, 1, ptys[i].line(), user, "", now - 9000);
     let entries = vec![
         entry(0, "a"),
@@ -549,7 +458,7 @@ fn idle_and_mesg_columns_from_real_ttys() {
 #[test]
 fn am_i_reads_the_default_table_for_stdins_tty() {
     let s = Scratch::new("who-ami");
-    let pty = Pty::open();
+    let pty = Pty::open(80);
     let utmp = s.write(
         "utmp",
         &utmpfile::glibc(&[

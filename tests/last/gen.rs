@@ -2,8 +2,8 @@
 //! their glibc, utmpx and native encodings (written here independently of
 //! the crate's codecs), plausible histories and random option sets.
 
+use crate::utmpfile::Entry;
 pub use crate::utmpfile::Rng;
-use crate::utmpfile::{crc32, Entry};
 
 #[derive(Clone)]
 pub struct Rec {
