@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::Scratch;
+use crate::util::{run, Scratch};
 use crate::utmpfile::crc32;
 
 pub const NOBODY: u32 = 65534;
@@ -460,4 +460,54 @@ pub fn wait_until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     check()
+}
+
+/// utmpset with `args`, through the scratch dir's applet link.
+pub fn utmpset(s: &Scratch, args: &[&str]) -> std::process::Output {
+    run(s.applet("utmpset").args(args), None)
+}
+
+#[track_caller]
+pub fn ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Two logins through utmpset: root on pts/1 from 192.0.2.1 at
+/// 1790000000, nobody on pts/2 (no host) at 1790000300.
+pub fn two_logins(s: &Scratch) {
+    ok(&utmpset(
+        s,
+        &[
+            "-u",
+            "root",
+            "-l",
+            "pts/1",
+            "-H",
+            "192.0.2.1",
+            "-p",
+            "1",
+            "-T",
+            "1790000000",
+            "login",
+        ],
+    ));
+    ok(&utmpset(
+        s,
+        &[
+            "-u",
+            "nobody",
+            "-l",
+            "pts/2",
+            "-p",
+            "1",
+            "-T",
+            "1790000300",
+            "login",
+        ],
+    ));
 }

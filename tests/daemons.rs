@@ -7,20 +7,6 @@ use std::time::Duration;
 use crate::daemon_util::*;
 use crate::util::{run, Scratch};
 
-fn utmpset(s: &Scratch, args: &[&str]) -> std::process::Output {
-    run(s.applet("utmpset").args(args), None)
-}
-
-#[track_caller]
-fn ok(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn release() -> Vec<u8> {
     let out = Command::new("uname").arg("-r").output().unwrap();
     String::from_utf8_lossy(&out.stdout)
@@ -332,36 +318,7 @@ fn readers_print_the_same_through_the_daemons_and_the_files() {
     }
     let (u, w) = start_both(&s);
     let t = "1790000000";
-    ok(&utmpset(
-        &s,
-        &[
-            "-u",
-            "root",
-            "-l",
-            "pts/1",
-            "-H",
-            "192.0.2.1",
-            "-p",
-            "1",
-            "-T",
-            t,
-            "login",
-        ],
-    ));
-    ok(&utmpset(
-        &s,
-        &[
-            "-u",
-            "nobody",
-            "-l",
-            "pts/2",
-            "-p",
-            "1",
-            "-T",
-            "1790000300",
-            "login",
-        ],
-    ));
+    two_logins(&s);
     ok(&utmpset(&s, &["-l", "pts/2", "-T", "1790000900", "logout"]));
     ok(&utmpset(
         &s,

@@ -8,20 +8,6 @@ use std::time::Duration;
 use crate::daemon_util::*;
 use crate::util::{run, Scratch};
 
-fn utmpset(s: &Scratch, args: &[&str]) -> std::process::Output {
-    run(s.applet("utmpset").args(args), None)
-}
-
-#[track_caller]
-fn ok(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn unprivileged_writes_follow_the_policy() {
     let s = Scratch::new("dm-nobody");

@@ -9,20 +9,6 @@ use std::time::{Duration, Instant};
 use crate::daemon_util::*;
 use crate::util::{run, Scratch};
 
-fn utmpset(s: &Scratch, args: &[&str]) -> std::process::Output {
-    run(s.applet("utmpset").args(args), None)
-}
-
-#[track_caller]
-fn ok(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn hostile_clients_do_not_delay_a_well_behaved_one() {
     use std::io::{Read, Write};

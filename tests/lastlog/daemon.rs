@@ -6,7 +6,7 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::daemon_util::{as_nobody, log_dir, read_native, run_dir, Daemon, USER};
+use crate::daemon_util::{as_nobody, log_dir, ok, read_native, run_dir, two_logins, Daemon, USER};
 use crate::util::{assert_same, run, Scratch};
 
 const READS: &[&[&str]] = &[
@@ -29,16 +29,6 @@ fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[track_caller]
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// wtmpd keeping its lastlog at `lastlog`, away from the default path
 /// the applet's file fallback reads, so only an answer from the daemon
 /// can show these entries; utmpd too, for utmpset's logins.
@@ -47,37 +37,6 @@ fn daemons(s: &Scratch, lastlog: &Path) -> (Daemon, Daemon) {
     let w = Daemon::start(s, "wtmpd", &["--lastlog", lastlog.to_str().unwrap()]);
     let u = Daemon::start(s, "utmpd", &["-S", "0"]);
     (u, w)
-}
-
-fn logins(s: &Scratch) {
-    for args in [
-        &[
-            "-u",
-            "root",
-            "-l",
-            "pts/1",
-            "-H",
-            "192.0.2.1",
-            "-p",
-            "1",
-            "-T",
-            "1790000000",
-            "login",
-        ][..],
-        &[
-            "-u",
-            "nobody",
-            "-l",
-            "pts/2",
-            "-p",
-            "1",
-            "-T",
-            "1790000300",
-            "login",
-        ],
-    ] {
-        ok(&run(s.applet("utmpset").args(args), None));
-    }
 }
 
 fn row_of(out: &Output, user: &str) -> String {
@@ -94,7 +53,7 @@ fn through_wtmpd_equals_the_file_after_it_stops() {
     let kept: PathBuf = s.path("kept/lastlog");
     let default = log_dir(&s).join("lastlog");
     let (u, w) = daemons(&s, &kept);
-    logins(&s);
+    two_logins(&s);
     let first = lastlog(&s, &["-u", "root"]);
     ok(&first);
     assert_eq!(
@@ -156,7 +115,7 @@ fn nobody_may_read_through_wtmpd_but_not_set() {
     let s = Scratch::new("ll-daemon-nobody");
     let kept = s.path("kept/lastlog");
     let (u, w) = daemons(&s, &kept);
-    logins(&s);
+    two_logins(&s);
     let before = std::fs::read(&kept).unwrap();
     let as_root = lastlog(&s, &["-u", "root"]);
     let read = run(as_nobody(s.applet("lastlog")).args(["-u", "root"]), None);
@@ -185,7 +144,7 @@ fn a_hung_wtmpd_costs_one_deadline_then_the_file() {
     std::fs::create_dir_all(log_dir(&s)).unwrap();
     // The file, written by a daemon that then stopped, read by lastlog.
     let (u, w) = daemons(&s, &log_dir(&s).join("lastlog"));
-    logins(&s);
+    two_logins(&s);
     assert!(u.stop() && w.stop());
     let expected = lastlog(&s, &[]);
     assert!(text(&expected).contains("192.0.2.1"), "{}", text(&expected));
