@@ -341,32 +341,15 @@ fn text_row(line: &mut Vec<u8>, user: &User, tty: &[u8], host: &[u8], secs: i64)
     line.push(b'\n');
 }
 
-fn json_string(out: &mut Vec<u8>, field: &[u8]) {
-    let safe = escape::careful_vec(field);
-    out.push(b'"');
-    for &b in &safe {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x07 => out.extend_from_slice(b"\\u0007"),
-            _ => out.push(b),
-        }
-    }
-    out.push(b'"');
-}
-
 /// One object of the JSON array; `"login": null` when never logged in.
 fn json_row(out: &mut Vec<u8>, first: bool, user: &User, tty: &[u8], host: &[u8], secs: i64) {
     out.extend_from_slice(if first { b"[\n  " } else { b",\n  " });
     out.extend_from_slice(b"{\"user\": ");
-    json_string(out, user.name);
+    escape::json_string(out, user.name);
     let _ = write!(out, ", \"uid\": {}, \"tty\": ", user.uid);
-    json_string(out, tty);
+    escape::json_string(out, tty);
     out.extend_from_slice(b", \"host\": ");
-    json_string(out, host);
+    escape::json_string(out, host);
     out.extend_from_slice(b", \"login\": ");
     match time::local(secs).filter(|_| secs != 0) {
         Some(tm) => {

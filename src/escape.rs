@@ -28,6 +28,26 @@ pub fn careful_vec(field: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A JSON string of stored bytes: escaped as util-linux escapes them
+/// first (so the result is plain ASCII and cannot drive a terminal), then
+/// `"` and `\` as JSON needs (util-linux's and shadow's `--json`).
+pub fn json_string(out: &mut Vec<u8>, field: &[u8]) {
+    let safe = careful_vec(field);
+    out.push(b'"');
+    for &b in &safe {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x07 => out.extend_from_slice(b"\\u0007"),
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,6 +157,11 @@ mod tests {
     use crate::record::testgen;
     use std::time::Duration;
 
+    fn serve<S: event::Service>(prepared: daemon::Prepared, service: S) {
+        let limits = event::Limits::default();
+        event::EventLoop::new(service, prepared.listener, prepared.signals, limits, None).run();
+    }
+
     /// Run both daemons in threads of this test, sockets and files in `dir`.
     fn start_daemons(dir: &Path) {
         let run = dir.join("run");
@@ -174,7 +179,6 @@ mod tests {
                     group: "utmp".into(),
                 };
                 let prepared = daemon::prepare(&setup).unwrap();
-                let limits = event::Limits::default();
                 if name == "utmpd" {
                     let (service, _) = utmpd::Utmpd::open(utmpd::Options {
                         file: run.join("utmp"),
@@ -187,14 +191,7 @@ mod tests {
                         mode: 0o644,
                     })
                     .unwrap();
-                    event::EventLoop::new(
-                        service,
-                        prepared.listener,
-                        prepared.signals,
-                        limits,
-                        None,
-                    )
-                    .run();
+                    serve(prepared, service);
                 } else {
                     let (service, _) = wtmpd::Wtmpd::open(wtmpd::Options {
                         wtmp: log.join("wtmp"),
@@ -206,14 +203,7 @@ mod tests {
                         mode: 0o644,
                     })
                     .unwrap();
-                    event::EventLoop::new(
-                        service,
-                        prepared.listener,
-                        prepared.signals,
-                        limits,
-                        None,
-                    )
-                    .run();
+                    serve(prepared, service);
                 }
             });
         }

@@ -426,11 +426,11 @@ impl<'o> Report<'o> {
         out.extend_from_slice(if self.json_first { b"\n  " } else { b",\n  " });
         self.json_first = false;
         out.extend_from_slice(b"{\"user\": ");
-        json_string(&mut out, user);
+        escape::json_string(&mut out, user);
         out.extend_from_slice(b", \"tty\": ");
-        json_string(&mut out, utline);
+        escape::json_string(&mut out, utline);
         out.extend_from_slice(b", \"host\": ");
-        json_string(&mut out, domain);
+        escape::json_string(&mut out, domain);
         out.extend_from_slice(b", \"login\": \"");
         let mut stamp_buf = [0u8; 40];
         let mut stamp = Cursor::new(&mut stamp_buf);
@@ -450,26 +450,6 @@ impl<'o> Report<'o> {
         let _ = write!(out, ", \"state\": \"{state}\"}}");
         self.out.write_all(&out);
     }
-}
-
-/// A JSON string of stored bytes: escaped as util-linux escapes them
-/// first (so the result is plain ASCII and cannot drive a terminal), then
-/// `"` and `\` as JSON needs.
-fn json_string(out: &mut Vec<u8>, field: &[u8]) {
-    let safe = escape::careful_vec(field);
-    out.push(b'"');
-    for &b in &safe {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x07 => out.extend_from_slice(b"\\u0007"),
-            _ => out.push(b),
-        }
-    }
-    out.push(b'"');
 }
 
 /// util-linux `dns_lookup`: the address of `ut_addr_v6` as a name (`-d`)
@@ -495,7 +475,7 @@ pub fn lookup_host(addr: &[u8; 16], numeric: bool, out: &mut Vec<u8>) {
         Some(a) => {
             let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
         }
-        None => ipv6_text(addr, out),
+        None => crate::record::inet::format_v6(addr, out),
     }
 }
 
@@ -542,52 +522,4 @@ fn reverse_name(v4: Option<[u8; 4]>, addr: &[u8; 16]) -> Option<Vec<u8>> {
     // SAFETY: getnameinfo succeeded, so `host` holds a C string.
     let name = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
     Some(name.to_bytes().to_vec())
-}
-
-/// IPv6 text as glibc `inet_ntop` writes it: the longest run of two or
-/// more zero groups (the first of equals) as `::`, and a trailing IPv4
-/// for `::a.b.c.d` and `::ffff:a.b.c.d`.
-fn ipv6_text(addr: &[u8; 16], out: &mut Vec<u8>) {
-    let words: Vec<u16> = (0..8)
-        .map(|i| u16::from_be_bytes([addr[2 * i], addr[2 * i + 1]]))
-        .collect();
-    let (mut best, mut best_len) = (usize::MAX, 0);
-    let mut i = 0;
-    while i < 8 {
-        if words[i] == 0 {
-            let start = i;
-            while i < 8 && words[i] == 0 {
-                i += 1;
-            }
-            if i - start > best_len {
-                best = start;
-                best_len = i - start;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    if best_len < 2 {
-        best = usize::MAX;
-    }
-    let in_best = |i: usize| best != usize::MAX && i >= best && i < best + best_len;
-    for i in 0..8 {
-        if in_best(i) {
-            if i == best {
-                out.push(b':');
-            }
-            continue;
-        }
-        if i != 0 {
-            out.push(b':');
-        }
-        if i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)) {
-            let _ = write!(out, "{}.{}.{}.{}", addr[12], addr[13], addr[14], addr[15]);
-            return;
-        }
-        let _ = write!(out, "{:x}", words[i]);
-    }
-    if best != usize::MAX && best + best_len == 8 {
-        out.push(b':');
-    }
 }

@@ -3,7 +3,7 @@
 //! the crate's codecs), plausible histories and random option sets.
 
 use crate::utmpfile::Entry;
-pub use crate::utmpfile::Rng;
+pub use crate::utmpfile::{now, Rng};
 
 #[derive(Clone)]
 pub struct Rec {
@@ -273,30 +273,14 @@ pub fn random_options(rng: &mut Rng, recs: &[Rec]) -> Vec<Vec<u8>> {
 
 /// `YYYY-MM-DD hh:mm:ss` in UTC, by the civil-from-days algorithm.
 pub fn format_utc(t: i64) -> String {
-    let days = t.div_euclid(86400);
     let rem = t.rem_euclid(86400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let (y, m, d) = crate::utmpfile::civil_from_days(t.div_euclid(86400));
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// utmpbox's own log format (docs/FORMAT.md), written independently of

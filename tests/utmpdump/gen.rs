@@ -1,7 +1,7 @@
 //! Random inputs for the utmpdump tests, written by the test itself (not
 //! by the code under test): glibc and utmpx records, and text lines.
 
-pub use crate::utmpfile::{Entry as Raw, Rng};
+pub use crate::utmpfile::{civil_from_days, Entry as Raw, Rng};
 
 /// Bytes for a field of up to `max`: often empty or full, sometimes odd.
 pub fn field(rng: &mut Rng, max: usize) -> Vec<u8> {
@@ -167,16 +167,4 @@ pub fn random_text_line(rng: &mut Rng) -> String {
         gap(rng),
         pad(&addr, 15),
     )
-}
-
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
