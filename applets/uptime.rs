@@ -20,7 +20,6 @@
 //! "up "; 3600 s is "up 1 hour, 0 minutes", 4.0.2 "up 60 minutes").
 
 use std::ffi::OsString;
-use std::io::Write;
 
 use crate::cli;
 use crate::getopt::{self, Item, Table};
@@ -105,19 +104,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         )
     };
     line.push(b'\n');
-    print_line(applet, &line)
-}
-
-fn print_line(applet: &str, line: &[u8]) -> i32 {
-    let mut out = cli::Output::new();
-    match out.write_all(line) {
-        Ok(()) => out.finish(applet),
-        Err(e) => cli::fail(
-            applet,
-            format_args!("write error: {}", cli::os_reason(&e)),
-            1,
-        ),
-    }
+    cli::print_all(applet, &line)
 }
 
 fn since(applet: &str) -> i32 {
@@ -128,7 +115,7 @@ fn since(applet: &str) -> i32 {
     match uptime::since(time::now_us(), secs) {
         Some(mut text) => {
             text.push(b'\n');
-            print_line(applet, &text)
+            cli::print_all(applet, &text)
         }
         None => cli::fail(applet, "localtime", 1),
     }

@@ -74,13 +74,5 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         escape::careful(name, &mut text);
         text.push(if i + 1 < names.len() { b' ' } else { b'\n' });
     }
-    let mut out = cli::Output::new();
-    match out.write(&text) {
-        Ok(()) => out.finish(applet),
-        Err(e) => cli::fail(
-            applet,
-            format_args!("write error: {}", cli::os_reason(&e)),
-            1,
-        ),
-    }
+    cli::print_all(applet, &text)
 }

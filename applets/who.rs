@@ -243,15 +243,7 @@ fn who(applet: &str, options: &Options) -> i32 {
     } else {
         scan_entries(&records, options)
     };
-    let mut out = cli::Output::new();
-    match out.write(&text) {
-        Ok(()) => out.finish(applet),
-        Err(e) => cli::fail(
-            applet,
-            format_args!("write error: {}", cli::os_reason(&e)),
-            1,
-        ),
-    }
+    cli::print_all(applet, &text)
 }
 
 /// `-q`: the names on one line, then `# users=N`.

@@ -90,6 +90,15 @@ impl Output {
     }
 }
 
+/// Write `bytes` to stdout and flush: 0, or 1 after `applet: write error: ...`.
+pub fn print_all(applet: &str, bytes: &[u8]) -> i32 {
+    let mut out = Output::new();
+    match out.write(bytes) {
+        Ok(()) => out.finish(applet),
+        Err(e) => fail(applet, format_args!("write error: {}", os_reason(&e)), 1),
+    }
+}
+
 impl Default for Output {
     fn default() -> Output {
         Output::new()
