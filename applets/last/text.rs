@@ -72,6 +72,16 @@ impl<'a> Cursor<'a> {
         self.push(b'0' + (v % 10) as u8);
     }
 
+    /// `hh:mm:ss`.
+    #[inline(always)]
+    fn hms(&mut self, tm: &Local) {
+        self.two(tm.hour);
+        self.push(b':');
+        self.two(tm.min);
+        self.push(b':');
+        self.two(tm.sec);
+    }
+
     /// printf `%d`, or `%0Wd` with `width` (sign counted, as C does).
     #[inline(always)]
     fn int(&mut self, v: i64, width: usize) {
@@ -219,11 +229,7 @@ fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Cursor) {
                 out.two(tm.mday);
             }
             out.push(b' ');
-            out.two(tm.hour);
-            out.push(b':');
-            out.two(tm.min);
-            out.push(b':');
-            out.two(tm.sec);
+            out.hms(tm);
             out.push(b' ');
             if (1000..10000).contains(&tm.year) {
                 out.two((tm.year / 100) as u32);
@@ -244,11 +250,7 @@ fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Cursor) {
             out.push(b'-');
             out.two(tm.mday);
             out.push(b'T');
-            out.two(tm.hour);
-            out.push(b':');
-            out.two(tm.min);
-            out.push(b':');
-            out.two(tm.sec);
+            out.hms(tm);
             // "%+03d:%02d" of the offset's hours and |minutes|.
             let tmin = tm.gmtoff / 60;
             let hours = tmin / 60;

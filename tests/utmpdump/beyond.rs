@@ -5,7 +5,8 @@ use super::gen::{glibc_file, random_raw, undumpable_raw, Raw, Rng};
 use super::{ours, theirs};
 use crate::util::{assert_same, Scratch};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 #[test]
 fn native_files_round_trip_every_time() {
@@ -226,6 +227,24 @@ fn glibc_refuses_a_time_after_2038_and_leaves_output_alone() {
     assert_eq!(std::fs::read(&out).unwrap().len(), 800);
 }
 
+/// Our `utmpdump -f PATH`, its stdout to read; a watchdog kills it after
+/// 30 s, so a follow that never prints fails instead of hanging.
+fn follow(s: &Scratch, path: &Path) -> (Child, BufReader<ChildStdout>) {
+    let mut cmd: Command = s.applet("utmpdump");
+    cmd.arg("-f")
+        .arg(path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        let _ = Command::new("kill").arg("-9").arg(&pid).status();
+    });
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    (child, reader)
+}
+
 #[test]
 fn follow_prints_the_last_ten_then_what_is_appended() {
     let s = Scratch::new("ud-follow");
@@ -234,19 +253,7 @@ fn follow_prints_the_last_ten_then_what_is_appended() {
     let path = s.write("wtmp", &glibc_file(&records));
     let expected_all = theirs(&[path.to_str().unwrap()], None).stdout;
     let expected_lines: Vec<&[u8]> = expected_all.split_inclusive(|&b| b == b'\n').collect();
-    let mut cmd: Command = s.applet("utmpdump");
-    cmd.arg("-f")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    // A watchdog, so a follow that never prints fails instead of hanging.
-    let pid = child.id().to_string();
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(30));
-        let _ = Command::new("kill").arg("-9").arg(&pid).status();
-    });
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut reader) = follow(&s, &path);
     let mut got = Vec::new();
     for _ in 0..10 {
         let mut line = Vec::new();
@@ -300,18 +307,7 @@ fn follow_reads_native_files_too() {
         Some(first.as_bytes()),
     );
     assert!(made.status.success());
-    let mut cmd: Command = s.applet("utmpdump");
-    cmd.arg("-f")
-        .arg(&native)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let pid = child.id().to_string();
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(30));
-        let _ = Command::new("kill").arg("-9").arg(&pid).status();
-    });
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut reader) = follow(&s, &native);
     let mut got = String::new();
     reader.read_line(&mut got).unwrap();
     assert_eq!(got, first);
