@@ -28,6 +28,16 @@ fn kinds_users(records: &[Rec]) -> Vec<(i16, String, String)> {
         .collect()
 }
 
+/// Kill and reap `child`: the time it was gone, in microseconds.
+fn kill_now(mut child: std::process::Child) -> i64 {
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
+}
+
 #[test]
 fn utmpset_records_reach_utmp_wtmp_btmp_and_lastlog() {
     let s = Scratch::new("dm-basic");
@@ -216,7 +226,7 @@ fn ended_session_is_marked_dead_and_logged_out() {
     let s = Scratch::new("dm-stale");
     let w = Daemon::start(&s, "wtmpd", &[]);
     let u = Daemon::start(&s, "utmpd", &["-S", "1"]);
-    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let sleeper = Command::new("sleep").arg("60").spawn().unwrap();
     let pid = sleeper.id().to_string();
     ok(&utmpset(
         &s,
@@ -228,12 +238,7 @@ fn ended_session_is_marked_dead_and_logged_out() {
         utmp.iter().any(|r| r.line == b"pts/6" && r.kind == USER),
         "live session reaped"
     );
-    sleeper.kill().unwrap();
-    sleeper.wait().unwrap();
-    let killed_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64;
+    let killed_at = kill_now(sleeper);
     let wtmp_path = log_dir(&s).join("wtmp");
     assert!(
         wait_until(Duration::from_secs(5), || read_native(&wtmp_path)
@@ -420,7 +425,7 @@ fn a_session_ends_when_its_process_exits_not_at_the_next_sweep() {
     let s = Scratch::new("dm-pidfd");
     let w = Daemon::start(&s, "wtmpd", &["-n"]);
     let u = Daemon::start(&s, "utmpd", &["-n", "-S", "3600"]);
-    let mut sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    let sleeper = Command::new("sleep").arg("60").spawn().unwrap();
     let pid = sleeper.id().to_string();
     ok(&utmpset(
         &s,
@@ -432,12 +437,7 @@ fn a_session_ends_when_its_process_exits_not_at_the_next_sweep() {
         &s,
         &["-u", "bob", "-l", "pts/7", "run", "--", "true"],
     ));
-    sleeper.kill().unwrap();
-    sleeper.wait().unwrap();
-    let killed_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64;
+    let killed_at = kill_now(sleeper);
     let wtmp = log_dir(&s).join("wtmp");
     let logged_out = || {
         read_native(&wtmp)

@@ -8,6 +8,14 @@ use std::time::Duration;
 use crate::daemon_util::*;
 use crate::util::{run, Scratch};
 
+/// utmpset run as nobody fails with exactly `stderr`.
+#[track_caller]
+fn refused(s: &Scratch, args: &[&str], stderr: &str) {
+    let out = run(as_nobody(s.applet("utmpset")).args(args), None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), stderr);
+}
+
 #[test]
 fn unprivileged_writes_follow_the_policy() {
     let s = Scratch::new("dm-nobody");
@@ -16,23 +24,15 @@ fn unprivileged_writes_follow_the_policy() {
     let (own, _master) = pty_owned_by(NOBODY);
     let (roots, _master2) = pty_owned_by(0);
 
-    let out = run(
-        as_nobody(s.applet("utmpset")).args(["-u", "root", "-l", &own, "-p", "0", "login"]),
-        None,
+    refused(
+        &s,
+        &["-u", "root", "-l", &own, "-p", "0", "login"],
+        "utmpset: utmpd refused the record: you may only write records under your own user name\n",
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "utmpset: utmpd refused the record: you may only write records under your own user name\n"
-    );
-    let out = run(
-        as_nobody(s.applet("utmpset")).args(["-l", &roots, "-p", "0", "login"]),
-        None,
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!("utmpset: utmpd refused the record: {roots} is not your terminal\n")
+    refused(
+        &s,
+        &["-l", &roots, "-p", "0", "login"],
+        &format!("utmpset: utmpd refused the record: {roots} is not your terminal\n"),
     );
     let out = run(
         as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", "1", "login"]),
@@ -47,23 +47,15 @@ fn unprivileged_writes_follow_the_policy() {
     ok(&out);
     // Nor may it take over another terminal's entry by naming its id.
     ok(&utmpset(&s, &["-p", "1", "-a", "tty1"]));
-    let out = run(
-        as_nobody(s.applet("utmpset")).args(["-l", &own, "-i", "tty1", "-p", "0", "login"]),
-        None,
+    refused(
+        &s,
+        &["-l", &own, "-i", "tty1", "-p", "0", "login"],
+        "utmpset: utmpd refused the record: id tty1 belongs to another terminal\n",
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "utmpset: utmpd refused the record: id tty1 belongs to another terminal\n"
-    );
-    let out = run(
-        as_nobody(s.applet("utmpset")).args(["-l", &own, "fail"]),
-        None,
-    );
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "utmpset: wtmpd refused the record: only root may write btmp\n"
+    refused(
+        &s,
+        &["-l", &own, "fail"],
+        "utmpset: wtmpd refused the record: only root may write btmp\n",
     );
 
     let utmp = read_native(&run_dir(&s).join("utmp"));
