@@ -8,6 +8,7 @@ use super::{Ending, Report, TimeFormat};
 use crate::bufout;
 use crate::clock::{Clock, Local};
 use crate::escape;
+use crate::inet::{self, Address};
 
 /// Writes into a byte slice: entries are built in place without touching
 /// the allocator (millions of them in a big wtmp). Writes past the end
@@ -460,68 +461,18 @@ impl<'o> Report<'o> {
 pub fn lookup_host(addr: &[u8; 16], numeric: bool, out: &mut Vec<u8>) {
     out.clear();
     let mapped = addr[..10].iter().all(|&b| b == 0) && addr[10] == 0xff && addr[11] == 0xff;
-    let v4: Option<[u8; 4]> = if mapped {
-        Some([addr[12], addr[13], addr[14], addr[15]])
+    let address = if mapped {
+        Address::V4([addr[12], addr[13], addr[14], addr[15]])
     } else if addr[4..].iter().all(|&b| b == 0) {
-        Some([addr[0], addr[1], addr[2], addr[3]])
+        Address::V4([addr[0], addr[1], addr[2], addr[3]])
     } else {
-        None
+        Address::V6(*addr)
     };
     if !numeric {
-        if let Some(name) = reverse_name(v4, addr) {
+        if let Some(name) = inet::reverse_lookup(&address) {
             out.extend_from_slice(&name);
             return;
         }
     }
-    match v4 {
-        Some(a) => {
-            let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
-        }
-        None => crate::record::inet::format_v6(addr, out),
-    }
-}
-
-/// A name for the address through the resolver, if it has one.
-fn reverse_name(v4: Option<[u8; 4]>, addr: &[u8; 16]) -> Option<Vec<u8>> {
-    let mut host = [0 as libc::c_char; 1025];
-    // SAFETY: the sockaddrs are fully initialised and their sizes passed;
-    // getnameinfo writes a NUL-terminated name into `host`.
-    let rc = unsafe {
-        match v4 {
-            Some(a) => {
-                let mut sin: libc::sockaddr_in = std::mem::zeroed();
-                sin.sin_family = libc::AF_INET as libc::sa_family_t;
-                sin.sin_addr.s_addr = u32::from_ne_bytes(a);
-                libc::getnameinfo(
-                    &sin as *const _ as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                    host.as_mut_ptr(),
-                    host.len() as libc::socklen_t,
-                    std::ptr::null_mut(),
-                    0,
-                    libc::NI_NAMEREQD,
-                )
-            }
-            None => {
-                let mut sin6: libc::sockaddr_in6 = std::mem::zeroed();
-                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-                sin6.sin6_addr.s6_addr = *addr;
-                libc::getnameinfo(
-                    &sin6 as *const _ as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-                    host.as_mut_ptr(),
-                    host.len() as libc::socklen_t,
-                    std::ptr::null_mut(),
-                    0,
-                    libc::NI_NAMEREQD,
-                )
-            }
-        }
-    };
-    if rc != 0 {
-        return None;
-    }
-    // SAFETY: getnameinfo succeeded, so `host` holds a C string.
-    let name = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
-    Some(name.to_bytes().to_vec())
+    inet::address_text(&address, out);
 }
