@@ -164,10 +164,8 @@ fn utmp_gid() -> u32 {
         .expect("a utmp group")
 }
 
-#[test]
-fn utmp_group_members_may_write_anything_but_btmp() {
-    let s = Scratch::new("dm-group");
-    let (u, w) = start_both(&s);
+/// utmpset as nobody with the utmp group as a supplementary group.
+fn utmpset_in_group(s: &Scratch, args: &[&str]) -> Command {
     let mut cmd = Command::new("setpriv");
     cmd.args([
         "--reuid=65534",
@@ -176,10 +174,21 @@ fn utmp_group_members_may_write_anything_but_btmp() {
         "--",
     ])
     .arg(s.dir.join("bin/utmpset"))
-    .args(["-u", "root", "-l", "tty9", "-p", "1", "-T", "1000", "login"])
+    .args(args)
     .env_clear()
-    .env("UTMPBOX_RUNDIR", run_dir(&s))
-    .env("UTMPBOX_LOGDIR", log_dir(&s));
+    .env("UTMPBOX_RUNDIR", run_dir(s))
+    .env("UTMPBOX_LOGDIR", log_dir(s));
+    cmd
+}
+
+#[test]
+fn utmp_group_members_may_write_anything_but_btmp() {
+    let s = Scratch::new("dm-group");
+    let (u, w) = start_both(&s);
+    let mut cmd = utmpset_in_group(
+        &s,
+        &["-u", "root", "-l", "tty9", "-p", "1", "-T", "1000", "login"],
+    );
     ok(&run(&mut cmd, None));
     let wtmp = read_native(&log_dir(&s).join("wtmp"));
     let login = wtmp.iter().find(|r| r.kind == USER).unwrap();
@@ -187,18 +196,7 @@ fn utmp_group_members_may_write_anything_but_btmp() {
         (login.user.as_slice(), login.time_us),
         (&b"root"[..], 1_000_000_000)
     );
-    let mut cmd = Command::new("setpriv");
-    cmd.args([
-        "--reuid=65534",
-        "--regid=65534",
-        &format!("--groups={}", utmp_gid()),
-        "--",
-    ])
-    .arg(s.dir.join("bin/utmpset"))
-    .args(["-u", "root", "-l", "tty9", "fail"])
-    .env_clear()
-    .env("UTMPBOX_RUNDIR", run_dir(&s))
-    .env("UTMPBOX_LOGDIR", log_dir(&s));
+    let mut cmd = utmpset_in_group(&s, &["-u", "root", "-l", "tty9", "fail"]);
     assert_eq!(run(&mut cmd, None).status.code(), Some(1));
     drop((u, w));
 }
