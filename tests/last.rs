@@ -175,7 +175,7 @@ fn dst_edges_match_util_linux() {
     let mut rng = Rng::new(1029);
     let mut recs = history(&mut rng, 1_509_231_000, 60);
     recs.extend(history(&mut rng, 1_490_487_000, 60));
-    recs.sort_by_key(|r| r.secs);
+    recs.sort_by_key(|r| r.sec);
     let path = s.write("wtmp", &encode(&recs, false));
     let runs: &[&[&str]] = &[
         &["-p", "2017-10-29 02:01:11"],
@@ -209,7 +209,7 @@ fn dns_names_match_util_linux() {
         [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5],
     ];
     for (i, addr) in addrs.iter().enumerate() {
-        let mut r = Rec::new(
+        let mut r = Rec::of_bytes(
             7,
             format!("pts/{i}").as_bytes(),
             b"bob",
@@ -236,7 +236,8 @@ fn lastb_lists_every_record() {
         let recs: Vec<Rec> = (0..rng.below(60))
             .map(|_| {
                 t += rng.below(5000) as i64;
-                let mut r = Rec::new(6, rng.bytes(LINES), rng.bytes(USERS), rng.bytes(HOSTS), t);
+                let mut r =
+                    Rec::of_bytes(6, rng.bytes(LINES), rng.bytes(USERS), rng.bytes(HOSTS), t);
                 r.addr = random_addr(&mut rng);
                 r
             })
@@ -392,7 +393,7 @@ fn util_linux_test_corpus() {
             b"eight",
             b"nine",
         ][kind as usize];
-        let mut r = Rec::new(
+        let mut r = Rec::of_bytes(
             kind,
             b"foo",
             names[kind as usize],
@@ -404,7 +405,7 @@ fn util_linux_test_corpus() {
         recs.push(r);
     }
     for (kind, hour) in [(7i16, 13), (8, 14)] {
-        let mut r = Rec::new(kind, b"root", b"IPv4", b"dns-server", at(0, hour));
+        let mut r = Rec::of_bytes(kind, b"root", b"IPv4", b"dns-server", at(0, hour));
         r.addr[..4].copy_from_slice(&[198, 41, 0, 4]);
         r.pid = 10 + (kind as i32 - 7);
         recs.push(r);
@@ -415,15 +416,15 @@ fn util_linux_test_corpus() {
         (1, b"shutdown", 17),
         (2, b"reboot", 18),
     ] {
-        let mut r = Rec::new(kind, b"~", user, b"system-name", at(0, hour));
+        let mut r = Rec::of_bytes(kind, b"~", user, b"system-name", at(0, hour));
         r.pid = 12;
         recs.push(r);
     }
-    let mut linus = Rec::new(7, b"linux", b"torvalds", b"hobby", 683_167_028);
+    let mut linus = Rec::of_bytes(7, b"linux", b"torvalds", b"hobby", 683_167_028);
     linus.addr[..4].copy_from_slice(&[128, 214, 205, 14]);
     recs.push(linus);
-    recs.push(Rec::new(7, b"long", b"rick", b"never-gonna-logout", 0));
-    recs.push(Rec::new(
+    recs.push(Rec::of_bytes(7, b"long", b"rick", b"never-gonna-logout", 0));
+    recs.push(Rec::of_bytes(
         8,
         b"long",
         b"rick",
@@ -433,7 +434,7 @@ fn util_linux_test_corpus() {
     let path = s.write("wtmp-a", &encode(&recs, false));
     let mut v6 = Vec::new();
     for (kind, secs) in [(7i16, 1_377_721_840), (8, 1_377_722_450)] {
-        let mut r = Rec::new(kind, b"root", b"IPv6", b"dns-server", secs);
+        let mut r = Rec::of_bytes(kind, b"root", b"IPv6", b"dns-server", secs);
         r.addr = [
             0x20, 0x01, 0x05, 0x03, 0xba, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0x30,
         ];

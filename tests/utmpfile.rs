@@ -23,19 +23,29 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry whose id is the line's last four bytes; the time is cut
+    /// to 32 bits, as the 384-byte layout keeps it.
     pub fn new(kind: i16, pid: i32, line: &str, user: &str, host: &str, sec: i64) -> Entry {
-        let id = line.as_bytes()[line.len().saturating_sub(4)..].to_vec();
+        let (line, user, host) = (line.as_bytes(), user.as_bytes(), host.as_bytes());
+        let mut e = Entry::of_bytes(kind, line, user, host, i64::from(sec as i32));
+        e.pid = pid;
+        e
+    }
+
+    /// As `new` from bytes, pid 0, the time kept whole (for utmpx and
+    /// native files).
+    pub fn of_bytes(kind: i16, line: &[u8], user: &[u8], host: &[u8], sec: i64) -> Entry {
         Entry {
             kind,
-            pid,
-            line: line.as_bytes().to_vec(),
-            id,
-            user: user.as_bytes().to_vec(),
-            host: host.as_bytes().to_vec(),
+            pid: 0,
+            line: line.to_vec(),
+            id: line[line.len().saturating_sub(4)..].to_vec(),
+            user: user.to_vec(),
+            host: host.to_vec(),
             term: 0,
             exit: 0,
             session: 0,
-            sec: i64::from(sec as i32),
+            sec,
             usec: 0,
             addr: [0; 16],
         }

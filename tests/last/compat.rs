@@ -45,11 +45,11 @@ fn boot_before_boot_is_a_crash() {
     let day = 86400;
     let t0 = 1_600_000_000;
     let recs = vec![
-        Rec::new(2, b"~", b"reboot", b"6.1.0", t0),
-        Rec::new(7, b"pts/0", b"alice", b"", t0 + 600),
-        Rec::new(2, b"~", b"reboot", b"6.1.0", t0 + day + 3600),
-        Rec::new(1, b"~", b"shutdown", b"6.1.0", t0 + 2 * day),
-        Rec::new(2, b"~", b"reboot", b"6.1.0", t0 + 2 * day + 60),
+        Rec::of_bytes(2, b"~", b"reboot", b"6.1.0", t0),
+        Rec::of_bytes(7, b"pts/0", b"alice", b"", t0 + 600),
+        Rec::of_bytes(2, b"~", b"reboot", b"6.1.0", t0 + day + 3600),
+        Rec::of_bytes(1, b"~", b"shutdown", b"6.1.0", t0 + 2 * day),
+        Rec::of_bytes(2, b"~", b"reboot", b"6.1.0", t0 + 2 * day + 60),
     ];
     let path = s.write("wtmp", &encode(&recs, false));
     let ours = util::stdout_of(s.applet("last").arg("-f").arg(&path));
@@ -97,14 +97,14 @@ fn pipe_is_read_whole() {
 fn json_lists_the_same_entries() {
     let s = Scratch::new("last-json");
     let t0 = 1_600_000_000;
-    let mut login = Rec::new(7, b"pts/0", b"alice", b"10.0.0.5", t0 + 60);
+    let mut login = Rec::of_bytes(7, b"pts/0", b"alice", b"10.0.0.5", t0 + 60);
     login.addr[..4].copy_from_slice(&[10, 0, 0, 5]);
     let recs = vec![
-        Rec::new(2, b"~", b"reboot", b"6.1.0", t0),
+        Rec::of_bytes(2, b"~", b"reboot", b"6.1.0", t0),
         login,
-        Rec::new(8, b"pts/0", b"", b"", t0 + 3660),
-        Rec::new(7, b"tty1", b"q\"\\\x1b", b"", t0 + 4000),
-        Rec::new(1, b"~", b"shutdown", b"6.1.0", t0 + 7200),
+        Rec::of_bytes(8, b"pts/0", b"", b"", t0 + 3660),
+        Rec::of_bytes(7, b"tty1", b"q\"\\\x1b", b"", t0 + 4000),
+        Rec::of_bytes(1, b"~", b"shutdown", b"6.1.0", t0 + 7200),
     ];
     let path = s.write("wtmp", &encode(&recs, false));
     let out = util::stdout_of(
@@ -209,7 +209,7 @@ fn extreme_times_do_not_panic() {
     let mut recs: Vec<Rec> = (0..60)
         .map(|i| {
             let host = format!("client-{i}.example.org.long.enough.to.fill.fields");
-            let mut r = Rec::new(
+            let mut r = Rec::of_bytes(
                 7,
                 b"pts/9",
                 b"alice",
@@ -225,9 +225,9 @@ fn extreme_times_do_not_panic() {
         .enumerate()
     {
         let line = format!("pts/{i}");
-        recs.push(Rec::new(7, line.as_bytes(), b"bob", b"h", secs));
-        recs.push(Rec::new(2, b"~", b"reboot", b"k", secs));
-        recs.push(Rec::new(
+        recs.push(Rec::of_bytes(7, line.as_bytes(), b"bob", b"h", secs));
+        recs.push(Rec::of_bytes(2, b"~", b"reboot", b"k", secs));
+        recs.push(Rec::of_bytes(
             8,
             line.as_bytes(),
             b"",

@@ -2,59 +2,11 @@
 //! their glibc, utmpx and native encodings (written here independently of
 //! the crate's codecs), plausible histories and random option sets.
 
-use crate::utmpfile::Entry;
-pub use crate::utmpfile::{now, Rng};
-
-#[derive(Clone)]
-pub struct Rec {
-    pub kind: i16,
-    pub pid: i32,
-    pub line: Vec<u8>,
-    pub id: Vec<u8>,
-    pub user: Vec<u8>,
-    pub host: Vec<u8>,
-    pub secs: i64,
-    pub addr: [u8; 16],
-}
-
-impl Rec {
-    /// As the shared writer's entry (no exit status, session or usec).
-    pub fn entry(&self) -> Entry {
-        Entry {
-            kind: self.kind,
-            pid: self.pid,
-            line: self.line.clone(),
-            id: self.id.clone(),
-            user: self.user.clone(),
-            host: self.host.clone(),
-            term: 0,
-            exit: 0,
-            session: 0,
-            sec: self.secs,
-            usec: 0,
-            addr: self.addr,
-        }
-    }
-    pub fn new(kind: i16, line: &[u8], user: &[u8], host: &[u8], secs: i64) -> Rec {
-        Rec {
-            kind,
-            pid: 0,
-            line: line.to_vec(),
-            id: line.iter().rev().take(4).rev().copied().collect(),
-            user: user.to_vec(),
-            host: host.to_vec(),
-            secs,
-            addr: [0; 16],
-        }
-    }
-}
+pub use crate::utmpfile::{now, Entry as Rec, Rng};
 
 /// glibc x86_64 `struct utmp` (384 bytes) or the 64-bit-time utmpx (400).
 pub fn encode(records: &[Rec], wide: bool) -> Vec<u8> {
-    records
-        .iter()
-        .flat_map(|r| r.entry().encode(wide))
-        .collect()
+    records.iter().flat_map(|r| r.encode(wide)).collect()
 }
 
 pub const USERS: &[&[u8]] = &[
@@ -148,10 +100,10 @@ pub fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
             }
             booted_since_down = true;
             open.clear();
-            Rec::new(2, b"~", b"reboot", rng.bytes(KERNELS), t)
+            Rec::of_bytes(2, b"~", b"reboot", rng.bytes(KERNELS), t)
         } else if roll < 9 && !no_more_shutdowns {
             booted_since_down = false;
-            Rec::new(1, b"~", b"shutdown", rng.bytes(KERNELS), t)
+            Rec::of_bytes(1, b"~", b"shutdown", rng.bytes(KERNELS), t)
         } else if roll < 13 {
             let level = *rng.pick(&[b'5', b'3', b'S', b'0', b'6', b'1', 0u8, 0xe9]);
             if (level == b'0' || level == b'6') && no_more_shutdowns {
@@ -160,7 +112,7 @@ pub fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
             if level == b'0' || level == b'6' {
                 booted_since_down = false;
             }
-            let mut r = Rec::new(1, b"~", b"runlevel", rng.bytes(KERNELS), t);
+            let mut r = Rec::of_bytes(1, b"~", b"runlevel", rng.bytes(KERNELS), t);
             r.pid = (b'N' as i32) * 256 + level as i32;
             r
         } else if roll < 15 {
@@ -168,14 +120,14 @@ pub fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
             if rng.chance(50) {
                 t -= rng.below(7200) as i64;
             }
-            Rec::new(if line == b"|" { 4 } else { 3 }, line, b"date", b"", t)
+            Rec::of_bytes(if line == b"|" { 4 } else { 3 }, line, b"date", b"", t)
         } else if roll < 20 {
             let kind = *rng.pick(&[0i16, 5, 6, 9, 42, -3, 300]);
             let user: &[u8] = if kind == 6 { b"LOGIN" } else { b"" };
-            Rec::new(kind, rng.bytes(LINES), user, b"", t)
+            Rec::of_bytes(kind, rng.bytes(LINES), user, b"", t)
         } else if roll < 60 || open.is_empty() {
             let line = rng.bytes(LINES).to_vec();
-            let mut r = Rec::new(7, &line, rng.bytes(USERS), rng.bytes(HOSTS), t);
+            let mut r = Rec::of_bytes(7, &line, rng.bytes(USERS), rng.bytes(HOSTS), t);
             if rng.chance(3) {
                 r.user.clear();
             }
@@ -190,7 +142,7 @@ pub fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
             let line = open.swap_remove(i);
             // Some logout records keep the user name (util-linux#2364).
             let user: &[u8] = if rng.chance(10) { b"bob" } else { b"" };
-            Rec::new(8, &line, user, b"", t)
+            Rec::of_bytes(8, &line, user, b"", t)
         };
         if r.pid == 0 {
             r.pid = 1_000_000_000 + rng.below(1000) as i32;
@@ -204,7 +156,7 @@ pub fn history(rng: &mut Rng, start: i64, count: usize) -> Vec<Rec> {
 pub fn random_options(rng: &mut Rng, recs: &[Rec]) -> Vec<Vec<u8>> {
     let mut args: Vec<Vec<u8>> = Vec::new();
     let when = |rng: &mut Rng| -> Vec<u8> {
-        let t = recs[rng.below(recs.len() as u64) as usize].secs + rng.below(600) as i64 - 300;
+        let t = recs[rng.below(recs.len() as u64) as usize].sec + rng.below(600) as i64 - 300;
         let tm = format_utc(t);
         match rng.below(3) {
             0 => tm.into_bytes(),
@@ -286,6 +238,5 @@ pub fn format_utc(t: i64) -> String {
 /// utmpbox's own log format (docs/FORMAT.md), written independently of
 /// the crate's codec.
 pub fn encode_native(records: &[Rec]) -> Vec<u8> {
-    let entries: Vec<Entry> = records.iter().map(Rec::entry).collect();
-    crate::utmpfile::native_file(1, &entries)
+    crate::utmpfile::native_file(1, records)
 }
