@@ -193,6 +193,15 @@ fn id_field(line: &[u8], at: &mut usize, maybe_empty: bool) -> Option<u32> {
     Some(parsed.value as u32)
 }
 
+/// strtol's optional sign at `*i`, stepped over: true for `-`.
+pub fn take_sign(s: &[u8], i: &mut usize) -> bool {
+    let sign = s.get(*i).copied();
+    if matches!(sign, Some(b'-') | Some(b'+')) {
+        *i += 1;
+    }
+    sign == Some(b'-')
+}
+
 /// C's isspace in the C locale.
 pub fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
@@ -218,17 +227,7 @@ pub fn strtoul(s: &[u8], base: u32) -> Strtoul {
         overflow: false,
     };
     let mut i = s.iter().take_while(|&&b| is_c_space(b)).count();
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = take_sign(s, &mut i);
     let mut radix = if base == 0 { 10 } else { base };
     if base == 0 && s.get(i) == Some(&b'0') {
         let hex_digit = s.get(i + 2).is_some_and(|b| b.is_ascii_hexdigit());

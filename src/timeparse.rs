@@ -8,6 +8,7 @@
 //! `YYYY-MM-DD`, `hh:mm:ss`, `hh:mm`, `YYYYMMDDhhmmss` (two-digit years
 //! too). 2.38.1 has no `@epoch` and no sub-seconds; neither does this.
 
+use crate::passwd::is_c_space as is_space;
 use crate::time;
 
 const USEC_PER_SEC: u64 = 1_000_000;
@@ -163,10 +164,6 @@ fn parse_absolute(text: &[u8], now: time::Tm) -> Option<time::Tm> {
         }
     }
     None
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
 }
 
 /// glibc strptime for the conversions above, true only when the whole of
@@ -328,17 +325,7 @@ fn strtoll(text: &[u8], at: usize) -> Option<(u64, usize)> {
     while i < text.len() && is_space(text[i]) {
         i += 1;
     }
-    let negative = match text.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = crate::passwd::take_sign(text, &mut i);
     let start = i;
     let mut value: u64 = 0;
     while let Some(d) = text.get(i).filter(|b| b.is_ascii_digit()) {
