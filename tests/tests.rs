@@ -7,6 +7,7 @@ mod daemons_policy;
 mod daemons_robust;
 mod last;
 mod lastlog;
+mod services;
 mod uptime;
 mod util;
 mod utmpdump;
