@@ -5,6 +5,7 @@ mod daemon_util;
 mod daemons;
 mod daemons_policy;
 mod daemons_robust;
+mod getopt;
 mod last;
 mod lastlog;
 mod services;
