@@ -29,7 +29,7 @@
 //! logout` detection). Options are parsed as glibc `getopt_long` does
 //! (permuted operands, `-5x` adding digits to the limit, abbreviated long
 //! options with its exact messages), which the shared argh front end
-//! cannot reproduce, so this applet walks argv itself.
+//! cannot reproduce, so it reads argv through `src/getopt.rs`.
 //!
 //! Deliberate differences (docs/COMPAT.md, `## last`): a file whose size
 //! is not a whole number of records is read up to the last whole record
@@ -37,10 +37,11 @@
 //! before the next shutdown ends in `- crash` (util-linux 2.40); `-V`
 //! names utmpbox; a pipe is read whole; `--json` is new.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::cli;
+use crate::getopt::{self, Item, Table};
 use crate::sources::{self, Database};
 use crate::timeparse;
 
@@ -83,36 +84,56 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     }
 }
 
-/// (long name, takes a value, short equivalent) in util-linux's order,
-/// which decides how ambiguous abbreviations are listed.
-const LONGS: &[(&str, bool, u8)] = &[
-    ("limit", true, b'n'),
-    ("help", false, b'h'),
-    ("file", true, b'f'),
-    ("nohostname", false, b'R'),
-    ("version", false, b'V'),
-    ("hostlast", false, b'a'),
-    ("since", true, b's'),
-    ("until", true, b't'),
-    ("present", true, b'p'),
-    ("system", false, b'x'),
-    ("dns", false, b'd'),
-    ("ip", false, b'i'),
-    ("fulltimes", false, b'F'),
-    ("fullnames", false, b'w'),
-    ("time-format", true, TIME_FORMAT),
-    ("json", false, JSON),
-];
-const TIME_FORMAT: u8 = 0x80;
-const JSON: u8 = 0x81;
-const SHORTS: &[u8] = b"hVRxadFiw0123456789";
-const SHORTS_WITH_VALUE: &[u8] = b"fntps";
-
-fn usage_error(applet: &str, message: &str) -> i32 {
-    eprintln!("{applet}: {message}");
-    eprintln!("Try '{applet} --help' for more information.");
-    1
-}
+/// util-linux's options. The order of the long names decides how an
+/// ambiguous abbreviation lists them; each digit is an option of its own
+/// (`-<number>`: `-1 -2` is 12, `-5x` is 5 and -x).
+const TABLE: Table = Table {
+    shorts: &[
+        (b'h', "help"),
+        (b'V', "version"),
+        (b'f', "file"),
+        (b'n', "limit"),
+        (b'R', "nohostname"),
+        (b'x', "system"),
+        (b'a', "hostlast"),
+        (b'd', "dns"),
+        (b'F', "fulltimes"),
+        (b'i', "ip"),
+        (b't', "until"),
+        (b'p', "present"),
+        (b's', "since"),
+        (b'w', "fullnames"),
+        (b'0', "0"),
+        (b'1', "1"),
+        (b'2', "2"),
+        (b'3', "3"),
+        (b'4', "4"),
+        (b'5', "5"),
+        (b'6', "6"),
+        (b'7', "7"),
+        (b'8', "8"),
+        (b'9', "9"),
+    ],
+    longs: &[
+        ("limit", "limit"),
+        ("help", "help"),
+        ("file", "file"),
+        ("nohostname", "nohostname"),
+        ("version", "version"),
+        ("hostlast", "hostlast"),
+        ("since", "since"),
+        ("until", "until"),
+        ("present", "present"),
+        ("system", "system"),
+        ("dns", "dns"),
+        ("ip", "ip"),
+        ("fulltimes", "fulltimes"),
+        ("fullnames", "fullnames"),
+        ("time-format", "time-format"),
+        ("json", "json"),
+    ],
+    with_value: &["file", "limit", "since", "until", "present", "time-format"],
+};
 
 fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
     let mut o = Options {
@@ -133,187 +154,78 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
         json: false,
         files: Vec::new(),
     };
-    let mut seen_exclusive: Option<u8> = None;
-    let posixly_correct = std::env::var_os("POSIXLY_CORRECT").is_some();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_bytes();
-        i += 1;
-        if arg == b"--" {
-            o.show
-                .extend(args[i..].iter().map(|a| a.as_bytes().to_vec()));
-            break;
-        }
-        if let Some(long) = arg.strip_prefix(b"--") {
-            let (name, inline) = match long.iter().position(|&b| b == b'=') {
-                Some(eq) => (&long[..eq], Some(&long[eq + 1..])),
-                None => (long, None),
-            };
-            let (full, takes, code) = match find_long(name) {
-                Ok(found) => found,
-                Err(Some(candidates)) => {
-                    let msg = format!(
-                        "option '{}' is ambiguous; possibilities:{}",
-                        String::from_utf8_lossy(arg),
-                        candidates
-                    );
-                    return Err(usage_error(applet, &msg));
-                }
-                Err(None) => {
-                    let msg = format!("unrecognized option '{}'", String::from_utf8_lossy(arg));
-                    return Err(usage_error(applet, &msg));
-                }
-            };
-            let value = match (takes, inline) {
-                (false, Some(_)) => {
-                    let msg = format!("option '--{full}' doesn't allow an argument");
-                    return Err(usage_error(applet, &msg));
-                }
-                (false, None) => None,
-                (true, Some(v)) => Some(v.to_vec()),
-                (true, None) => match args.get(i) {
-                    Some(v) => {
-                        i += 1;
-                        Some(v.as_bytes().to_vec())
-                    }
-                    None => {
-                        let msg = format!("option '--{full}' requires an argument");
-                        return Err(usage_error(applet, &msg));
-                    }
-                },
-            };
-            apply(applet, &mut o, &mut seen_exclusive, code, value)?;
-            continue;
-        }
-        if arg.len() < 2 || arg[0] != b'-' {
-            // glibc getopt permutes operands to the end, unless
-            // POSIXLY_CORRECT asks it to stop at the first one.
-            if posixly_correct {
-                o.show
-                    .extend(args[i - 1..].iter().map(|a| a.as_bytes().to_vec()));
-                break;
+    let mut seen_exclusive = None;
+    // Each option acts as getopt hands it over, so an earlier --help or a
+    // bad value wins over a later error.
+    for item in getopt::parse(args, &TABLE) {
+        match item {
+            Item::Opt(key) => apply(applet, &mut o, &mut seen_exclusive, key, b"")?,
+            Item::Value(key, value) => {
+                apply(applet, &mut o, &mut seen_exclusive, key, value.as_bytes())?
             }
-            o.show.push(arg.to_vec());
-            continue;
-        }
-        let mut k = 1;
-        while k < arg.len() {
-            let c = arg[k];
-            k += 1;
-            if SHORTS_WITH_VALUE.contains(&c) {
-                let value = if k < arg.len() {
-                    let v = arg[k..].to_vec();
-                    k = arg.len();
-                    v
-                } else if let Some(v) = args.get(i) {
-                    i += 1;
-                    v.as_bytes().to_vec()
-                } else {
-                    let msg = format!("option requires an argument -- '{}'", c as char);
-                    return Err(usage_error(applet, &msg));
-                };
-                apply(applet, &mut o, &mut seen_exclusive, c, Some(value))?;
-            } else if SHORTS.contains(&c) {
-                apply(applet, &mut o, &mut seen_exclusive, c, None)?;
-            } else {
-                // The byte as it came, as getopt prints it.
-                use std::io::Write;
-                let mut err = std::io::stderr().lock();
-                let _ = err.write_all(format!("{applet}: invalid option -- '").as_bytes());
-                let _ = err.write_all(&[c]);
-                let _ = err.write_all(
-                    format!("'\nTry '{applet} --help' for more information.\n").as_bytes(),
-                );
-                return Err(1);
-            }
+            Item::Operand(operand) => o.show.push(operand.into_vec()),
+            Item::Error(error) => return Err(getopt::usage_error(applet, &error)),
         }
     }
     Ok(o)
 }
 
-/// getopt_long's lookup: an exact name, else a unique prefix. Err(Some)
-/// carries the candidate list of an ambiguous prefix, Err(None) means
-/// no match.
-fn find_long(name: &[u8]) -> Result<(&'static str, bool, u8), Option<String>> {
-    if let Some(&(full, takes, code)) = LONGS.iter().find(|(l, _, _)| l.as_bytes() == name) {
-        return Ok((full, takes, code));
-    }
-    let matches: Vec<_> = LONGS
-        .iter()
-        .filter(|(l, _, _)| l.as_bytes().starts_with(name))
-        .collect();
-    match matches.as_slice() {
-        [] => Err(None),
-        [&(full, takes, code)] => Ok((full, takes, code)),
-        many => Err(Some(
-            many.iter().map(|(l, _, _)| format!(" '--{l}'")).collect(),
-        )),
-    }
-}
-
 fn apply(
     applet: &str,
     o: &mut Options,
-    seen_exclusive: &mut Option<u8>,
-    code: u8,
-    value: Option<Vec<u8>>,
+    seen_exclusive: &mut Option<&'static str>,
+    key: &'static str,
+    value: &[u8],
 ) -> Result<(), i32> {
     // util-linux's err_exclusive_options: -F and --time-format.
-    if code == b'F' || code == TIME_FORMAT {
+    if key == "fulltimes" || key == "time-format" {
         match *seen_exclusive {
-            Some(first) if first != code => {
+            Some(first) if first != key => {
                 eprintln!("{applet}: mutually exclusive arguments: --fulltimes --time-format");
                 return Err(1);
             }
-            _ => *seen_exclusive = Some(code),
+            _ => *seen_exclusive = Some(key),
         }
     }
-    let value = value.unwrap_or_default();
-    match code {
-        b'h' => {
+    match key {
+        "help" => {
             print_usage(applet, o.lastb);
             return Err(0);
         }
-        b'V' => {
+        "version" => {
             cli::print_version(applet);
             return Err(0);
         }
-        b'R' => o.showhost = false,
-        b'x' => o.extended = true,
-        b'n' => o.maxrecs = parse_number(applet, &value)? as u32,
-        b'f' => o.files.push(OsString::from_vec(value)),
-        b'd' => o.usedns = true,
-        b'i' => o.useip = true,
-        b'a' => o.altlist = true,
-        b'F' => o.time_format = TimeFormat::Full,
-        b'p' | b's' | b't' => {
+        "nohostname" => o.showhost = false,
+        "system" => o.extended = true,
+        "limit" => o.maxrecs = parse_number(applet, value)? as u32,
+        "file" => o.files.push(OsStr::from_bytes(value).to_owned()),
+        "dns" => o.usedns = true,
+        "ip" => o.useip = true,
+        "hostlast" => o.altlist = true,
+        "fulltimes" => o.time_format = TimeFormat::Full,
+        "present" | "since" | "until" => {
             let now = crate::time::now_us().div_euclid(1_000_000);
-            let Some(usec) = timeparse::parse_timestamp(&value, now) else {
+            let Some(usec) = timeparse::parse_timestamp(value, now) else {
                 eprintln!(
                     "{applet}: invalid time value \"{}\"",
-                    String::from_utf8_lossy(&value)
+                    String::from_utf8_lossy(value)
                 );
                 return Err(1);
             };
             let secs = (usec / 1_000_000) as i64;
-            match code {
-                b'p' => o.present = secs,
-                b's' => o.since = secs,
+            match key {
+                "present" => o.present = secs,
+                "since" => o.since = secs,
                 _ => o.until = secs,
             }
         }
-        b'w' => {
+        "fullnames" => {
             o.name_len = o.name_len.max(32);
             o.domain_len = o.domain_len.max(256);
         }
-        b'0'..=b'9' => {
-            o.maxrecs = o
-                .maxrecs
-                .wrapping_mul(10)
-                .wrapping_add((code - b'0') as u32)
-        }
-        TIME_FORMAT => {
-            o.time_format = match &value[..] {
+        "time-format" => {
+            o.time_format = match value {
                 b"notime" => TimeFormat::NoTime,
                 b"short" => TimeFormat::Short,
                 b"full" => TimeFormat::Full,
@@ -321,13 +233,18 @@ fn apply(
                 _ => {
                     eprintln!(
                         "{applet}: unknown time format: {}",
-                        String::from_utf8_lossy(&value)
+                        String::from_utf8_lossy(value)
                     );
                     return Err(1);
                 }
             }
         }
-        _ => o.json = true,
+        "json" => o.json = true,
+        digit => {
+            // -0 .. -9: getopt hands the digits of -<number> over one by one.
+            let d = digit.as_bytes().first().map_or(0, |d| d.wrapping_sub(b'0'));
+            o.maxrecs = o.maxrecs.wrapping_mul(10).wrapping_add(d as u32)
+        }
     }
     Ok(())
 }

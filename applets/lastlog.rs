@@ -21,8 +21,8 @@
 //! a range `A-B`/`-B`/`A-` parsed as shadow's `getrange`, its messages and
 //! exit codes, and `-S`/`-C` writing whole zero-padded entries in place.
 //! Options are checked in argv order as shadow's getopt loop does (the
-//! user lookup happens while parsing), so this applet walks the normalised
-//! argv itself instead of going through argh.
+//! user lookup happens while parsing), so it reads argv through the shared
+//! glibc-style `src/getopt.rs`, not argh.
 //!
 //! Data: wtmpd first (one LASTLOG_LIST to print; `-S`/`-C` as
 //! LASTLOG_SET/LASTLOG_CLEAR, which it allows root and the utmp group),

@@ -53,11 +53,12 @@ const TABLE: Table = Table {
         ("since", "since"),
         ("version", "version"),
     ],
+    with_value: &[],
 };
 
-fn usage_error(applet: &str, message: Option<&str>) -> i32 {
-    if let Some(message) = message {
-        eprintln!("{applet}: {message}");
+fn usage_error(applet: &str, error: Option<&getopt::Error>) -> i32 {
+    if let Some(error) = error {
+        error.print(applet);
     }
     eprint!("{USAGE}");
     1
@@ -76,12 +77,12 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 return 0;
             }
             Item::Opt("since") => return since(applet),
-            Item::Opt(_) => {
+            Item::Opt(_) | Item::Value(..) => {
                 cli::print_version(applet);
                 return 0;
             }
             Item::Operand(_) => operands += 1,
-            Item::Error(message) => return usage_error(applet, Some(&message)),
+            Item::Error(error) => return usage_error(applet, Some(&error)),
         }
     }
     if operands > 0 {

@@ -37,6 +37,7 @@ If FILE is not specified, use the utmpbox utmp table, else /var/run/utmp.
 const TABLE: Table = Table {
     shorts: &[],
     longs: &[("help", "help"), ("version", "version")],
+    with_value: &[],
 };
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
@@ -47,12 +48,12 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 print!("{USAGE}");
                 return 0;
             }
-            Item::Opt(_) => {
+            Item::Opt(_) | Item::Value(..) => {
                 cli::print_version(applet);
                 return 0;
             }
             Item::Operand(operand) => operands.push(operand),
-            Item::Error(message) => return cli::usage_error(applet, &message, 1),
+            Item::Error(error) => return getopt::usage_error(applet, &error),
         }
     }
     if operands.len() > 1 {

@@ -86,6 +86,7 @@ const TABLE: Table = Table {
         ("help", "help"),
         ("version", "version"),
     ],
+    with_value: &[],
 };
 
 /// glibc's UT_NAMESIZE (and UT_HOSTSIZE): the bounds procps puts on
@@ -142,7 +143,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 print!("{USAGE}");
                 return 0;
             }
-            Item::Opt(_) => {
+            Item::Opt(_) | Item::Value(..) => {
                 cli::print_version(applet);
                 return 0;
             }
@@ -151,8 +152,9 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                     opts.user = Some(user.as_bytes().to_vec());
                 }
             }
-            Item::Error(message) => {
-                eprint!("{applet}: {message}\n{USAGE}");
+            Item::Error(error) => {
+                error.print(applet);
+                eprint!("{USAGE}");
                 return 1;
             }
         }

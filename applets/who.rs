@@ -106,6 +106,7 @@ const TABLE: Table = Table {
         ("help", "help"),
         ("version", "version"),
     ],
+    with_value: &[],
 };
 
 /// What to show, from the options (who.c's flags, same names).
@@ -147,12 +148,13 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
     let mut operands = Vec::new();
     for item in getopt::parse(args, &TABLE) {
         let key = match item {
-            Item::Opt(key) => key,
+            // who has no option taking a value.
+            Item::Opt(key) | Item::Value(key, _) => key,
             Item::Operand(operand) => {
                 operands.push(operand);
                 continue;
             }
-            Item::Error(message) => return Err(cli::usage_error(applet, &message, 1)),
+            Item::Error(error) => return Err(getopt::usage_error(applet, &error)),
         };
         let o = &mut options;
         match key {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install what the tests and benchmarks compare against, when missing:
 # the peer tools (coreutils who/users, procps w/uptime, util-linux
-# last/lastb/utmpdump, shadow lastlog) and the helpers the tests use.
+# last/lastb/utmpdump, shadow lastlog) and the helpers the tests use
+# (s6 runs the shipped service definitions).
 set -e
 missing=""
 need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
@@ -15,6 +16,7 @@ need file file
 need unshare util-linux
 need script bsdutils
 need setpriv util-linux
+need s6-supervise s6
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$missing (run as root or install them)" >&2

@@ -24,14 +24,6 @@ pub struct Spec {
     pub number_option: Option<&'static str>,
 }
 
-impl Spec {
-    pub const NONE: Spec = Spec {
-        short_values: b"",
-        longs: &[],
-        number_option: None,
-    };
-}
-
 /// argv rewritten for argh, plus the original bytes of non-UTF-8 arguments.
 #[derive(Debug)]
 pub struct Args {

@@ -25,15 +25,6 @@ pub fn local(secs: i64) -> Option<Tm> {
     ok.then_some(tm)
 }
 
-/// Seconds since the epoch as UTC.
-pub fn utc(secs: i64) -> Option<Tm> {
-    let t: libc::time_t = secs;
-    // SAFETY: as in `local`.
-    let mut tm: Tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::gmtime_r(&t, &mut tm).is_null() };
-    ok.then_some(tm)
-}
-
 /// Local broken-down time back to seconds; None when out of range.
 pub fn mktime(tm: &mut Tm) -> Option<i64> {
     // SAFETY: mktime normalises the struct in place.

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::args::{self, Spec};
 use crate::cli;
+use crate::getopt::{self, Error, Item, Table};
 use crate::passwd::{self, Passwd};
 
 const DAY: i64 = 86_400;
@@ -24,10 +24,29 @@ Options:
 ";
 const JSON_HELP: &str = "      --json                    print the records as a JSON array\n";
 
-const SPEC: Spec = Spec {
-    short_values: b"bRtu",
-    longs: &["before=", "clear", "json", "root=", "set", "time=", "user="],
-    number_option: None,
+/// shadow's options in shadow's order, then utmpbox's own.
+const TABLE: Table = Table {
+    shorts: &[
+        (b'b', "before"),
+        (b'C', "clear"),
+        (b'h', "help"),
+        (b'R', "root"),
+        (b'S', "set"),
+        (b't', "time"),
+        (b'u', "user"),
+    ],
+    longs: &[
+        ("before", "before"),
+        ("clear", "clear"),
+        ("help", "help"),
+        ("root", "root"),
+        ("set", "set"),
+        ("time", "time"),
+        ("user", "user"),
+        ("json", "json"),
+        ("version", "version"),
+    ],
+    with_value: &["before", "root", "time", "user"],
 };
 
 /// Which uids `-u` selects (shadow's umin/umax; values as `strtoul` made
@@ -90,50 +109,28 @@ fn usage_error(applet: &str, message: &[u8]) -> i32 {
     1
 }
 
-enum Token {
-    Opt(String, Option<OsString>),
-    Operand(OsString),
-}
-
 pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
-    let argv = args::normalise(raw, &SPEC).map_err(|m| usage_error(applet, m.as_bytes()))?;
-    let mut tokens = Vec::new();
-    let mut strings = argv.strings.iter();
-    while let Some(s) = strings.next() {
-        if s == "--" {
-            tokens.extend(strings.by_ref().map(|s| Token::Operand(argv.os(s))));
-            break;
-        }
-        if s.len() > 1 && s.starts_with('-') {
-            let value = if needs_value(s) {
-                strings.next().map(|v| argv.os(v))
-            } else {
-                None
-            };
-            tokens.push(Token::Opt(s.clone(), value));
-        } else {
-            tokens.push(Token::Operand(argv.os(s)));
-        }
-    }
+    let items = getopt::parse(raw, &TABLE);
 
     // shadow's process_root_flag runs before getopt, so its errors (exit 3)
     // come first wherever -R is.
     let mut root = None;
-    for token in &tokens {
-        if let Token::Opt(name, value) = token {
-            if name == "-R" || name == "--root" {
-                if root.is_some() {
-                    return Err(cli::fail(applet, "multiple --root options", 3));
-                }
-                let Some(value) = value else {
-                    return Err(cli::fail(
-                        applet,
-                        format_args!("option '{name}' requires an argument"),
-                        3,
-                    ));
-                };
-                root = Some(value);
+    for item in &items {
+        match item {
+            Item::Value("root", _) | Item::Error(Error::ValueRequired("root", _))
+                if root.is_some() =>
+            {
+                return Err(cli::fail(applet, "multiple --root options", 3));
             }
+            Item::Value("root", dir) => root = Some(dir),
+            Item::Error(Error::ValueRequired("root", name)) => {
+                return Err(cli::fail(
+                    applet,
+                    format_args!("option '{}' requires an argument", name.shown()),
+                    3,
+                ));
+            }
+            _ => {}
         }
     }
     let rooted = root.is_some();
@@ -155,39 +152,32 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
     };
     let (mut clear, mut set) = (false, false);
     let mut operands = Vec::new();
-    for token in tokens {
-        let (name, value) = match token {
-            Token::Operand(operand) => {
+    for item in items {
+        let (key, value) = match item {
+            Item::Operand(operand) => {
                 operands.push(operand);
                 continue;
             }
-            Token::Opt(name, value) => (name, value),
-        };
-        let long = name.starts_with("--");
-        let Some(value) = value.or_else(|| (!needs_value(&name)).then(OsString::new)) else {
-            let message = if long {
-                format!("option '{name}' requires an argument")
-            } else {
-                format!("option requires an argument -- '{}'", &name[1..])
-            };
-            return Err(usage_error(applet, message.as_bytes()));
+            Item::Error(error) => return Err(usage_error(applet, &error.message())),
+            Item::Opt(key) => (key, OsString::new()),
+            Item::Value(key, value) => (key, value),
         };
         let value = value.as_bytes();
-        match name.as_str() {
-            "-b" | "--before" | "-t" | "--time" => {
+        match key {
+            "before" | "time" => {
                 let Some(days) = getulong(value) else {
                     err_line(&[b"lastlog: invalid numeric argument '", value, b"'"]);
                     return Err(1);
                 };
                 // As shadow: (time_t) days * DAY, wrapping.
                 let secs = (days as i64).wrapping_mul(DAY);
-                if matches!(name.as_str(), "-b" | "--before") {
+                if key == "before" {
                     options.older = Some(secs);
                 } else {
                     options.newer = Some(secs);
                 }
             }
-            "-u" | "--user" => {
+            "user" => {
                 let range = match options.passwd.by_name(value) {
                     Some(user) => Some(Range {
                         min: Some(user.uid as u64),
@@ -201,25 +191,17 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
                 };
                 options.user = Some(range);
             }
-            "-C" | "--clear" => clear = true,
-            "-S" | "--set" => set = true,
-            "--json" => options.json = true,
-            "-R" | "--root" => {}
-            "-h" | "--help" => {
+            "clear" => clear = true,
+            "set" => set = true,
+            "json" => options.json = true,
+            "root" => {}
+            "help" => {
                 println!("{USAGE}{JSON_HELP}");
                 return Err(0);
             }
-            "--version" => {
+            _ => {
                 cli::print_version(applet);
                 return Err(0);
-            }
-            _ if long => {
-                let message = format!("unrecognized option '{name}'");
-                return Err(usage_error(applet, message.as_bytes()));
-            }
-            _ => {
-                let message = format!("invalid option -- '{}'", &name[1..]);
-                return Err(usage_error(applet, message.as_bytes()));
             }
         }
     }
@@ -246,13 +228,6 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
         _ => Mode::Print,
     };
     Ok(options)
-}
-
-fn needs_value(name: &str) -> bool {
-    matches!(
-        name,
-        "-b" | "-R" | "-t" | "-u" | "--before" | "--root" | "--time" | "--user"
-    )
 }
 
 /// shadow's process_root_flag after its scan: the same checks and

@@ -95,7 +95,7 @@ fn matches_id(template: &Record, entry: &Record) -> bool {
 
 impl Utmpd {
     pub fn open(opts: Options) -> Result<(Utmpd, Vec<String>), String> {
-        let (table, mut warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
+        let (table, warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
         let mut utmpd = Utmpd {
             table,
             rates: RateLimiter::new(opts.rate),

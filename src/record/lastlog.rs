@@ -60,6 +60,7 @@ pub fn decode(bytes: &[u8], layout: LastlogLayout) -> Option<Record> {
 
 /// The entry for `uid` in a whole legacy file, or None if never logged in
 /// (past the end of the file counts as never, as in shadow).
+#[cfg(test)]
 pub fn entry_for_uid(file: &[u8], uid: u32, layout: LastlogLayout) -> Option<Record> {
     let start = (uid as usize).checked_mul(layout.size)?;
     let end = start.checked_add(layout.size)?;
@@ -87,6 +88,7 @@ pub fn encode(record: &Record, layout: LastlogLayout) -> Result<Vec<u8>, FormatE
 /// stride divides it; otherwise look at the last record (the highest uid
 /// that ever logged in, so never a hole): a 296-byte record has the high
 /// half of a 64-bit time there, zero for any time before year 2106.
+#[cfg(test)]
 pub fn detect(file: &[u8]) -> LastlogLayout {
     let tail = &file[file.len().saturating_sub(296)..];
     detect_tail(file.len() as u64, tail)
