@@ -18,10 +18,12 @@ pub type Tm = libc::tm;
 
 /// Seconds since the epoch as local time; None when libc cannot represent it.
 pub fn local(secs: i64) -> Option<Tm> {
-    let t: libc::time_t = secs;
+    // time_t is 64-bit on every target utmpbox builds for (musl >= 1.2 and
+    // glibc x86_64), so `secs` is passed as is; naming libc's alias would
+    // only draw its musl deprecation warning.
     // SAFETY: tm is plain data; localtime_r writes it or returns NULL.
     let mut tm: Tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
     ok.then_some(tm)
 }
 
