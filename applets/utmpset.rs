@@ -339,15 +339,15 @@ fn id_of(opts: &Opts, line: &[u8]) -> Vec<u8> {
 }
 
 fn addr_of(opts: &Opts) -> Result<[u8; 16], Fail> {
-    let mut addr = [0u8; 16];
-    if let Some(text) = &opts.address {
-        match text.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(v4)) => addr[..4].copy_from_slice(&v4.octets()),
-            Ok(std::net::IpAddr::V6(v6)) => addr = v6.octets(),
-            Err(_) => return Err(usage(&format!("invalid address '{text}'"))),
-        }
+    match &opts.address {
+        // The record module's inet_pton-strict reader (one parser in the
+        // binary, not std's too); it reads "" as no address, -a does not.
+        Some(text) => match crate::record::inet::parse(text.as_bytes()) {
+            Some(addr) if !text.is_empty() => Ok(addr),
+            _ => Err(usage(&format!("invalid address '{text}'"))),
+        },
+        None => Ok([0u8; 16]),
     }
-    Ok(addr)
 }
 
 fn my_name() -> Result<Vec<u8>, Fail> {

@@ -18,6 +18,18 @@ pub fn parse<T: argh::FromArgs>(
     spec: &Spec,
     usage_status: i32,
 ) -> Result<(T, Args), i32> {
+    // Only the from_args call depends on T; the rest is shared by every
+    // applet instead of copied into each one's parse.
+    let normalised = prepare(applet, args, spec, usage_status)?;
+    match T::from_args(&[applet], &normalised.as_strs()) {
+        Ok(options) => Ok((options, normalised)),
+        Err(early) => Err(early_exit(applet, early, usage_status)),
+    }
+}
+
+/// `--version`, then the normaliser; Err is the exit status.
+#[inline(never)]
+fn prepare(applet: &str, args: &[OsString], spec: &Spec, usage_status: i32) -> Result<Args, i32> {
     if args
         .iter()
         .take_while(|a| *a != "--")
@@ -26,22 +38,20 @@ pub fn parse<T: argh::FromArgs>(
         print_version(applet);
         return Err(0);
     }
-    let normalised = match args::normalise(args, spec) {
-        Ok(n) => n,
-        Err(message) => return Err(usage_error(applet, &message, usage_status)),
-    };
-    match T::from_args(&[applet], &normalised.as_strs()) {
-        Ok(options) => Ok((options, normalised)),
-        Err(early) if early.status.is_ok() => {
-            let mut out = io::stdout().lock();
-            let _ = out.write_all(early.output.as_bytes());
-            let _ = out.flush();
-            Err(0)
-        }
-        Err(early) => {
-            let message = early.output.trim_end().replace('\n', "; ");
-            Err(usage_error(applet, &message, usage_status))
-        }
+    args::normalise(args, spec).map_err(|message| usage_error(applet, &message, usage_status))
+}
+
+/// argh's early exit: the help on stdout (status 0) or a usage error.
+#[inline(never)]
+fn early_exit(applet: &str, early: argh::EarlyExit, usage_status: i32) -> i32 {
+    if early.status.is_ok() {
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(early.output.as_bytes());
+        let _ = out.flush();
+        0
+    } else {
+        let message = early.output.trim_end().replace('\n', "; ");
+        usage_error(applet, &message, usage_status)
     }
 }
 

@@ -57,75 +57,28 @@ pub fn read_proc_loadavg(proc_root: &Path) -> [f64; 3] {
 }
 
 /// scanf's `%lf`: skip white space, then the longest prefix that is a
-/// number (decimal, hex float, inf, nan). Advances `input` past it.
+/// number (decimal, hex float, inf, nan). Advances `input` past it. libc's
+/// own strtod reads it, so every form C accepts reads the same here (and
+/// the binary carries no second float parser).
 fn scan_double(input: &mut &[u8]) -> Option<f64> {
     let start = input
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(input.len());
     let text = &input[start..];
-    let end = text
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
-        .unwrap_or(text.len());
-    // The longest prefix that parses; a number is short, so this is cheap.
-    for len in (1..=end.min(64)).rev() {
-        if let Some(value) = parse_c_double(&text[..len]) {
-            *input = &text[len..];
-            return Some(value);
-        }
-    }
-    None
-}
-
-/// One whole token as strtod reads it (Rust's parser plus hex floats).
-fn parse_c_double(token: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(token).ok()?;
-    let (negative, body) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let value = if let Some(hex) = lower.strip_prefix("0x") {
-        parse_hex_float(hex)?
-    } else if lower == "inf" || lower == "infinity" {
-        f64::INFINITY
-    } else if lower == "nan" {
-        f64::NAN
-    } else if body
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && !lower.contains("inf")
-        && !lower.contains("nan")
-    {
-        body.parse::<f64>().ok()?
-    } else {
-        return None;
-    };
-    Some(if negative { -value } else { value })
-}
-
-fn parse_hex_float(hex: &str) -> Option<f64> {
-    let (mantissa, exponent) = match hex.find('p') {
-        Some(p) => (&hex[..p], hex[p + 1..].parse::<i32>().ok()?),
-        None => (hex, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int_part.is_empty() && frac_part.is_empty() {
+    let mut buf = Vec::with_capacity(text.len() + 1);
+    buf.extend_from_slice(text);
+    buf.push(0);
+    let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is NUL-terminated and outlives the call; strtod only
+    // reads it and points `end` into it.
+    let value = unsafe { libc::strtod(buf.as_ptr().cast(), &mut end) };
+    let used = (end as usize).wrapping_sub(buf.as_ptr() as usize);
+    if used == 0 || used > text.len() {
         return None;
     }
-    let mut value = 0f64;
-    for c in int_part.chars() {
-        value = value * 16.0 + f64::from(c.to_digit(16)?);
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        value += f64::from(c.to_digit(16)?) * scale;
-        scale /= 16.0;
-    }
-    Some(value * 2f64.powi(exponent))
+    *input = &text[used..];
+    Some(value)
 }
 
 /// C's `(int) double` as x86-64 does it: truncation, and INT_MIN for
@@ -189,19 +142,37 @@ pub fn uptime_line(now: i64, uptime_secs: f64, users: usize, loads: [f64; 3]) ->
     }
     // procps 4.0.5 fixed "0 user" (issue #303); see docs/COMPAT.md.
     text.push_str(&format!(
-        "{users:2} {},  load average: {:.2}, {:.2}, {:.2}",
+        "{users:2} {},  load average: ",
         if users != 1 { "users" } else { "user" },
-        loads[0],
-        loads[1],
-        loads[2]
     ));
-    out.extend_from_slice(c_float_text(&text).as_bytes());
+    out.extend_from_slice(text.as_bytes());
+    for (i, load) in loads.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        push_fixed2(*load, &mut out);
+    }
     out
 }
 
-/// Rust writes infinities and NaN as `inf`/`NaN`; printf writes `inf`/`nan`.
-fn c_float_text(text: &str) -> String {
-    text.replace("NaN", "nan")
+/// printf's `%.2f`, from libc itself: the digits and the `inf`/`nan`
+/// spellings procps prints, without a float formatter of Rust's own.
+fn push_fixed2(value: f64, out: &mut Vec<u8>) {
+    // The longest `%.2f` is -DBL_MAX: 309 digits, a sign, a point and 2.
+    let mut buf = [0u8; 320];
+    // SAFETY: the format is NUL-terminated and takes one double; snprintf
+    // writes at most `buf.len()` bytes.
+    let n = unsafe {
+        libc::snprintf(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            b"%.2f\0".as_ptr().cast(),
+            value,
+        )
+    };
+    if let Ok(n) = usize::try_from(n) {
+        out.extend_from_slice(&buf[..n.min(buf.len() - 1)]);
+    }
 }
 
 const DECADE: f64 = 60.0 * 60.0 * 24.0 * 365.0 * 10.0;

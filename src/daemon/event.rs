@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
@@ -83,8 +84,35 @@ struct Incidents {
     bad: u64,
 }
 
+/// Generic only at the door: the loop itself works on a `dyn Service`, so
+/// the two daemons share one copy of it in the binary instead of two.
 pub struct EventLoop<S: Service> {
-    pub service: S,
+    inner: Loop,
+    service: PhantomData<S>,
+}
+
+impl<S: Service + 'static> EventLoop<S> {
+    pub fn new(
+        service: S,
+        listener: OwnedFd,
+        signals: OwnedFd,
+        limits: Limits,
+        group: Option<u32>,
+    ) -> EventLoop<S> {
+        EventLoop {
+            inner: Loop::new(Box::new(service), listener, signals, limits, group),
+            service: PhantomData,
+        }
+    }
+
+    /// Run until SIGTERM or SIGINT.
+    pub fn run(&mut self) {
+        self.inner.run();
+    }
+}
+
+struct Loop {
+    service: Box<dyn Service>,
     listener: OwnedFd,
     signals: OwnedFd,
     limits: Limits,
@@ -99,15 +127,15 @@ fn errno() -> io::Error {
     io::Error::last_os_error()
 }
 
-impl<S: Service> EventLoop<S> {
-    pub fn new(
-        service: S,
+impl Loop {
+    fn new(
+        service: Box<dyn Service>,
         listener: OwnedFd,
         signals: OwnedFd,
         limits: Limits,
         group: Option<u32>,
-    ) -> EventLoop<S> {
-        EventLoop {
+    ) -> Loop {
+        Loop {
             service,
             listener,
             signals,
@@ -120,8 +148,7 @@ impl<S: Service> EventLoop<S> {
         }
     }
 
-    /// Run until SIGTERM or SIGINT.
-    pub fn run(&mut self) {
+    fn run(&mut self) {
         let mut next_tick = Instant::now() + self.service.tick();
         let mut pollfds: Vec<libc::pollfd> = Vec::new();
         loop {

@@ -9,6 +9,7 @@ use super::{
     c_field, le_i16, le_i32, le_i64, le_u32, put_field, Decoded, ExitStatus, Format, FormatError,
     Record, RecordKind,
 };
+use std::sync::OnceLock;
 
 pub const MAGIC: &[u8; 8] = b"UTMPBOX\0";
 pub const VERSION: u16 = 1;
@@ -151,40 +152,40 @@ pub fn offset_of(index: u64) -> u64 {
     HEADER_SIZE as u64 + index * RECORD_SIZE as u64
 }
 
-/// CRC-32 (IEEE 802.3, as zlib), slicing-by-8 with tables built at
-/// compile time: every record read or written is checked, so this is on
-/// the hot path of the daemons and of `last`.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    const TABLES: [[u32; 256]; 8] = {
-        let mut t = [[0u32; 256]; 8];
-        let mut i = 0;
-        while i < 256 {
+/// The slicing-by-8 tables, built on first use rather than at compile
+/// time: as a constant they were 8 KiB of the binary's file size, and
+/// building them takes microseconds once per process. Boxed: an inline
+/// array would make the static 8 KiB of initialised data instead.
+fn crc_tables() -> &'static [[u32; 256]; 8] {
+    static TABLES: OnceLock<Box<[[u32; 256]; 8]>> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut t = Box::new([[0u32; 256]; 8]);
+        for i in 0..256 {
             let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
+            for _ in 0..8 {
                 c = if c & 1 != 0 {
                     0xEDB8_8320 ^ (c >> 1)
                 } else {
                     c >> 1
                 };
-                k += 1;
             }
             t[0][i] = c;
-            i += 1;
         }
-        let mut n = 1;
-        while n < 8 {
-            let mut i = 0;
-            while i < 256 {
+        for n in 1..8 {
+            for i in 0..256 {
                 let prev = t[n - 1][i];
                 t[n][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
-                i += 1;
             }
-            n += 1;
         }
         t
-    };
-    let t = &TABLES;
+    })
+}
+
+/// CRC-32 (IEEE 802.3, as zlib), slicing-by-8: every record read or
+/// written is checked, so this is on the hot path of the daemons and of
+/// `last`.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let t = crc_tables();
     let mut crc = !0u32;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
