@@ -40,7 +40,7 @@ pub fn file_mode(private: bool) -> u32 {
 /// created as the daemon's user), serve until stopped; the exit status.
 /// `own` are directories handed to `-U USER`; `files` the service's files,
 /// whose parents are created too.
-pub fn run<S: Service>(
+pub fn run<S: Service + 'static>(
     name: &str,
     common: Common,
     own: Vec<PathBuf>,
