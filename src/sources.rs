@@ -157,7 +157,7 @@ mod tests {
     use crate::record::testgen;
     use std::time::Duration;
 
-    fn serve<S: event::Service>(prepared: daemon::Prepared, service: S) {
+    fn serve<S: event::Service + 'static>(prepared: daemon::Prepared, service: S) {
         let limits = event::Limits::default();
         event::EventLoop::new(service, prepared.listener, prepared.signals, limits, None).run();
     }
