@@ -5,6 +5,13 @@
 //! and only then are the clients answered. At start a torn tail (a partial
 //! record, or trailing records whose checksum fails) is cut off, kept in
 //! `FILE.torn` for inspection, and reported.
+//!
+//! The file ends in a reserve of zero records (free space, docs/FORMAT.md)
+//! that appends overwrite in place: a write that changes the file size
+//! makes fdatasync commit the filesystem journal, one that overwrites
+//! written blocks does not, which more than doubles the durable rate. The
+//! reserve is real zeros, not fallocate: unwritten extents would need a
+//! journal commit on their first write too.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -22,26 +29,31 @@ use crate::record::{Record, RecordKind};
 const SCAN_LIMIT: u64 = 4096;
 /// Records read from disk at a time when scanning backwards.
 const CHUNK: u64 = 64;
+/// Zero records added at a time when the reserve runs out (512 KiB).
+const RESERVE: u64 = 1024;
 
 pub struct LogFile {
     pub path: PathBuf,
     mode: u32,
     file: File,
-    /// Whole records in the file.
+    /// Records in the file (the reserve after them excluded).
     pub count: u64,
+    /// Whole record slots in the file: records plus reserve.
+    slots: u64,
     pending: Vec<u8>,
     pending_records: Vec<Record>,
 }
 
 impl LogFile {
     pub fn open(path: &Path, mode: u32) -> Result<(LogFile, Vec<String>), String> {
-        let (file, count, warnings) = open_and_repair(path, mode)?;
+        let (file, count, slots, warnings) = open_and_repair(path, mode)?;
         Ok((
             LogFile {
                 path: path.to_path_buf(),
                 mode,
                 file,
                 count,
+                slots,
                 pending: Vec::new(),
                 pending_records: Vec::new(),
             },
@@ -52,9 +64,10 @@ impl LogFile {
     /// Reopen by path (after a rotation by rename); queued records stay
     /// queued and go to the new file.
     pub fn reopen(&mut self) -> Result<Vec<String>, String> {
-        let (file, count, warnings) = open_and_repair(&self.path, self.mode)?;
+        let (file, count, slots, warnings) = open_and_repair(&self.path, self.mode)?;
         self.file = file;
         self.count = count;
+        self.slots = slots;
         Ok(warnings)
     }
 
@@ -72,19 +85,35 @@ impl LogFile {
             return Ok(Vec::new());
         }
         let at = native::offset_of(self.count);
+        let written = self.pending.len() as u64 / RECORD_SIZE as u64;
+        let slots = self.slots;
+        // Out of reserve: the same write carries a new reserve after the
+        // records, and the one fdatasync below makes both durable.
+        if self.count + written > slots {
+            let grown = self.count + written + RESERVE;
+            self.pending
+                .resize(((grown - self.count) * RECORD_SIZE as u64) as usize, 0);
+        }
         let result = self
             .file
             .write_all_at(&self.pending, at)
             .and_then(|_| self.file.sync_data());
         let records = std::mem::take(&mut self.pending_records);
-        let written = std::mem::take(&mut self.pending).len() as u64 / RECORD_SIZE as u64;
+        let bytes = std::mem::take(&mut self.pending);
         match result {
             Ok(()) => {
+                self.slots = slots.max(self.count + bytes.len() as u64 / RECORD_SIZE as u64);
                 self.count += written;
                 Ok(records)
             }
             Err(e) => {
-                let _ = self.file.set_len(at);
+                // Nothing counts: back to zeros (so no reader takes the
+                // unacknowledged records as real) and to the old size.
+                let reserve = (slots - self.count) as usize * RECORD_SIZE;
+                let _ = self
+                    .file
+                    .write_all_at(&vec![0u8; bytes.len().min(reserve)], at);
+                let _ = self.file.set_len(native::offset_of(slots));
                 Err(format!(
                     "unable to write {}: {}",
                     self.path.display(),
@@ -152,7 +181,7 @@ pub fn is_boot(record: &Record) -> bool {
 }
 
 /// Open (creating it whole if missing), check the header, cut a torn tail.
-fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), String> {
+fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, u64, Vec<String>), String> {
     let name = path.display();
     let mut warnings = Vec::new();
     let file = match files::open_rw(path) {
@@ -181,17 +210,30 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), S
             drop(file);
             let file = files::create_native(path, FileKind::Log, mode)
                 .map_err(|e| format!("unable to create {name}: {}", os_reason(&e)))?;
-            return Ok((file, 0, warnings));
+            return Ok((file, 0, 0, warnings));
         }
         return Err(format!(
             "{name} is not a native utmpbox history file (convert it with utmpdump, or move it away)"
         ));
     }
     let body = size - HEADER_SIZE as u64;
-    let mut count = body / RECORD_SIZE as u64;
-    let mut keep = native::offset_of(count);
-    // Trailing records that fail their checksum are a torn last write.
+    let slots = body / RECORD_SIZE as u64;
+    // The reserve: zero records at the end are free space, not records.
     let mut record = vec![0u8; RECORD_SIZE];
+    let mut end = slots;
+    while end > 0 {
+        if file
+            .read_exact_at(&mut record, native::offset_of(end - 1))
+            .is_err()
+            || !native::is_zero(&record)
+        {
+            break;
+        }
+        end -= 1;
+    }
+    // Trailing records that fail their checksum are a torn last write;
+    // so is a partial record at the very end.
+    let mut count = end;
     while count > 0 {
         if file
             .read_exact_at(&mut record, native::offset_of(count - 1))
@@ -201,11 +243,16 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), S
             break;
         }
         count -= 1;
-        keep = native::offset_of(count);
     }
-    if keep < size {
-        let mut torn = vec![0u8; (size - keep) as usize];
+    let whole = native::offset_of(slots);
+    let torn_records = native::offset_of(end) - native::offset_of(count);
+    if count < end || whole < size {
+        let keep = native::offset_of(count);
+        let mut torn = vec![0u8; torn_records as usize];
         let _ = file.read_exact_at(&mut torn, keep);
+        let mut partial = vec![0u8; (size - whole) as usize];
+        let _ = file.read_exact_at(&mut partial, whole);
+        torn.extend_from_slice(&partial);
         let mut torn_path = path.as_os_str().to_owned();
         torn_path.push(".torn");
         let saved = OpenOptions::new()
@@ -215,17 +262,20 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), S
             .custom_flags(libc::O_NOFOLLOW)
             .open(&torn_path)
             .and_then(|mut f| f.write_all(&torn).and_then(|_| f.sync_all()));
-        file.set_len(keep)
+        // Torn records inside the file become reserve again (zeros); a
+        // partial record after the last slot is cut off.
+        file.write_all_at(&vec![0u8; torn_records as usize], keep)
+            .and_then(|_| file.set_len(whole))
             .and_then(|_| file.sync_all())
             .map_err(|e| format!("unable to repair {name}: {}", os_reason(&e)))?;
         warnings.push(format!(
             "{name}: repaired a torn tail: cut {} bytes after record {count}{}",
-            size - keep,
+            torn.len(),
             match saved {
                 Ok(()) => format!(" (kept in {})", PathBuf::from(torn_path).display()),
                 Err(_) => String::new(),
             }
         ));
     }
-    Ok((file, count, warnings))
+    Ok((file, count, slots, warnings))
 }

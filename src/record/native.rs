@@ -126,13 +126,16 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
 }
 
 /// Decode a whole native file: header, then records. Corrupt records are
-/// listed by index and skipped; a partial record at the end is `trailing`.
+/// listed by index and skipped; a partial record at the end is `trailing`;
+/// zero records at the end (before any partial one) are free space.
 pub fn decode_all(bytes: &[u8]) -> Result<Decoded, FormatError> {
     parse_header(bytes)?;
     let body = &bytes[HEADER_SIZE..];
-    let mut records = Vec::with_capacity(body.len() / RECORD_SIZE);
+    let whole = body.len() - body.len() % RECORD_SIZE;
+    let used = used_len(&body[..whole]);
+    let mut records = Vec::with_capacity(used / RECORD_SIZE);
     let mut corrupt = Vec::new();
-    for (index, chunk) in body.chunks_exact(RECORD_SIZE).enumerate() {
+    for (index, chunk) in body[..used].chunks_exact(RECORD_SIZE).enumerate() {
         match decode(chunk) {
             Some(record) => records.push(record),
             None => corrupt.push(index as u64),
@@ -144,6 +147,26 @@ pub fn decode_all(bytes: &[u8]) -> Result<Decoded, FormatError> {
         trailing: body.len() % RECORD_SIZE,
         corrupt,
     })
+}
+
+/// How much of `body` (whole records) holds records: all of it but the
+/// run of all-zero records at its end, which is a log's reserve of free
+/// space. A zero record cannot be a record: its checksum field would be 0,
+/// and crc32 of 508 zero bytes is not.
+pub fn used_len(body: &[u8]) -> usize {
+    let mut end = body.len() - body.len() % RECORD_SIZE;
+    while end >= RECORD_SIZE && is_zero(&body[end - RECORD_SIZE..end]) {
+        end -= RECORD_SIZE;
+    }
+    end
+}
+
+/// True when every byte is zero: free space in a native log.
+pub fn is_zero(bytes: &[u8]) -> bool {
+    // Eight bytes at a time: a reserve can be many KiB to skip.
+    let mut words = bytes.chunks_exact(8);
+    words.all(|w| u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) == 0)
+        && words.remainder().iter().all(|&b| b == 0)
 }
 
 /// Byte offset of record `index` in a native file.
