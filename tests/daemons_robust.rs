@@ -155,10 +155,14 @@ fn torn_tail_is_repaired_and_reported() {
     let path = log_dir(&s).join("wtmp");
     let mut bytes = std::fs::read(&path).unwrap();
     let whole = bytes.len();
+    // wtmpd appends into a reserve of zero records after its last record.
+    assert!(whole >= 64 + 3 * 512, "no reserve: {whole} bytes");
+    assert!(bytes[64 + 512..].iter().all(|&b| b == 0));
     let mut torn = Rec::new(USER, "pts/2", "bob").encode();
     torn[300] ^= 0xff; // a record whose write never finished
-    bytes.extend_from_slice(&torn);
-    bytes.extend_from_slice(&[7u8; 100]); // and half of another
+    torn[400..].fill(0); // (its end still the reserve's zeros)
+    bytes[64 + 512..64 + 1024].copy_from_slice(&torn);
+    bytes.extend_from_slice(&[7u8; 100]); // and half of another past the end
     std::fs::write(&path, &bytes).unwrap();
     let w = Daemon::start(&s, "wtmpd", &["-n"]);
     assert!(
@@ -169,9 +173,15 @@ fn torn_tail_is_repaired_and_reported() {
         "{}",
         w.log()
     );
-    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, whole);
+    // The torn record is reserve (zeros) again; the partial one is cut.
+    let repaired = std::fs::read(&path).unwrap();
+    assert_eq!(repaired.len(), whole);
+    assert_eq!(repaired[..64 + 512], bytes[..64 + 512]);
+    assert!(repaired[64 + 512..].iter().all(|&b| b == 0));
     let kept = std::fs::read(log_dir(&s).join("wtmp.torn")).unwrap();
-    assert_eq!(kept, bytes[whole..]);
+    let mut expected = torn.to_vec();
+    expected.extend_from_slice(&[7u8; 100]);
+    assert_eq!(kept, expected);
     append(&s, &Rec::new(USER, "pts/3", "carol"));
     let users: Vec<_> = read_native(&path).into_iter().map(|r| r.user).collect();
     assert_eq!(users, vec![b"alice".to_vec(), b"carol".to_vec()]);

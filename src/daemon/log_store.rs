@@ -46,19 +46,47 @@ pub struct LogFile {
 
 impl LogFile {
     pub fn open(path: &Path, mode: u32) -> Result<(LogFile, Vec<String>), String> {
-        let (file, count, slots, warnings) = open_and_repair(path, mode)?;
-        Ok((
-            LogFile {
-                path: path.to_path_buf(),
-                mode,
-                file,
-                count,
-                slots,
-                pending: Vec::new(),
-                pending_records: Vec::new(),
-            },
-            warnings,
-        ))
+        let (file, count, slots, mut warnings) = open_and_repair(path, mode)?;
+        let mut log = LogFile {
+            path: path.to_path_buf(),
+            mode,
+            file,
+            count,
+            slots,
+            pending: Vec::new(),
+            pending_records: Vec::new(),
+        };
+        warnings.extend(log.top_up());
+        Ok((log, warnings))
+    }
+
+    /// Grow the reserve when less than half of it is left, so appends
+    /// seldom pay for growth themselves; called at open and when idle.
+    /// A failure is only a warning: `commit` grows the file as needed.
+    pub fn top_up(&mut self) -> Option<String> {
+        if self.slots - self.count >= RESERVE / 2 || !self.pending.is_empty() {
+            return None;
+        }
+        let grown = self.count + RESERVE;
+        let zeros = vec![0u8; ((grown - self.slots) * RECORD_SIZE as u64) as usize];
+        match self
+            .file
+            .write_all_at(&zeros, native::offset_of(self.slots))
+            .and_then(|_| self.file.sync_data())
+        {
+            Ok(()) => {
+                self.slots = grown;
+                None
+            }
+            Err(e) => {
+                let _ = self.file.set_len(native::offset_of(self.slots));
+                Some(format!(
+                    "unable to grow {}: {}",
+                    self.path.display(),
+                    os_reason(&e)
+                ))
+            }
+        }
     }
 
     /// Reopen by path (after a rotation by rename); queued records stay
@@ -68,7 +96,7 @@ impl LogFile {
         self.file = file;
         self.count = count;
         self.slots = slots;
-        Ok(warnings)
+        Ok(warnings.into_iter().chain(self.top_up()).collect())
     }
 
     pub fn queue(&mut self, record: Record) -> Result<(), String> {
