@@ -29,6 +29,8 @@ use crate::record::{Record, RecordKind};
 const SCAN_LIMIT: u64 = 4096;
 /// Records read from disk at a time when scanning backwards.
 const CHUNK: u64 = 64;
+/// Alignment and unit of direct writes.
+const BLOCK: u64 = 4096;
 /// Zero records added at a time when the reserve runs out (512 KiB).
 const RESERVE: u64 = 1024;
 
@@ -40,6 +42,12 @@ pub struct LogFile {
     pub count: u64,
     /// Whole record slots in the file: records plus reserve.
     slots: u64,
+    /// The file again, O_DIRECT|O_DSYNC, and the bytes from the start of
+    /// the block holding the write position up to it: an append that fits
+    /// the reserve is one aligned write that is durable when it returns,
+    /// with no page cache copy and no separate fdatasync. None where the
+    /// filesystem refuses O_DIRECT (tmpfs): then pwrite and fdatasync.
+    direct: Option<(File, Vec<u8>)>,
     pending: Vec<u8>,
     pending_records: Vec<Record>,
 }
@@ -53,9 +61,11 @@ impl LogFile {
             file,
             count,
             slots,
+            direct: None,
             pending: Vec::new(),
             pending_records: Vec::new(),
         };
+        log.direct = log.open_direct();
         warnings.extend(log.top_up());
         Ok((log, warnings))
     }
@@ -89,6 +99,21 @@ impl LogFile {
         }
     }
 
+    /// The same file (by descriptor, so a rename cannot swap it) opened
+    /// for direct synchronous writes, and the current block's head.
+    fn open_direct(&self) -> Option<(File, Vec<u8>)> {
+        use std::os::fd::AsRawFd;
+        let direct = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_DIRECT | libc::O_DSYNC)
+            .open(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+            .ok()?;
+        let at = native::offset_of(self.count);
+        let mut head = vec![0u8; (at % BLOCK) as usize];
+        self.file.read_exact_at(&mut head, at - at % BLOCK).ok()?;
+        Some((direct, head))
+    }
+
     /// Reopen by path (after a rotation by rename); queued records stay
     /// queued and go to the new file.
     pub fn reopen(&mut self) -> Result<Vec<String>, String> {
@@ -96,6 +121,7 @@ impl LogFile {
         self.file = file;
         self.count = count;
         self.slots = slots;
+        self.direct = self.open_direct();
         Ok(warnings.into_iter().chain(self.top_up()).collect())
     }
 
@@ -122,16 +148,31 @@ impl LogFile {
             self.pending
                 .resize(((grown - self.count) * RECORD_SIZE as u64) as usize, 0);
         }
-        let result = self
-            .file
-            .write_all_at(&self.pending, at)
-            .and_then(|_| self.file.sync_data());
+        let direct = match &self.direct {
+            Some((file, head)) if self.count + written <= slots => {
+                write_direct(file, head, &self.pending, at, native::offset_of(slots))
+            }
+            _ => None,
+        };
+        let result = direct.unwrap_or_else(|| {
+            self.file
+                .write_all_at(&self.pending, at)
+                .and_then(|_| self.file.sync_data())
+        });
         let records = std::mem::take(&mut self.pending_records);
         let bytes = std::mem::take(&mut self.pending);
         match result {
             Ok(()) => {
                 self.slots = slots.max(self.count + bytes.len() as u64 / RECORD_SIZE as u64);
                 self.count += written;
+                if let Some((_, head)) = &mut self.direct {
+                    // The new write position's block head, from what was
+                    // there and what was just written.
+                    let end = native::offset_of(self.count);
+                    let keep = (end % BLOCK) as usize;
+                    head.extend_from_slice(&bytes[..(end - at) as usize]);
+                    head.drain(..head.len() - keep);
+                }
                 Ok(records)
             }
             Err(e) => {
@@ -206,6 +247,25 @@ impl LogFile {
 
 pub fn is_boot(record: &Record) -> bool {
     record.kind == RecordKind::BootTime || (record.line == b"~" && record.user == b"reboot")
+}
+
+/// Write `head` and `records` from the block start before `at`, padded
+/// with the reserve's zeros to whole blocks, in one O_DIRECT|O_DSYNC
+/// write; None (use the page cache) when the blocks reach past `limit`,
+/// the file's end, since a direct write there would change its size.
+fn write_direct(file: &File, head: &[u8], records: &[u8], at: u64, limit: u64) -> Option<io::Result<()>> {
+    let start = at - head.len() as u64;
+    let end = (at + records.len() as u64).div_ceil(BLOCK) * BLOCK;
+    if end > limit || start % BLOCK != 0 {
+        return None;
+    }
+    let len = (end - start) as usize;
+    let mut raw = vec![0u8; len + BLOCK as usize];
+    let skip = raw.as_ptr().align_offset(BLOCK as usize);
+    let buf = raw.get_mut(skip..skip + len)?;
+    buf[..head.len()].copy_from_slice(head);
+    buf[head.len()..head.len() + records.len()].copy_from_slice(records);
+    Some(file.write_all_at(buf, start))
 }
 
 /// Open (creating it whole if missing), check the header, cut a torn tail.
