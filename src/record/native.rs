@@ -338,6 +338,39 @@ mod tests {
     }
 
     #[test]
+    fn trailing_zero_records_are_free_space() {
+        let mut rng = testgen::Rng::new(6);
+        let records: Vec<Record> = (0..3).map(|_| testgen::native_record(&mut rng)).collect();
+        let plain = crate::record::encode_file(&records, Format::Native).unwrap();
+        // A reserve of zero records: not records, not corrupt.
+        let mut file = plain.clone();
+        file.extend_from_slice(&[0u8; 5 * RECORD_SIZE]);
+        let decoded = decode_all(&file).unwrap();
+        assert_eq!(decoded.records, records);
+        assert_eq!((decoded.corrupt.len(), decoded.trailing), (0, 0));
+        // A partial record after it is still reported.
+        file.extend_from_slice(&[0u8; 100]);
+        let decoded = decode_all(&file).unwrap();
+        assert_eq!((decoded.records.len(), decoded.trailing), (3, 100));
+        // A file that is all reserve holds no records.
+        let mut empty = plain[..HEADER_SIZE].to_vec();
+        empty.extend_from_slice(&[0u8; 4 * RECORD_SIZE]);
+        let decoded = decode_all(&empty).unwrap();
+        assert!(decoded.records.is_empty() && decoded.corrupt.is_empty());
+        // A zero record with a real one after it is corrupt, as before.
+        let mut middle = plain[..HEADER_SIZE + RECORD_SIZE].to_vec();
+        middle.extend_from_slice(&[0u8; RECORD_SIZE]);
+        middle.extend_from_slice(&plain[HEADER_SIZE + RECORD_SIZE..]);
+        middle.extend_from_slice(&[0u8; 2 * RECORD_SIZE]);
+        let decoded = decode_all(&middle).unwrap();
+        assert_eq!(decoded.records, records);
+        assert_eq!(decoded.corrupt, vec![1]);
+        // Why a zero record can never be a real one.
+        assert_ne!(crc32(&[0u8; CRC]), 0);
+        assert_eq!(decode(&[0u8; RECORD_SIZE]), None);
+    }
+
+    #[test]
     fn extreme_times_round_trip() {
         let mut rng = testgen::Rng::new(5);
         for time_us in [
