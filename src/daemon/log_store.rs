@@ -253,7 +253,13 @@ pub fn is_boot(record: &Record) -> bool {
 /// with the reserve's zeros to whole blocks, in one O_DIRECT|O_DSYNC
 /// write; None (use the page cache) when the blocks reach past `limit`,
 /// the file's end, since a direct write there would change its size.
-fn write_direct(file: &File, head: &[u8], records: &[u8], at: u64, limit: u64) -> Option<io::Result<()>> {
+fn write_direct(
+    file: &File,
+    head: &[u8],
+    records: &[u8],
+    at: u64,
+    limit: u64,
+) -> Option<io::Result<()>> {
     let start = at - head.len() as u64;
     let end = (at + records.len() as u64).div_ceil(BLOCK) * BLOCK;
     if end > limit || start % BLOCK != 0 {

@@ -189,7 +189,11 @@ fn a_native_reserve_is_free_space() {
     let mut bytes = encode_native(&recs);
     bytes.resize(bytes.len() + 512 * 1024, 0);
     let native = s.write("native/wtmp", &bytes);
-    for (applet, extra) in [("last", &["-x"][..]), ("last", &["-F", "-w"]), ("lastb", &[])] {
+    for (applet, extra) in [
+        ("last", &["-x"][..]),
+        ("last", &["-F", "-w"]),
+        ("lastb", &[]),
+    ] {
         let theirs = util::run(util::peer(applet).arg("-f").arg(&glibc).args(extra), None);
         let ours = util::run(s.applet(applet).arg("-f").arg(&native).args(extra), None);
         util::assert_same(&ours.stdout, &theirs.stdout, applet);

@@ -330,7 +330,12 @@ fn follow_reads_native_files_too() {
 
 /// A native log with `users` as records (via `utmpdump -r`), then a
 /// reserve of `reserve` zero records, as wtmpd leaves its files.
-fn native_with_reserve(s: &Scratch, name: &str, users: &[&str], reserve: usize) -> (std::path::PathBuf, Vec<String>) {
+fn native_with_reserve(
+    s: &Scratch,
+    name: &str,
+    users: &[&str],
+    reserve: usize,
+) -> (std::path::PathBuf, Vec<String>) {
     let lines: Vec<String> = users
         .iter()
         .enumerate()
@@ -381,7 +386,9 @@ fn a_native_reserve_is_free_space_not_corrupt_records() {
 fn follow_prints_records_written_into_a_native_reserve() {
     use std::os::unix::fs::FileExt;
     let s = Scratch::new("ud-follow-reserve");
-    let users = ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10", "u11", "u12"];
+    let users = [
+        "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10", "u11", "u12",
+    ];
     let (path, lines) = native_with_reserve(&s, "wtmp", &users, 4);
     let size = std::fs::metadata(&path).unwrap().len();
     let (mut child, mut reader) = follow(&s, &path);
@@ -399,11 +406,13 @@ fn follow_prints_records_written_into_a_native_reserve() {
     let at = 64 + 12 * 512;
     file.write_all_at(&more_bytes[64..64 + 100], at).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    file.write_all_at(&more_bytes[64 + 100..64 + 512], at + 100).unwrap();
+    file.write_all_at(&more_bytes[64 + 100..64 + 512], at + 100)
+        .unwrap();
     let mut got = String::new();
     reader.read_line(&mut got).unwrap();
     assert_eq!(got, more[0]);
-    file.write_all_at(&more_bytes[64 + 512..], at + 512).unwrap();
+    file.write_all_at(&more_bytes[64 + 512..], at + 512)
+        .unwrap();
     got.clear();
     reader.read_line(&mut got).unwrap();
     assert_eq!(got, more[1]);
