@@ -48,6 +48,9 @@ pub struct LogFile {
     /// with no page cache copy and no separate fdatasync. None where the
     /// filesystem refuses O_DIRECT (tmpfs): then pwrite and fdatasync.
     direct: Option<(File, Vec<u8>)>,
+    /// Kept between direct writes so each does not allocate (and, with
+    /// musl, map and unmap) an aligned buffer.
+    scratch: Vec<u8>,
     pending: Vec<u8>,
     pending_records: Vec<Record>,
 }
@@ -62,6 +65,7 @@ impl LogFile {
             count,
             slots,
             direct: None,
+            scratch: Vec::new(),
             pending: Vec::new(),
             pending_records: Vec::new(),
         };
@@ -150,7 +154,14 @@ impl LogFile {
         }
         let direct = match &self.direct {
             Some((file, head)) if self.count + written <= slots => {
-                write_direct(file, head, &self.pending, at, native::offset_of(slots))
+                write_direct(
+                    file,
+                    &mut self.scratch,
+                    head,
+                    &self.pending,
+                    at,
+                    native::offset_of(slots),
+                )
             }
             _ => None,
         };
@@ -255,6 +266,7 @@ pub fn is_boot(record: &Record) -> bool {
 /// the file's end, since a direct write there would change its size.
 fn write_direct(
     file: &File,
+    raw: &mut Vec<u8>,
     head: &[u8],
     records: &[u8],
     at: u64,
@@ -266,7 +278,8 @@ fn write_direct(
         return None;
     }
     let len = (end - start) as usize;
-    let mut raw = vec![0u8; len + BLOCK as usize];
+    raw.clear();
+    raw.resize(len + BLOCK as usize, 0);
     let skip = raw.as_ptr().align_offset(BLOCK as usize);
     let buf = raw.get_mut(skip..skip + len)?;
     buf[..head.len()].copy_from_slice(head);
