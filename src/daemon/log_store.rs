@@ -153,16 +153,14 @@ impl LogFile {
                 .resize(((grown - self.count) * RECORD_SIZE as u64) as usize, 0);
         }
         let direct = match &self.direct {
-            Some((file, head)) if self.count + written <= slots => {
-                write_direct(
-                    file,
-                    &mut self.scratch,
-                    head,
-                    &self.pending,
-                    at,
-                    native::offset_of(slots),
-                )
-            }
+            Some((file, head)) if self.count + written <= slots => write_direct(
+                file,
+                &mut self.scratch,
+                head,
+                &self.pending,
+                at,
+                native::offset_of(slots),
+            ),
             _ => None,
         };
         let result = direct.unwrap_or_else(|| {
