@@ -322,6 +322,20 @@ fn wtmpd_restarts_into_its_reserve() {
     assert_eq!(status, 0);
     assert_eq!(stat[..8], 2u64.to_le_bytes(), "LOG_STAT count");
     append(&s, &Rec::new(USER, "pts/3", "carol"));
+    // LOG_READ lists the three, newest first, and none of the reserve.
+    let (status, read) = raw.call(LOG_READ, &read_payload(1)).unwrap();
+    assert_eq!(status, 0);
+    assert_eq!(read[..8], 0u64.to_le_bytes(), "next");
+    assert_eq!(read[8..12], 3u32.to_le_bytes(), "record count");
+    let users: Vec<_> = read[12..]
+        .chunks(512)
+        .map(|c| Rec::decode(c).unwrap().user)
+        .collect();
+    assert_eq!(
+        users,
+        vec![b"carol".to_vec(), b"bob".to_vec(), b"alice".to_vec()]
+    );
+    drop(raw);
     assert!(w.stop());
     assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, size);
     let users: Vec<_> = read_native(&path).into_iter().map(|r| r.user).collect();
