@@ -192,9 +192,10 @@ fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
         Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
     };
     let body = &input[base.min(input.len())..];
+    let records = records_of(body, format, size);
     let mut corrupt = Vec::new();
     let mut text = Vec::with_capacity(72 * 1024);
-    for (index, raw) in body.chunks_exact(size).enumerate() {
+    for (index, raw) in records.chunks_exact(size).enumerate() {
         match decode_one(raw, format) {
             Some(record) => text::format_line(&record, &mut text),
             None => corrupt.push(index as u64),
@@ -421,7 +422,8 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
         },
     };
     let whole = |len: usize| base + len.saturating_sub(base) / size * size;
-    let end = whole(initial.len());
+    // The last ten records: before a native log's reserve, if it has one.
+    let end = base + records_of(&initial[base.min(initial.len())..], format, size).len();
     let mut pos = end.saturating_sub(10 * size).max(base);
     let mut watch = crate::follow::Watch::new(path);
     loop {
@@ -429,23 +431,48 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
             Ok(chunk) => chunk,
             Err(_) => return 0,
         };
+        let mut used = records_of(&chunk, format, size);
+        // Before a native log's reserve, a record that fails its checksum
+        // may be one being written right now: read it again next time.
+        if used.len() < chunk.len() - chunk.len() % size {
+            if let Some(last) = used.len().checked_sub(size) {
+                if native::decode(&used[last..]).is_none() {
+                    used = &used[..last];
+                }
+            }
+        }
         let mut text = Vec::new();
-        for (i, raw) in chunk.chunks_exact(size).enumerate() {
+        for (i, raw) in used.chunks_exact(size).enumerate() {
             let index = ((pos - base) / size + i) as u64;
             match decode_one(raw, format) {
                 Some(record) => text::format_line(&record, &mut text),
                 None => report_corrupt(applet, name, index),
             }
         }
-        pos += chunk.len() / size * size;
+        pos += used.len();
         if out.write_all(&text).and_then(|_| out.flush()).is_err() {
             return cli::fail(applet, "write error", 1);
         }
-        match watch.wait(pos as u64, (pos + size) as u64) {
+        // wtmpd writes native records into the reserve without growing
+        // the file: wake on any write, not on growth.
+        let change = match format {
+            Format::Native => watch.wait_write(pos as u64),
+            _ => watch.wait(pos as u64, (pos + size) as u64),
+        };
+        match change {
             crate::follow::Change::Grew => {}
             crate::follow::Change::Shrank(len) => pos = whole(len as usize),
             crate::follow::Change::Gone => return 0,
         }
+    }
+}
+
+/// The whole records of `body` that hold records: for a native log, not
+/// the run of zero records (its reserve of free space) at the end.
+fn records_of(body: &[u8], format: Format, size: usize) -> &[u8] {
+    match format {
+        Format::Native => &body[..native::used_len(body)],
+        _ => &body[..body.len() - body.len() % size],
     }
 }
 

@@ -1,5 +1,6 @@
-//! Waiting for a file to grow, as `utmpdump -f` and `tail -f` do: inotify
-//! when the kernel gives an instance, else a stat every second.
+//! Waiting for a file to grow, as `utmpdump -f` and `tail -f` do, or to be
+//! written in place (a native log's reserve): inotify when the kernel
+//! gives an instance, else a stat every second.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -52,13 +53,30 @@ impl Watch {
             if meta.len() >= need {
                 return Change::Grew;
             }
-            match self.inotify {
-                Some(fd) => {
-                    if !read_events(fd) {
-                        return Change::Gone;
-                    }
-                }
-                None => std::thread::sleep(Duration::from_secs(1)),
+            if !self.block() {
+                return Change::Gone;
+            }
+        }
+    }
+
+    /// Block until the file may have been written, even in place without
+    /// growing (a native log's reserve), is shorter than `pos`, or is
+    /// gone. `Grew` here means "read again".
+    pub fn wait_write(&mut self, pos: u64) -> Change {
+        if !self.block() {
+            return Change::Gone;
+        }
+        self.wait(pos, 0)
+    }
+
+    /// One inotify batch, or a second's sleep without inotify; false when
+    /// the file is gone.
+    fn block(&mut self) -> bool {
+        match self.inotify {
+            Some(fd) => read_events(fd),
+            None => {
+                std::thread::sleep(Duration::from_secs(1));
+                true
             }
         }
     }

@@ -210,14 +210,20 @@ impl Rec {
 }
 
 /// Every record of a native file; panics on a bad header, a corrupt
-/// record or a partial one, so a test sees any damage.
+/// record or a partial one, so a test sees any damage. A log's trailing
+/// zero records are its reserve of free space (docs/FORMAT.md), not records.
 pub fn read_native(path: &Path) -> Vec<Rec> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(bytes.len() >= 64, "{}: no header", path.display());
     assert_eq!(&bytes[..8], b"UTMPBOX\0");
     assert_eq!(crc32(&bytes[..60]).to_le_bytes(), bytes[60..64]);
-    let body = &bytes[64..];
+    let mut body = &bytes[64..];
     assert_eq!(body.len() % 512, 0, "{}: partial record", path.display());
+    if bytes[16..20] == 1u32.to_le_bytes() {
+        while body.len() >= 512 && body[body.len() - 512..].iter().all(|&b| b == 0) {
+            body = &body[..body.len() - 512];
+        }
+    }
     body.chunks(512)
         .enumerate()
         .map(|(i, c)| {

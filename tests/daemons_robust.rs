@@ -131,6 +131,9 @@ fn acknowledged_appends_survive_kill_9() {
         "only {} appends acknowledged",
         acked.len()
     );
+    // The appends went into the reserve: the file still ends in zeros.
+    let bytes = std::fs::read(log_dir(&s).join("wtmp")).unwrap();
+    assert!(bytes.ends_with(&[0u8; 512]), "no reserve after kill -9");
     let w = Daemon::start(&s, "wtmpd", &["-n"]);
     let stored: std::collections::HashSet<i32> = read_native(&log_dir(&s).join("wtmp"))
         .iter()
@@ -155,10 +158,14 @@ fn torn_tail_is_repaired_and_reported() {
     let path = log_dir(&s).join("wtmp");
     let mut bytes = std::fs::read(&path).unwrap();
     let whole = bytes.len();
+    // wtmpd appends into a reserve of zero records after its last record.
+    assert!(whole >= 64 + 3 * 512, "no reserve: {whole} bytes");
+    assert!(bytes[64 + 512..].iter().all(|&b| b == 0));
     let mut torn = Rec::new(USER, "pts/2", "bob").encode();
     torn[300] ^= 0xff; // a record whose write never finished
-    bytes.extend_from_slice(&torn);
-    bytes.extend_from_slice(&[7u8; 100]); // and half of another
+    torn[400..].fill(0); // (its end still the reserve's zeros)
+    bytes[64 + 512..64 + 1024].copy_from_slice(&torn);
+    bytes.extend_from_slice(&[7u8; 100]); // and half of another past the end
     std::fs::write(&path, &bytes).unwrap();
     let w = Daemon::start(&s, "wtmpd", &["-n"]);
     assert!(
@@ -169,9 +176,15 @@ fn torn_tail_is_repaired_and_reported() {
         "{}",
         w.log()
     );
-    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, whole);
+    // The torn record is reserve (zeros) again; the partial one is cut.
+    let repaired = std::fs::read(&path).unwrap();
+    assert_eq!(repaired.len(), whole);
+    assert_eq!(repaired[..64 + 512], bytes[..64 + 512]);
+    assert!(repaired[64 + 512..].iter().all(|&b| b == 0));
     let kept = std::fs::read(log_dir(&s).join("wtmp.torn")).unwrap();
-    assert_eq!(kept, bytes[whole..]);
+    let mut expected = torn.to_vec();
+    expected.extend_from_slice(&[7u8; 100]);
+    assert_eq!(kept, expected);
     append(&s, &Rec::new(USER, "pts/3", "carol"));
     let users: Vec<_> = read_native(&path).into_iter().map(|r| r.user).collect();
     assert_eq!(users, vec![b"alice".to_vec(), b"carol".to_vec()]);
@@ -196,6 +209,16 @@ fn rotation_by_rename_and_hup_loses_nothing() {
         h.join().unwrap();
     }
     assert!(w.stop());
+    // The rotated file keeps its reserve (readers skip it); the new one
+    // has its own.
+    for file in [&rotated, &wtmp] {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            bytes.ends_with(&[0u8; 512]),
+            "{}: no reserve",
+            file.display()
+        );
+    }
     let old = read_native(&rotated);
     let new = read_native(&wtmp);
     assert!(
@@ -273,4 +296,68 @@ fn a_daemon_serves_an_inherited_listening_socket() {
     // The socket belongs to the supervisor: the daemon leaves it in place.
     assert!(path.exists());
     assert_eq!(read_native(&log_dir(&s).join("wtmp")).len(), 1);
+}
+
+/// wtmpd appends into a reserve of zero records at the end of its log:
+/// free space that every reader skips, that a restart finds again (the
+/// write position is after the last record), and that is overwritten in
+/// place, so the file does not grow for every append.
+#[test]
+fn wtmpd_restarts_into_its_reserve() {
+    let s = Scratch::new("dm-reserve");
+    let path = log_dir(&s).join("wtmp");
+    let w = Daemon::start(&s, "wtmpd", &["-n"]);
+    append(&s, &Rec::new(USER, "pts/1", "alice"));
+    append(&s, &Rec::new(USER, "pts/2", "bob"));
+    assert!(w.stop());
+    let bytes = std::fs::read(&path).unwrap();
+    let size = bytes.len();
+    assert_eq!((size - 64) % 512, 0);
+    assert!(size >= 64 + 4 * 512, "no reserve: {size} bytes");
+    assert!(bytes[64 + 2 * 512..].iter().all(|&b| b == 0));
+    let w = Daemon::start(&s, "wtmpd", &["-n"]);
+    assert!(!w.log().contains("torn"), "{}", w.log());
+    let mut raw = Raw::connect(&run_dir(&s).join("wtmpd.sock"));
+    let (status, stat) = raw.call(0x11, &[1]).unwrap();
+    assert_eq!(status, 0);
+    assert_eq!(stat[..8], 2u64.to_le_bytes(), "LOG_STAT count");
+    append(&s, &Rec::new(USER, "pts/3", "carol"));
+    // LOG_READ lists the three, newest first, and none of the reserve.
+    let (status, read) = raw.call(LOG_READ, &read_payload(1)).unwrap();
+    assert_eq!(status, 0);
+    assert_eq!(read[..8], 0u64.to_le_bytes(), "next");
+    assert_eq!(read[8..12], 3u32.to_le_bytes(), "record count");
+    let users: Vec<_> = read[12..]
+        .chunks(512)
+        .map(|c| Rec::decode(c).unwrap().user)
+        .collect();
+    assert_eq!(
+        users,
+        vec![b"carol".to_vec(), b"bob".to_vec(), b"alice".to_vec()]
+    );
+    drop(raw);
+    assert!(w.stop());
+    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, size);
+    let users: Vec<_> = read_native(&path).into_iter().map(|r| r.user).collect();
+    assert_eq!(
+        users,
+        vec![b"alice".to_vec(), b"bob".to_vec(), b"carol".to_vec()]
+    );
+    // utmpdump and last read the same three and nothing of the reserve.
+    let dump = run(s.applet("utmpdump").arg(&path), None);
+    assert_eq!(dump.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&dump.stdout).lines().count(), 3);
+    let last = run(s.applet("last").arg("-f").arg(&path), None);
+    assert!(
+        last.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&last.stdout)
+            .lines()
+            .filter(|l| l.starts_with("alice") || l.starts_with("bob") || l.starts_with("carol"))
+            .count(),
+        3
+    );
 }

@@ -1,10 +1,19 @@
 //! An append-only history file (wtmp, btmp) with group commit.
 //!
 //! Appends queue in memory during one turn of the event loop; `commit`
-//! writes them with one pwrite and makes them durable with one fdatasync,
-//! and only then are the clients answered. At start a torn tail (a partial
-//! record, or trailing records whose checksum fails) is cut off, kept in
-//! `FILE.torn` for inspection, and reported.
+//! writes them in one write that is durable when it returns (O_DIRECT|
+//! O_DSYNC, or pwrite then fdatasync), and only then are the clients
+//! answered. At start a torn tail (a partial record, or trailing records
+//! whose checksum fails) is cut off, kept in `FILE.torn` for inspection,
+//! and reported.
+//!
+//! The file ends in a reserve of zero records (free space, docs/FORMAT.md)
+//! that appends overwrite in place: a durable write that changes the file
+//! size makes the filesystem commit its journal, one that overwrites
+//! written blocks only needs the data and a cache flush (about 1.4x the
+//! rate with one writer on ext4 here). The reserve is real zeros, not
+//! fallocate: unwritten extents would need a journal commit on their first
+//! write too.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -22,40 +31,104 @@ use crate::record::{Record, RecordKind};
 const SCAN_LIMIT: u64 = 4096;
 /// Records read from disk at a time when scanning backwards.
 const CHUNK: u64 = 64;
+/// Alignment and unit of direct writes.
+const BLOCK: u64 = 4096;
+/// Zero records added at a time when the reserve runs out (512 KiB).
+const RESERVE: u64 = 1024;
 
 pub struct LogFile {
     pub path: PathBuf,
     mode: u32,
     file: File,
-    /// Whole records in the file.
+    /// Records in the file (the reserve after them excluded).
     pub count: u64,
+    /// Whole record slots in the file: records plus reserve.
+    slots: u64,
+    /// The file again, O_DIRECT|O_DSYNC, and the bytes from the start of
+    /// the block holding the write position up to it: an append that fits
+    /// the reserve is one aligned write that is durable when it returns,
+    /// with no page cache copy and no separate fdatasync. None where the
+    /// filesystem refuses O_DIRECT (tmpfs): then pwrite and fdatasync.
+    direct: Option<(File, Vec<u8>)>,
+    /// Kept between direct writes so each does not allocate (and, with
+    /// musl, map and unmap) an aligned buffer.
+    scratch: Vec<u8>,
     pending: Vec<u8>,
     pending_records: Vec<Record>,
 }
 
 impl LogFile {
     pub fn open(path: &Path, mode: u32) -> Result<(LogFile, Vec<String>), String> {
-        let (file, count, warnings) = open_and_repair(path, mode)?;
-        Ok((
-            LogFile {
-                path: path.to_path_buf(),
-                mode,
-                file,
-                count,
-                pending: Vec::new(),
-                pending_records: Vec::new(),
-            },
-            warnings,
-        ))
+        let (file, count, slots, mut warnings) = open_and_repair(path, mode)?;
+        let mut log = LogFile {
+            path: path.to_path_buf(),
+            mode,
+            file,
+            count,
+            slots,
+            direct: None,
+            scratch: Vec::new(),
+            pending: Vec::new(),
+            pending_records: Vec::new(),
+        };
+        log.direct = log.open_direct();
+        warnings.extend(log.top_up());
+        Ok((log, warnings))
+    }
+
+    /// Grow the reserve when less than half of it is left, so appends
+    /// seldom pay for growth themselves; called at open and when idle.
+    /// A failure is only a warning: `commit` grows the file as needed.
+    pub fn top_up(&mut self) -> Option<String> {
+        if self.slots - self.count >= RESERVE / 2 || !self.pending.is_empty() {
+            return None;
+        }
+        let grown = self.count + RESERVE;
+        let zeros = vec![0u8; ((grown - self.slots) * RECORD_SIZE as u64) as usize];
+        match self
+            .file
+            .write_all_at(&zeros, native::offset_of(self.slots))
+            .and_then(|_| self.file.sync_data())
+        {
+            Ok(()) => {
+                self.slots = grown;
+                None
+            }
+            Err(e) => {
+                let _ = self.file.set_len(native::offset_of(self.slots));
+                Some(format!(
+                    "unable to grow {}: {}",
+                    self.path.display(),
+                    os_reason(&e)
+                ))
+            }
+        }
+    }
+
+    /// The same file (by descriptor, so a rename cannot swap it) opened
+    /// for direct synchronous writes, and the current block's head.
+    fn open_direct(&self) -> Option<(File, Vec<u8>)> {
+        use std::os::fd::AsRawFd;
+        let direct = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_DIRECT | libc::O_DSYNC)
+            .open(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+            .ok()?;
+        let at = native::offset_of(self.count);
+        let mut head = vec![0u8; (at % BLOCK) as usize];
+        self.file.read_exact_at(&mut head, at - at % BLOCK).ok()?;
+        Some((direct, head))
     }
 
     /// Reopen by path (after a rotation by rename); queued records stay
     /// queued and go to the new file.
     pub fn reopen(&mut self) -> Result<Vec<String>, String> {
-        let (file, count, warnings) = open_and_repair(&self.path, self.mode)?;
+        let (file, count, slots, warnings) = open_and_repair(&self.path, self.mode)?;
         self.file = file;
         self.count = count;
-        Ok(warnings)
+        self.slots = slots;
+        self.direct = self.open_direct();
+        Ok(warnings.into_iter().chain(self.top_up()).collect())
     }
 
     pub fn queue(&mut self, record: Record) -> Result<(), String> {
@@ -66,25 +139,62 @@ impl LogFile {
     }
 
     /// Write and sync everything queued; the records now on disk. On
-    /// failure the file is cut back to where it was and nothing counts.
+    /// failure the reserve is zeroed back, the file cut back to its old
+    /// size, and nothing counts.
     pub fn commit(&mut self) -> Result<Vec<Record>, String> {
         if self.pending.is_empty() {
             return Ok(Vec::new());
         }
         let at = native::offset_of(self.count);
-        let result = self
-            .file
-            .write_all_at(&self.pending, at)
-            .and_then(|_| self.file.sync_data());
+        let written = self.pending.len() as u64 / RECORD_SIZE as u64;
+        let slots = self.slots;
+        // Out of reserve: the same write carries a new reserve after the
+        // records, and the one fdatasync below makes both durable.
+        if self.count + written > slots {
+            let grown = self.count + written + RESERVE;
+            self.pending
+                .resize(((grown - self.count) * RECORD_SIZE as u64) as usize, 0);
+        }
+        let direct = match &self.direct {
+            Some((file, head)) if self.count + written <= slots => write_direct(
+                file,
+                &mut self.scratch,
+                head,
+                &self.pending,
+                at,
+                native::offset_of(slots),
+            ),
+            _ => None,
+        };
+        let result = direct.unwrap_or_else(|| {
+            self.file
+                .write_all_at(&self.pending, at)
+                .and_then(|_| self.file.sync_data())
+        });
         let records = std::mem::take(&mut self.pending_records);
-        let written = std::mem::take(&mut self.pending).len() as u64 / RECORD_SIZE as u64;
+        let bytes = std::mem::take(&mut self.pending);
         match result {
             Ok(()) => {
+                self.slots = slots.max(self.count + bytes.len() as u64 / RECORD_SIZE as u64);
                 self.count += written;
+                if let Some((_, head)) = &mut self.direct {
+                    // The new write position's block head, from what was
+                    // there and what was just written.
+                    let end = native::offset_of(self.count);
+                    let keep = (end % BLOCK) as usize;
+                    head.extend_from_slice(&bytes[..(end - at) as usize]);
+                    head.drain(..head.len() - keep);
+                }
                 Ok(records)
             }
             Err(e) => {
-                let _ = self.file.set_len(at);
+                // Nothing counts: back to zeros (so no reader takes the
+                // unacknowledged records as real) and to the old size.
+                let reserve = (slots - self.count) as usize * RECORD_SIZE;
+                let _ = self
+                    .file
+                    .write_all_at(&vec![0u8; bytes.len().min(reserve)], at);
+                let _ = self.file.set_len(native::offset_of(slots));
                 Err(format!(
                     "unable to write {}: {}",
                     self.path.display(),
@@ -151,8 +261,35 @@ pub fn is_boot(record: &Record) -> bool {
     record.kind == RecordKind::BootTime || (record.line == b"~" && record.user == b"reboot")
 }
 
+/// Write `head` and `records` from the block start before `at`, padded
+/// with the reserve's zeros to whole blocks, in one O_DIRECT|O_DSYNC
+/// write; None (use the page cache) when the blocks reach past `limit`,
+/// the file's end, since a direct write there would change its size.
+fn write_direct(
+    file: &File,
+    raw: &mut Vec<u8>,
+    head: &[u8],
+    records: &[u8],
+    at: u64,
+    limit: u64,
+) -> Option<io::Result<()>> {
+    let start = at - head.len() as u64;
+    let end = (at + records.len() as u64).div_ceil(BLOCK) * BLOCK;
+    if end > limit || start % BLOCK != 0 {
+        return None;
+    }
+    let len = (end - start) as usize;
+    raw.clear();
+    raw.resize(len + BLOCK as usize, 0);
+    let skip = raw.as_ptr().align_offset(BLOCK as usize);
+    let buf = raw.get_mut(skip..skip + len)?;
+    buf[..head.len()].copy_from_slice(head);
+    buf[head.len()..head.len() + records.len()].copy_from_slice(records);
+    Some(file.write_all_at(buf, start))
+}
+
 /// Open (creating it whole if missing), check the header, cut a torn tail.
-fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), String> {
+fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, u64, Vec<String>), String> {
     let name = path.display();
     let mut warnings = Vec::new();
     let file = match files::open_rw(path) {
@@ -181,17 +318,30 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), S
             drop(file);
             let file = files::create_native(path, FileKind::Log, mode)
                 .map_err(|e| format!("unable to create {name}: {}", os_reason(&e)))?;
-            return Ok((file, 0, warnings));
+            return Ok((file, 0, 0, warnings));
         }
         return Err(format!(
             "{name} is not a native utmpbox history file (convert it with utmpdump, or move it away)"
         ));
     }
     let body = size - HEADER_SIZE as u64;
-    let mut count = body / RECORD_SIZE as u64;
-    let mut keep = native::offset_of(count);
-    // Trailing records that fail their checksum are a torn last write.
+    let slots = body / RECORD_SIZE as u64;
+    // The reserve: zero records at the end are free space, not records.
     let mut record = vec![0u8; RECORD_SIZE];
+    let mut end = slots;
+    while end > 0 {
+        if file
+            .read_exact_at(&mut record, native::offset_of(end - 1))
+            .is_err()
+            || !native::is_zero(&record)
+        {
+            break;
+        }
+        end -= 1;
+    }
+    // Trailing records that fail their checksum are a torn last write;
+    // so is a partial record at the very end.
+    let mut count = end;
     while count > 0 {
         if file
             .read_exact_at(&mut record, native::offset_of(count - 1))
@@ -201,11 +351,16 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), S
             break;
         }
         count -= 1;
-        keep = native::offset_of(count);
     }
-    if keep < size {
-        let mut torn = vec![0u8; (size - keep) as usize];
+    let whole = native::offset_of(slots);
+    let torn_records = native::offset_of(end) - native::offset_of(count);
+    if count < end || whole < size {
+        let keep = native::offset_of(count);
+        let mut torn = vec![0u8; torn_records as usize];
         let _ = file.read_exact_at(&mut torn, keep);
+        let mut partial = vec![0u8; (size - whole) as usize];
+        let _ = file.read_exact_at(&mut partial, whole);
+        torn.extend_from_slice(&partial);
         let mut torn_path = path.as_os_str().to_owned();
         torn_path.push(".torn");
         let saved = OpenOptions::new()
@@ -215,17 +370,20 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, Vec<String>), S
             .custom_flags(libc::O_NOFOLLOW)
             .open(&torn_path)
             .and_then(|mut f| f.write_all(&torn).and_then(|_| f.sync_all()));
-        file.set_len(keep)
+        // Torn records inside the file become reserve again (zeros); a
+        // partial record after the last slot is cut off.
+        file.write_all_at(&vec![0u8; torn_records as usize], keep)
+            .and_then(|_| file.set_len(whole))
             .and_then(|_| file.sync_all())
             .map_err(|e| format!("unable to repair {name}: {}", os_reason(&e)))?;
         warnings.push(format!(
             "{name}: repaired a torn tail: cut {} bytes after record {count}{}",
-            size - keep,
+            torn.len(),
             match saved {
                 Ok(()) => format!(" (kept in {})", PathBuf::from(torn_path).display()),
                 Err(_) => String::new(),
             }
         ));
     }
-    Ok((file, count, warnings))
+    Ok((file, count, slots, warnings))
 }

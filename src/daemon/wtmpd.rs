@@ -370,6 +370,11 @@ impl Service for Wtmpd {
         if let Err(why) = self.sync_lastlog() {
             eprintln!("wtmpd: warning: {why}");
         }
+        for db in [LogDb::Wtmp, LogDb::Btmp] {
+            if let Some(why) = self.log(db).top_up() {
+                eprintln!("wtmpd: warning: {why}");
+            }
+        }
         Duration::from_secs(1)
     }
 

@@ -127,13 +127,16 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
 }
 
 /// Decode a whole native file: header, then records. Corrupt records are
-/// listed by index and skipped; a partial record at the end is `trailing`.
+/// listed by index and skipped; a partial record at the end is `trailing`;
+/// zero records at the end (before any partial one) are free space.
 pub fn decode_all(bytes: &[u8]) -> Result<Decoded, FormatError> {
     parse_header(bytes)?;
     let body = &bytes[HEADER_SIZE..];
-    let mut records = Vec::with_capacity(body.len() / RECORD_SIZE);
+    let whole = body.len() - body.len() % RECORD_SIZE;
+    let used = used_len(&body[..whole]);
+    let mut records = Vec::with_capacity(used / RECORD_SIZE);
     let mut corrupt = Vec::new();
-    for (index, chunk) in body.chunks_exact(RECORD_SIZE).enumerate() {
+    for (index, chunk) in body[..used].chunks_exact(RECORD_SIZE).enumerate() {
         match decode(chunk) {
             Some(record) => records.push(record),
             None => corrupt.push(index as u64),
@@ -145,6 +148,26 @@ pub fn decode_all(bytes: &[u8]) -> Result<Decoded, FormatError> {
         trailing: body.len() % RECORD_SIZE,
         corrupt,
     })
+}
+
+/// How much of `body` (whole records) holds records: all of it but the
+/// run of all-zero records at its end, which is a log's reserve of free
+/// space. A zero record cannot be a record: its checksum field would be 0,
+/// and crc32 of 508 zero bytes is not.
+pub fn used_len(body: &[u8]) -> usize {
+    let mut end = body.len() - body.len() % RECORD_SIZE;
+    while end >= RECORD_SIZE && is_zero(&body[end - RECORD_SIZE..end]) {
+        end -= RECORD_SIZE;
+    }
+    end
+}
+
+/// True when every byte is zero: free space in a native log.
+pub fn is_zero(bytes: &[u8]) -> bool {
+    // Eight bytes at a time: a reserve can be many KiB to skip.
+    let mut words = bytes.chunks_exact(8);
+    words.all(|w| u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) == 0)
+        && words.remainder().iter().all(|&b| b == 0)
 }
 
 /// Byte offset of record `index` in a native file.
@@ -313,6 +336,39 @@ mod tests {
         );
         assert_eq!(decoded.corrupt, vec![1]);
         assert_eq!(decoded.trailing, 100);
+    }
+
+    #[test]
+    fn trailing_zero_records_are_free_space() {
+        let mut rng = testgen::Rng::new(6);
+        let records: Vec<Record> = (0..3).map(|_| testgen::native_record(&mut rng)).collect();
+        let plain = crate::record::encode_file(&records, Format::Native).unwrap();
+        // A reserve of zero records: not records, not corrupt.
+        let mut file = plain.clone();
+        file.extend_from_slice(&[0u8; 5 * RECORD_SIZE]);
+        let decoded = decode_all(&file).unwrap();
+        assert_eq!(decoded.records, records);
+        assert_eq!((decoded.corrupt.len(), decoded.trailing), (0, 0));
+        // A partial record after it is still reported.
+        file.extend_from_slice(&[0u8; 100]);
+        let decoded = decode_all(&file).unwrap();
+        assert_eq!((decoded.records.len(), decoded.trailing), (3, 100));
+        // A file that is all reserve holds no records.
+        let mut empty = plain[..HEADER_SIZE].to_vec();
+        empty.extend_from_slice(&[0u8; 4 * RECORD_SIZE]);
+        let decoded = decode_all(&empty).unwrap();
+        assert!(decoded.records.is_empty() && decoded.corrupt.is_empty());
+        // A zero record with a real one after it is corrupt, as before.
+        let mut middle = plain[..HEADER_SIZE + RECORD_SIZE].to_vec();
+        middle.extend_from_slice(&[0u8; RECORD_SIZE]);
+        middle.extend_from_slice(&plain[HEADER_SIZE + RECORD_SIZE..]);
+        middle.extend_from_slice(&[0u8; 2 * RECORD_SIZE]);
+        let decoded = decode_all(&middle).unwrap();
+        assert_eq!(decoded.records, records);
+        assert_eq!(decoded.corrupt, vec![1]);
+        // Why a zero record can never be a real one.
+        assert_ne!(crc32(&[0u8; CRC]), 0);
+        assert_eq!(decode(&[0u8; RECORD_SIZE]), None);
     }
 
     #[test]

@@ -318,4 +318,21 @@ mod tests {
         let (view, trailing) = super::records(&bytes, None);
         assert_eq!((view.len(), trailing), (5, 100));
     }
+
+    #[test]
+    fn a_native_reserve_is_not_records_but_legacy_zeros_are() {
+        let mut rng = testgen::Rng::new(12);
+        let records: Vec<Record> = (0..4).map(|_| testgen::legacy_record(&mut rng)).collect();
+        let mut native = encode_file(&records, Format::Native).unwrap();
+        native.extend_from_slice(&[0u8; 8 * crate::record::native::RECORD_SIZE]);
+        let decoded = decode_if_native(&native).unwrap();
+        let (view, trailing) = super::records(&native, decoded.as_ref());
+        assert_eq!((view.len(), trailing), (4, 0));
+        assert_eq!(view.get(3).pid, records[3].pid);
+        // A glibc file's zero records are empty entries: still records.
+        let mut glibc = encode_file(&records, Format::Glibc).unwrap();
+        glibc.extend_from_slice(&[0u8; 2 * 384]);
+        let (view, trailing) = super::records(&glibc, None);
+        assert_eq!((view.len(), trailing), (6, 0));
+    }
 }

@@ -175,6 +175,33 @@ fn native_files_list_like_their_glibc_twins() {
     );
 }
 
+/// wtmpd's native logs end in a reserve of zero records: free space, so
+/// `last` and `lastb` list the records before it and nothing else.
+#[test]
+fn a_native_reserve_is_free_space() {
+    let s = Scratch::new("last-reserve");
+    let mut rng = Rng::new(513);
+    let recs = history(&mut rng, 1_460_000_000, 60);
+    std::fs::create_dir_all(s.path("glibc")).unwrap();
+    std::fs::create_dir_all(s.path("native")).unwrap();
+    // The same name: last prints it ("wtmp begins ...").
+    let glibc = s.write("glibc/wtmp", &encode(&recs, false));
+    let mut bytes = encode_native(&recs);
+    bytes.resize(bytes.len() + 512 * 1024, 0);
+    let native = s.write("native/wtmp", &bytes);
+    for (applet, extra) in [
+        ("last", &["-x"][..]),
+        ("last", &["-F", "-w"]),
+        ("lastb", &[]),
+    ] {
+        let theirs = util::run(util::peer(applet).arg("-f").arg(&glibc).args(extra), None);
+        let ours = util::run(s.applet(applet).arg("-f").arg(&native).args(extra), None);
+        util::assert_same(&ours.stdout, &theirs.stdout, applet);
+        util::assert_same(&ours.stderr, &theirs.stderr, applet);
+        assert_eq!(ours.status.code(), theirs.status.code());
+    }
+}
+
 /// A full disk on stdout: the same message and status as util-linux.
 #[test]
 fn write_errors_match_util_linux() {

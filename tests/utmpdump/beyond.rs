@@ -327,3 +327,97 @@ fn follow_reads_native_files_too() {
     std::fs::remove_file(&native).unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+/// A native log with `users` as records (via `utmpdump -r`), then a
+/// reserve of `reserve` zero records, as wtmpd leaves its files.
+fn native_with_reserve(
+    s: &Scratch,
+    name: &str,
+    users: &[&str],
+    reserve: usize,
+) -> (std::path::PathBuf, Vec<String>) {
+    let lines: Vec<String> = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| format!("[7] [{:05}] [ts/0] [{user:<8}] [pts/0       ] [h                   ] [0.0.0.0        ] [2050-01-01T00:00:00,000000+00:00]\n", i + 1))
+        .collect();
+    let path = s.path(name);
+    let made = ours(
+        s,
+        &["-r", "--format", "native", "-o", path.to_str().unwrap()],
+        Some(lines.concat().as_bytes()),
+    );
+    assert!(made.status.success());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.resize(bytes.len() + reserve * 512, 0);
+    std::fs::write(&path, &bytes).unwrap();
+    (path, lines)
+}
+
+#[test]
+fn a_native_reserve_is_free_space_not_corrupt_records() {
+    let s = Scratch::new("ud-reserve");
+    let (path, lines) = native_with_reserve(&s, "wtmp", &["alice", "bob", "carol"], 6);
+    let name = path.to_str().unwrap();
+    let a = ours(&s, &[name], None);
+    assert_eq!(String::from_utf8_lossy(&a.stdout), lines.concat());
+    assert_eq!(
+        String::from_utf8_lossy(&a.stderr),
+        format!("Utmp dump of {name}\n")
+    );
+    assert_eq!(a.status.code(), Some(0));
+    // A zero record with a record after it is corrupt, as any other.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[64 + 512..64 + 1024].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+    let a = ours(&s, &[name], None);
+    assert_eq!(
+        String::from_utf8_lossy(&a.stdout),
+        format!("{}{}", lines[0], lines[2])
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&a.stderr),
+        format!("Utmp dump of {name}\nutmpdump: {name}: record 1 is corrupt (checksum mismatch), skipped\n")
+    );
+    assert_eq!(a.status.code(), Some(1));
+}
+
+#[test]
+fn follow_prints_records_written_into_a_native_reserve() {
+    use std::os::unix::fs::FileExt;
+    let s = Scratch::new("ud-follow-reserve");
+    let users = [
+        "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10", "u11", "u12",
+    ];
+    let (path, lines) = native_with_reserve(&s, "wtmp", &users, 4);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let (mut child, mut reader) = follow(&s, &path);
+    // The last ten records are the ten before the reserve.
+    for expected in &lines[2..] {
+        let mut got = String::new();
+        reader.read_line(&mut got).unwrap();
+        assert_eq!(&got, expected);
+    }
+    // Records written in place into the reserve (the size never changes),
+    // the first in two writes: nothing shows until it is whole.
+    let (_, more) = native_with_reserve(&s, "more", &["dave", "erin"], 0);
+    let more_bytes = std::fs::read(s.path("more")).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let at = 64 + 12 * 512;
+    file.write_all_at(&more_bytes[64..64 + 100], at).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    file.write_all_at(&more_bytes[64 + 100..64 + 512], at + 100)
+        .unwrap();
+    let mut got = String::new();
+    reader.read_line(&mut got).unwrap();
+    assert_eq!(got, more[0]);
+    file.write_all_at(&more_bytes[64 + 512..], at + 512)
+        .unwrap();
+    got.clear();
+    reader.read_line(&mut got).unwrap();
+    assert_eq!(got, more[1]);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+    assert!(child.wait().unwrap().success());
+}
