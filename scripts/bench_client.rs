@@ -56,23 +56,53 @@ fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
 /// the utmpbox client library.
 fn call(s: &mut UnixStream, request: &[u8], body: &mut Vec<u8>) -> u8 {
     s.write_all(request).expect("send");
+    // As src/client.rs: no spinning for durable writes (append, lastlog set
+    // and clear), whose replies wait for the disk.
+    let spin = !matches!(request[1], 0x10 | 0x22 | 0x23);
     body.resize(64 * 1024, 0);
     let mut got = 0;
     while got < 4 {
-        let n = s.read(&mut body[got..]).expect("reply");
+        let n = read_some(s, &mut body[got..], spin);
         assert!(n > 0, "daemon closed the connection");
         got += n;
     }
     let total = 4 + u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
     body.resize(total.max(got), 0);
-    s.read_exact(&mut body[got..total]).expect("reply body");
+    while got < total {
+        let n = read_some(s, &mut body[got..total], spin);
+        assert!(n > 0, "daemon closed the connection");
+        got += n;
+    }
     body.drain(..4);
     body[1]
+}
+
+/// Wait for a reply as src/client.rs does: retry a non-blocking read for
+/// up to 100 us (when `spin`), then sleep in a blocking read.
+fn read_some(s: &mut UnixStream, buf: &mut [u8], spin: bool) -> usize {
+    let start = std::time::Instant::now();
+    loop {
+        match s.read(buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if spin && start.elapsed() < Duration::from_micros(100) {
+                    std::thread::yield_now();
+                    continue;
+                }
+                s.set_nonblocking(false).expect("blocking");
+                let n = s.read(buf).expect("reply");
+                s.set_nonblocking(true).expect("nonblocking");
+                break n;
+            }
+            Err(e) => panic!("reply: {e}"),
+        }
+    }
 }
 
 fn connect(path: &str) -> UnixStream {
     let s = UnixStream::connect(path).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    s.set_nonblocking(true).expect("nonblocking");
     s
 }
 

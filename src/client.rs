@@ -81,6 +81,9 @@ pub fn wtmpd_socket() -> PathBuf {
 pub struct Client {
     fd: OwnedFd,
     timeout: Duration,
+    /// Retry receives briefly before sleeping (see `recv_some`); off for
+    /// requests whose reply waits for the disk.
+    spin: bool,
 }
 
 fn errno() -> io::Error {
@@ -170,12 +173,19 @@ impl Client {
                 _ => return Err(Error::NoDaemon(e)),
             }
         }
-        Ok(Client { fd, timeout })
+        Ok(Client {
+            fd,
+            timeout,
+            spin: true,
+        })
     }
 
     /// Send one request and wait for its reply; the payload on success.
     pub fn call(&mut self, code: u8, payload: &[u8]) -> Result<Vec<u8>> {
         let deadline = Instant::now() + self.timeout;
+        // A durable write's reply waits for the disk: spinning would only
+        // take CPU time a virtual machine's I/O path may need.
+        self.spin = !matches!(code, op::LOG_APPEND | op::LASTLOG_SET | op::LASTLOG_CLEAR);
         let request = protocol::frame(code, payload);
         self.send_all(&request, deadline).map_err(Error::Io)?;
         // One read usually brings the whole reply; read the prefix and as
@@ -242,6 +252,14 @@ impl Client {
 
     /// Receive at least one byte into `buf`; how many came.
     fn recv_some(&mut self, buf: &mut [u8], deadline: Instant) -> Result<usize> {
+        // A reply usually comes within tens of microseconds; retrying for a
+        // moment before sleeping in poll saves this CPU's wake-up from idle.
+        // Each retry yields, so a daemon waiting for this CPU gets it.
+        let spin_until = if self.spin {
+            Instant::now() + SPIN
+        } else {
+            Instant::now()
+        };
         loop {
             // SAFETY: receiving into a valid mutable slice.
             let n = unsafe {
@@ -263,6 +281,7 @@ impl Client {
             }
             let e = errno();
             match e.raw_os_error() {
+                Some(libc::EAGAIN) if Instant::now() < spin_until => std::thread::yield_now(),
                 Some(libc::EAGAIN) => {
                     wait_for(self.fd.as_raw_fd(), libc::POLLIN, deadline).map_err(Error::Io)?
                 }
@@ -403,6 +422,9 @@ fn one_record(reply: &[u8]) -> Result<Record> {
     r.end().map_err(Error::Protocol)?;
     Ok(record)
 }
+
+/// How long a client retries a non-blocking receive before it sleeps.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(100);
 
 fn path_from(bytes: &[u8]) -> PathBuf {
     PathBuf::from(std::ffi::OsStr::from_bytes(bytes))

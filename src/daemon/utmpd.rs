@@ -362,6 +362,12 @@ impl Service for Utmpd {
         "utmpd"
     }
 
+    /// utmpd answers from memory (its table writes are not synced per
+    /// request), so catching a client's next request without sleeping pays.
+    fn spins(&self) -> bool {
+        true
+    }
+
     fn handle(&mut self, peer: &Peer, code: u8, payload: &[u8]) -> Response {
         let mut r = Reader::new(payload);
         match code {
