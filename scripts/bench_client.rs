@@ -5,8 +5,15 @@
 //!   bench_client put SOCKET COUNT            pututxline rate, one connection
 //!   bench_client list SOCKET SECONDS         whole-table reads, records/s
 //!   bench_client append SOCKET WRITERS COUNT durable wtmp appends/s
+//!   bench_client utmps-append SOCKET WRITERS COUNT
+//!                                 the same against skarnet's utmps-wtmpd,
+//!                                 one connection per append as libutmps
+//!   bench_client disk FILE COUNT  the disk's own durable 4 KiB overwrites/s
+//!                                 (what dd oflag=direct,dsync measures): the
+//!                                 ceiling for one synchronous writer
 
 use std::io::{Read, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -175,9 +182,89 @@ fn main() {
             let secs = start.elapsed().as_secs_f64();
             println!("{:.0}", (per * writers) as f64 / secs);
         }
+        Some("utmps-append") => {
+            let writers = num(3);
+            let per = num(4) / writers;
+            let start = Instant::now();
+            let handles: Vec<_> = (0..writers)
+                .map(|w| {
+                    let path = args[2].clone();
+                    std::thread::spawn(move || {
+                        for i in 0..per {
+                            utmps_append(&path, &utmpx(7, i as i32 + 1, format!("pts/{w}").as_bytes(), b"bench"));
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().expect("writer");
+            }
+            println!("{:.0}", (per * writers) as f64 / start.elapsed().as_secs_f64());
+        }
+        Some("disk") => {
+            let count = num(3);
+            println!("{:.0}", disk(&args[2], count));
+        }
         _ => {
-            eprintln!("usage: bench_client put|list|append SOCKET ...");
+            eprintln!("usage: bench_client put|list|append|utmps-append SOCKET ... | disk FILE COUNT");
             std::process::exit(100);
         }
     }
+}
+
+/// A glibc x86_64 `struct utmpx` (400 bytes, the layout utmps sends as is):
+/// type 0, pid 4, line 8, id 40, user 44, host 76, tv 344.
+fn utmpx(kind: i16, pid: i32, line: &[u8], user: &[u8]) -> [u8; 400] {
+    let mut b = [0u8; 400];
+    b[0..2].copy_from_slice(&kind.to_le_bytes());
+    b[4..8].copy_from_slice(&pid.to_le_bytes());
+    b[8..8 + line.len()].copy_from_slice(line);
+    let id = &line[line.len().saturating_sub(4)..];
+    b[40..40 + id.len()].copy_from_slice(id);
+    b[44..44 + user.len()].copy_from_slice(user);
+    b[76..87].copy_from_slice(b"example.org");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    b[344..352].copy_from_slice(&(now.as_secs() as i64).to_le_bytes());
+    b[352..360].copy_from_slice(&(now.subsec_micros() as i64).to_le_bytes());
+    b
+}
+
+/// One append as libutmps's updwtmpx does it: connect, send '+' and the
+/// record, read the one-byte answer (0 or an errno), close.
+fn utmps_append(path: &str, record: &[u8; 400]) {
+    let mut s = UnixStream::connect(path).expect("connect to utmps-wtmpd");
+    let mut request = vec![b'+'];
+    request.extend_from_slice(record);
+    s.write_all(&request).expect("send");
+    let mut answer = [0u8; 1];
+    s.read_exact(&mut answer).expect("answer");
+    assert_eq!(answer[0], 0, "utmps-wtmpd refused the append");
+}
+
+/// Durable 4 KiB overwrites of already written blocks, one at a time, as
+/// O_DIRECT|O_DSYNC writes: one device write and flush each, no journal.
+fn disk(path: &str, count: u64) -> f64 {
+    const BLOCK: usize = 4096;
+    let blocks = count.min(1024) as usize;
+    std::fs::write(path, vec![0u8; blocks * BLOCK]).expect("create the test file");
+    std::fs::File::open(path).and_then(|f| f.sync_all()).expect("sync");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(0o40000 | 0o10000) // O_DIRECT | O_DSYNC on x86_64
+        .open(path)
+        .expect("open O_DIRECT");
+    let mut raw = vec![0u8; 2 * BLOCK];
+    let skip = raw.as_ptr().align_offset(BLOCK);
+    let buf = &mut raw[skip..skip + BLOCK];
+    let start = Instant::now();
+    for i in 0..count {
+        buf[0] = i as u8;
+        file.write_all_at(buf, (i as usize % blocks * BLOCK) as u64)
+            .expect("direct write");
+    }
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(path);
+    rate
 }
