@@ -1,7 +1,7 @@
 //! Facts about the running boot, so the daemons can record it themselves:
 //! the kernel's boot_id (which boot this is), the boot time, the release.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::record::{Record, RecordKind};
 
@@ -70,6 +70,13 @@ pub fn boot_record(time_us: i64) -> Record {
         time_us,
         ..Record::default()
     }
+}
+
+/// The stamp file beside `file` naming the boot last recorded in it.
+pub fn stamp_path(file: &Path) -> PathBuf {
+    let mut stamp = file.as_os_str().to_owned();
+    stamp.push(".boot");
+    PathBuf::from(stamp)
 }
 
 /// Has the boot with `id` been recorded, per the stamp file?

@@ -125,9 +125,7 @@ impl Utmpd {
         let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
             return Ok(None);
         };
-        let mut stamp = self.opts.file.as_os_str().to_owned();
-        stamp.push(".boot");
-        let stamp = PathBuf::from(stamp);
+        let stamp = boot::stamp_path(&self.opts.file);
         let have = self
             .table
             .slots

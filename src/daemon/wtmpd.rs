@@ -100,13 +100,7 @@ impl Wtmpd {
     }
 
     fn sync_lastlog(&mut self) -> Result<(), String> {
-        self.lastlog.sync().map_err(|e| {
-            format!(
-                "unable to sync {}: {}",
-                self.lastlog.path().display(),
-                crate::cli::os_reason(&e)
-            )
-        })
+        self.lastlog.sync().map_err(|e| self.io_reason("sync", &e))
     }
 
     /// Append "reboot" for this boot unless wtmp already has it.
@@ -114,9 +108,7 @@ impl Wtmpd {
         let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
             return Ok(None);
         };
-        let mut stamp = self.opts.wtmp.as_os_str().to_owned();
-        stamp.push(".boot");
-        let stamp = PathBuf::from(stamp);
+        let stamp = boot::stamp_path(&self.opts.wtmp);
         let have = self
             .last_boot_us
             .is_some_and(|t| boot::same_boot(t, boot_us))
@@ -343,11 +335,7 @@ impl Service for Wtmpd {
                 .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
             {
                 if let Err(e) = self.lastlog.set_login(login) {
-                    eprintln!(
-                        "wtmpd: warning: unable to update {}: {}",
-                        self.lastlog.path().display(),
-                        crate::cli::os_reason(&e)
-                    );
+                    eprintln!("wtmpd: warning: {}", self.io_reason("update", &e));
                 }
             }
         } else {
