@@ -12,10 +12,15 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::socket::{
+    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, UnixAddr,
+};
 
 use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
 use crate::record::Record;
@@ -103,74 +108,35 @@ impl Client {
     /// deadline rather than waited on forever.
     pub fn connect(path: &Path, timeout: Duration) -> Result<Client> {
         let deadline = Instant::now() + timeout;
-        // SAFETY: sockaddr_un is plain data, filled below within its size.
-        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        let bytes = path.as_os_str().as_bytes();
-        if bytes.len() >= addr.sun_path.len() {
-            return Err(Error::NoDaemon(io::Error::from_raw_os_error(
-                libc::ENAMETOOLONG,
-            )));
-        }
-        for (dst, &src) in addr.sun_path.iter_mut().zip(bytes) {
-            *dst = src as libc::c_char;
-        }
-        // SAFETY: plain socket(2); the fd is owned right away.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-                0,
-            )
-        };
-        if raw < 0 {
-            return Err(Error::NoDaemon(errno()));
-        }
-        // SAFETY: raw is a fresh descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let addr = UnixAddr::new(path).map_err(|e| Error::NoDaemon(e.into()))?;
+        let fd = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+            None,
+        )
+        .map_err(|e| Error::NoDaemon(e.into()))?;
         loop {
-            // SAFETY: addr is a valid sockaddr_un of the given size.
-            let rc = unsafe {
-                libc::connect(
-                    fd.as_raw_fd(),
-                    &addr as *const libc::sockaddr_un as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
-                )
-            };
-            if rc == 0 {
-                break;
-            }
-            let e = errno();
-            match e.raw_os_error() {
-                Some(libc::EAGAIN) if Instant::now() < deadline => {
+            match connect(fd.as_raw_fd(), &addr) {
+                Ok(()) => break,
+                Err(Errno::EAGAIN) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                Some(libc::EINPROGRESS) => {
+                Err(Errno::EINPROGRESS) => {
                     wait_for(fd.as_raw_fd(), libc::POLLOUT, deadline).map_err(Error::NoDaemon)?;
-                    let mut err: libc::c_int = 0;
-                    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-                    // SAFETY: reading an int socket option into an int.
-                    unsafe {
-                        libc::getsockopt(
-                            fd.as_raw_fd(),
-                            libc::SOL_SOCKET,
-                            libc::SO_ERROR,
-                            &mut err as *mut libc::c_int as *mut libc::c_void,
-                            &mut len,
-                        );
+                    match getsockopt(&fd, sockopt::SocketError) {
+                        Ok(0) => break,
+                        Ok(err) => return Err(Error::NoDaemon(io::Error::from_raw_os_error(err))),
+                        Err(e) => return Err(Error::NoDaemon(e.into())),
                     }
-                    if err != 0 {
-                        return Err(Error::NoDaemon(io::Error::from_raw_os_error(err)));
-                    }
-                    break;
                 }
-                Some(libc::EINTR) => {}
-                Some(libc::EAGAIN) => {
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => {
                     return Err(Error::NoDaemon(io::Error::from_raw_os_error(
                         libc::ETIMEDOUT,
                     )))
                 }
-                _ => return Err(Error::NoDaemon(e)),
+                Err(e) => return Err(Error::NoDaemon(e.into())),
             }
         }
         Ok(Client {

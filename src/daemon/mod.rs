@@ -21,6 +21,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nix::sys::socket::{
+    bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+};
+
 use crate::cli::os_reason;
 
 /// What a daemon needs set up before it opens its files.
@@ -212,50 +216,22 @@ fn listening_socket(setup: &Setup) -> Result<(OwnedFd, bool), String> {
         std::fs::remove_file(path)
             .map_err(|e| format!("unable to remove stale {name}: {}", os_reason(&e)))?;
     }
-    // SAFETY: sockaddr_un is plain data, filled within its size.
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    let bytes = path.as_os_str().as_bytes();
-    if bytes.len() >= addr.sun_path.len() {
-        return Err(format!("{name}: socket path too long"));
-    }
-    for (dst, &src) in addr.sun_path.iter_mut().zip(bytes) {
-        *dst = src as libc::c_char;
-    }
-    // SAFETY: socket/bind/listen on a fresh descriptor owned right away.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_UNIX,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        )
-    };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return Err(format!("unable to create a socket: {}", os_reason(&e)));
-    }
-    // SAFETY: fd is fresh and ours.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let rc = unsafe {
-        libc::bind(
-            owned.as_raw_fd(),
-            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        let e = io::Error::last_os_error();
-        return Err(format!("unable to bind {name}: {}", os_reason(&e)));
-    }
+    let addr = UnixAddr::new(path).map_err(|_| format!("{name}: socket path too long"))?;
+    let owned = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )
+    .map_err(|e| format!("unable to create a socket: {}", os_reason(&e.into())))?;
+    bind(owned.as_raw_fd(), &addr)
+        .map_err(|e| format!("unable to bind {name}: {}", os_reason(&e.into())))?;
     // Anyone may connect; what they may do is decided per request.
     let c = cpath(path)?;
-    // SAFETY: chmod and listen on what we just created.
-    unsafe {
-        libc::chmod(c.as_ptr(), 0o666);
-        if libc::listen(owned.as_raw_fd(), 1024) != 0 {
-            let e = io::Error::last_os_error();
-            return Err(format!("unable to listen on {name}: {}", os_reason(&e)));
-        }
-    }
+    // SAFETY: chmod of the socket we just bound, by a valid C string.
+    unsafe { libc::chmod(c.as_ptr(), 0o666) };
+    let backlog = Backlog::new(1024).unwrap_or(Backlog::MAXCONN);
+    listen(&owned, backlog)
+        .map_err(|e| format!("unable to listen on {name}: {}", os_reason(&e.into())))?;
     Ok((owned, true))
 }
