@@ -157,49 +157,26 @@ fn main() {
             println!("{:.0}", records as f64 / start.elapsed().as_secs_f64());
         }
         Some("append") => {
-            let writers = num(3);
-            let count = num(4);
-            let per = count / writers;
-            let start = Instant::now();
-            let handles: Vec<_> = (0..writers)
-                .map(|w| {
-                    let path = args[2].clone();
-                    std::thread::spawn(move || {
-                        let mut s = connect(&path);
-                        let mut body = Vec::new();
-                        let line = format!("pts/{w}");
-                        for i in 0..per {
-                            let mut payload = vec![1u8];
-                            payload.extend_from_slice(&record(7, i as i32 + 1, line.as_bytes(), b"bench"));
-                            assert_eq!(call(&mut s, &frame(0x10, &payload), &mut body), 0);
-                        }
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.join().expect("writer");
-            }
-            let secs = start.elapsed().as_secs_f64();
-            println!("{:.0}", (per * writers) as f64 / secs);
+            let rate = concurrent(&args[2], num(3), num(4), |path, w, per| {
+                let mut s = connect(path);
+                let mut body = Vec::new();
+                let line = format!("pts/{w}");
+                for i in 0..per {
+                    let mut payload = vec![1u8];
+                    payload.extend_from_slice(&record(7, i as i32 + 1, line.as_bytes(), b"bench"));
+                    assert_eq!(call(&mut s, &frame(0x10, &payload), &mut body), 0);
+                }
+            });
+            println!("{rate:.0}");
         }
         Some("utmps-append") => {
-            let writers = num(3);
-            let per = num(4) / writers;
-            let start = Instant::now();
-            let handles: Vec<_> = (0..writers)
-                .map(|w| {
-                    let path = args[2].clone();
-                    std::thread::spawn(move || {
-                        for i in 0..per {
-                            utmps_append(&path, &utmpx(7, i as i32 + 1, format!("pts/{w}").as_bytes(), b"bench"));
-                        }
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.join().expect("writer");
-            }
-            println!("{:.0}", (per * writers) as f64 / start.elapsed().as_secs_f64());
+            let rate = concurrent(&args[2], num(3), num(4), |path, w, per| {
+                let line = format!("pts/{w}");
+                for i in 0..per {
+                    utmps_append(path, &utmpx(7, i as i32 + 1, line.as_bytes(), b"bench"));
+                }
+            });
+            println!("{rate:.0}");
         }
         Some("disk") => {
             let count = num(3);
@@ -210,6 +187,23 @@ fn main() {
             std::process::exit(100);
         }
     }
+}
+
+/// Run `writer(socket, index, per)` on `writers` threads, `count / writers`
+/// appends each; the appends per second over all of them.
+fn concurrent(socket: &str, writers: u64, count: u64, writer: fn(&str, u64, u64)) -> f64 {
+    let per = count / writers;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..writers)
+        .map(|w| {
+            let socket = socket.to_string();
+            std::thread::spawn(move || writer(&socket, w, per))
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("writer");
+    }
+    (per * writers) as f64 / start.elapsed().as_secs_f64()
 }
 
 /// A glibc x86_64 `struct utmpx` (400 bytes, the layout utmps sends as is):
