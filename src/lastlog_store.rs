@@ -468,8 +468,9 @@ mod tests {
         }
         drop(store);
         let mut bytes = std::fs::read(&path).unwrap();
-        bytes[HEADER_SIZE + 100] ^= 1; // alice's slot
-                                       // bob's slot as an earlier version left it on clear: no user.
+        // Alice's slot corrupt; bob's as an earlier version left it on
+        // clear (no user).
+        bytes[HEADER_SIZE + 100] ^= 1;
         let empty = native::encode(&Record::default()).unwrap();
         bytes[HEADER_SIZE + RECORD_SIZE..HEADER_SIZE + 2 * RECORD_SIZE].copy_from_slice(&empty);
         bytes.extend_from_slice(&[7u8; 100]);
