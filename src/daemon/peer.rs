@@ -115,46 +115,104 @@ fn user_from(pw: &libc::passwd) -> User {
 }
 
 pub fn user_by_uid(uid: u32) -> Option<User> {
-    let mut buf = vec![0 as libc::c_char; 4096];
-    // SAFETY: passwd is plain data; getpwuid_r fills it from buf.
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result = std::ptr::null_mut();
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
-    (rc == 0 && !result.is_null()).then(|| user_from(&pw))
+    with_buffer(|buf| {
+        // SAFETY: passwd is plain data; getpwuid_r fills it from buf.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result = std::ptr::null_mut();
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+        (rc, (!result.is_null()).then(|| user_from(&pw)))
+    })
 }
 
 pub fn user_by_name(name: &str) -> Option<User> {
     let cname = CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; 4096];
-    // SAFETY: as in user_by_uid.
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result = std::ptr::null_mut();
-    let rc = unsafe {
-        libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pw,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then(|| user_from(&pw))
+    with_buffer(|buf| {
+        // SAFETY: as in user_by_uid.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwnam_r(
+                cname.as_ptr(),
+                &mut pw,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (rc, (!result.is_null()).then(|| user_from(&pw)))
+    })
 }
 
 pub fn group_by_name(name: &str) -> Option<u32> {
     let cname = CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; 16384];
-    // SAFETY: group is plain data; getgrnam_r fills it from buf.
-    let mut gr: libc::group = unsafe { std::mem::zeroed() };
-    let mut result = std::ptr::null_mut();
-    let rc = unsafe {
-        libc::getgrnam_r(
-            cname.as_ptr(),
-            &mut gr,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then_some(gr.gr_gid)
+    with_buffer(|buf| {
+        // SAFETY: group is plain data; getgrnam_r fills it from buf.
+        let mut gr: libc::group = unsafe { std::mem::zeroed() };
+        let mut result = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getgrnam_r(
+                cname.as_ptr(),
+                &mut gr,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (rc, (!result.is_null()).then_some(gr.gr_gid))
+    })
+}
+
+/// Run a getpw*_r / getgr*_r lookup with a buffer that grows while the
+/// entry does not fit (ERANGE: a group with many members, say), up to
+/// 1 MiB. `lookup` returns the call's status and what it found.
+fn with_buffer<T>(
+    mut lookup: impl FnMut(&mut [libc::c_char]) -> (libc::c_int, Option<T>),
+) -> Option<T> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    loop {
+        match lookup(&mut buf) {
+            (0, found) => return found,
+            (libc::ERANGE, _) if buf.len() < 1 << 20 => {
+                let grown = buf.len() * 2;
+                buf.resize(grown, 0);
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_retry_with_a_bigger_buffer_on_erange() {
+        // An entry that needs 20,000 bytes: found once the buffer fits it.
+        let mut sizes = Vec::new();
+        let found = with_buffer(|buf| {
+            sizes.push(buf.len());
+            if buf.len() >= 20_000 {
+                (0, Some(buf.len()))
+            } else {
+                (libc::ERANGE, None)
+            }
+        });
+        assert_eq!(found, Some(32_768));
+        assert_eq!(sizes, [4096, 8192, 16_384, 32_768]);
+        // One that never fits gives up at 1 MiB; other errors at once.
+        assert_eq!(with_buffer(|_| (libc::ERANGE, None::<()>)), None);
+        let mut calls = 0;
+        assert_eq!(
+            with_buffer(|_| {
+                calls += 1;
+                (libc::EIO, None::<()>)
+            }),
+            None
+        );
+        assert_eq!(calls, 1);
+        assert!(user_by_uid(0).is_some_and(|u| u.name == b"root" && u.gid == 0));
+        assert!(user_by_name("root").is_some_and(|u| u.uid == 0));
+        assert_eq!(group_by_name("root"), Some(0));
+    }
 }
