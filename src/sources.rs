@@ -170,6 +170,7 @@ mod tests {
             let (run, log) = (run.clone(), log.clone());
             std::thread::spawn(move || {
                 let setup = daemon::Setup {
+                    name,
                     socket: run.join(socket),
                     listen_fd: None,
                     dirs: vec![run.clone(), log.clone()],

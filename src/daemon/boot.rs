@@ -81,16 +81,14 @@ pub fn stamp_path(file: &Path) -> PathBuf {
 
 /// Has the boot with `id` been recorded, per the stamp file?
 pub fn stamped(stamp: &Path, id: &[u8]) -> bool {
-    std::fs::read(stamp).is_ok_and(|s| trim(&s) == id)
+    super::files::read_small(stamp, 4096).is_ok_and(|s| trim(&s) == id)
 }
 
+/// Replace the stamp (through the daemon's directory, never a link).
 pub fn write_stamp(stamp: &Path, id: &[u8]) -> std::io::Result<()> {
-    let mut tmp = stamp.as_os_str().to_owned();
-    tmp.push(".new");
     let mut line = id.to_vec();
     line.push(b'\n');
-    std::fs::write(&tmp, line)?;
-    std::fs::rename(&tmp, stamp)
+    super::files::replace(stamp, &line, 0o644)
 }
 
 /// Is a boot record at `recorded_us` this boot (which began at `boot_us`)?

@@ -4,64 +4,55 @@
 //! (the native lastlog's repair is `LastlogStore::open_repaired`, in
 //! src/lastlog_store.rs, on these same helpers).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use super::datadir::{self, suffixed};
 use crate::record::native::{self, FileKind, HEADER_SIZE, RECORD_SIZE};
 use crate::record::Record;
 
 /// Open an existing daemon file read-write without following a symlink.
 pub fn open_rw(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+    let (dir, name) = datadir::locate(path)?;
+    dir.open_rw(&name)
 }
 
 /// Create `path` holding just a native header of `kind`, atomically.
 pub fn create_native(path: &Path, kind: FileKind, mode: u32) -> io::Result<File> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".new");
-    let tmp = PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)?;
-    file.write_all_at(&native::header(kind), 0)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    sync_dir(path);
-    open_rw(path)
+    let (dir, name) = datadir::locate(path)?;
+    dir.replace(&name, &native::header(kind), mode, true)?;
+    dir.open_rw(&name)
 }
 
-/// Make a rename or a new file durable: fsync the directory holding it.
-pub fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        }) {
-            let _ = d.sync_all();
-        }
-    }
+/// Replace the small file `path` (a stamp) by `bytes`, atomically.
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let (dir, name) = datadir::locate(path)?;
+    dir.replace(&name, bytes, mode, false)
+}
+
+/// Up to `max` bytes of the small file `path`, never through a link.
+pub fn read_small(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    let (dir, name) = datadir::locate(path)?;
+    dir.read_small(&name, max)
+}
+
+/// Open `path` for appending, created `mode` if missing, never through a
+/// link.
+pub fn open_append(path: &Path, mode: u32) -> io::Result<File> {
+    let (dir, name) = datadir::locate(path)?;
+    dir.open_file(&name, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, mode)
 }
 
 /// Move a file the daemon cannot use out of the way, keeping it for a
 /// human to look at; returns where it went.
 pub fn set_aside(path: &Path) -> io::Result<PathBuf> {
+    let (dir, name) = datadir::locate(path)?;
+    dir.rename(&name, &suffixed(&name, ".bad")?)?;
     let mut aside = path.as_os_str().to_owned();
     aside.push(".bad");
-    let aside = PathBuf::from(aside);
-    std::fs::rename(path, &aside)?;
-    Ok(aside)
+    Ok(PathBuf::from(aside))
 }
 
 /// A file of fixed slots (the utmp table), mirrored in memory; a slot is

@@ -363,12 +363,8 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, u64, Vec<String
         torn.extend_from_slice(&partial);
         let mut torn_path = path.as_os_str().to_owned();
         torn_path.push(".torn");
-        let saved = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&torn_path)
+        let torn_path = PathBuf::from(torn_path);
+        let saved = files::open_append(&torn_path, 0o600)
             .and_then(|mut f| f.write_all(&torn).and_then(|_| f.sync_all()));
         // Torn records inside the file become reserve again (zeros); a
         // partial record after the last slot is cut off.
@@ -380,8 +376,12 @@ fn open_and_repair(path: &Path, mode: u32) -> Result<(File, u64, u64, Vec<String
             "{name}: repaired a torn tail: cut {} bytes after record {count}{}",
             torn.len(),
             match saved {
-                Ok(()) => format!(" (kept in {})", PathBuf::from(torn_path).display()),
-                Err(_) => String::new(),
+                Ok(()) => format!(" (kept in {})", torn_path.display()),
+                Err(e) => format!(
+                    " (unable to keep it in {}: {})",
+                    torn_path.display(),
+                    os_reason(&e)
+                ),
             }
         ));
     }

@@ -4,6 +4,7 @@
 
 pub mod boot;
 pub mod conn;
+pub mod datadir;
 pub mod event;
 pub mod files;
 pub mod log_store;
@@ -15,11 +16,14 @@ pub mod watch;
 pub mod wtmpd;
 
 use std::ffi::CString;
+use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+
+use datadir::{Dir, Trust};
 
 use nix::sys::socket::{
     bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
@@ -29,6 +33,8 @@ use crate::cli::os_reason;
 
 /// What a daemon needs set up before it opens its files.
 pub struct Setup {
+    /// The daemon ("utmpd", "wtmpd"), for its lock files and messages.
+    pub name: &'static str,
     pub socket: PathBuf,
     /// An inherited listening socket (`-l FD`), instead of binding.
     pub listen_fd: Option<RawFd>,
@@ -36,7 +42,9 @@ pub struct Setup {
     /// those in `own` are handed over; a shared parent such as /run is not.
     pub dirs: Vec<PathBuf>,
     pub own: Vec<PathBuf>,
-    /// Existing files to hand over to `user`.
+    /// The service's data files: their directories are checked, locked
+    /// and held (datadir.rs); existing ones are checked and handed over
+    /// to `user`.
     pub files: Vec<PathBuf>,
     /// Drop to this user after binding (`-U USER`).
     pub user: Option<String>,
@@ -46,10 +54,27 @@ pub struct Setup {
 
 pub struct Prepared {
     pub listener: OwnedFd,
-    /// The socket was bound here (not inherited): remove it when stopping.
-    pub bound: bool,
     pub signals: OwnedFd,
     pub group: Option<u32>,
+    pub held: Held,
+}
+
+/// What a daemon holds for its whole life.
+pub struct Held {
+    /// Where the socket was bound (not inherited): removed when stopping.
+    bound: Option<(Arc<Dir>, CString)>,
+    /// The data directories' and the socket's locks.
+    _locks: Vec<File>,
+}
+
+impl Held {
+    /// Remove the socket this daemon bound (while it still holds the
+    /// socket's lock, so it is its own).
+    pub fn unbind(&self) {
+        if let Some((dir, name)) = &self.bound {
+            let _ = dir.unlink(name);
+        }
+    }
 }
 
 /// `applet: fatal: message`, exit 111 as skarnet daemons do.
@@ -81,22 +106,68 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
         }
         make_dir(dir)?;
     }
-    let (listener, bound) = listening_socket(setup)?;
+    let trust = Trust {
+        daemon: setup.name,
+        // SAFETY: geteuid cannot fail.
+        uid: user
+            .as_ref()
+            .map_or_else(|| unsafe { libc::geteuid() }, |u| u.uid),
+        group,
+    };
+    // Checked and locked before any data file is opened or the socket
+    // touched: a second daemon on the same data stops here.
+    let mut locks = Vec::new();
+    let data_lock = format!(".{}.lock", setup.name);
+    for path in data_dirs(&setup.files) {
+        let dir = trust.open_dir(&path)?;
+        for file in setup.files.iter().filter(|f| datadir::parent_of(f) == path) {
+            trust.check_file(&dir, file)?;
+        }
+        locks.push(dir.lock(data_lock.as_bytes(), setup.name, &path)?);
+        datadir::hold(dir);
+    }
+    let (listener, bound) = listening_socket(setup, &trust, &mut locks)?;
     let signals = signal_fd()?;
     if let Some(user) = user {
-        for path in owned.iter().chain(&setup.files) {
+        for path in &owned {
             if path.exists() {
                 lchown(path, user.uid, user.gid)?;
             }
+        }
+        for path in &setup.files {
+            let fail =
+                |e: io::Error| format!("unable to chown {}: {}", path.display(), os_reason(&e));
+            let (dir, name) = datadir::locate(path).map_err(fail)?;
+            if dir.stat(&name).map_err(fail)?.is_some() {
+                dir.chown(&name, user.uid, user.gid).map_err(fail)?;
+            }
+        }
+        for lock in &locks {
+            // SAFETY: fchown of a lock file we hold.
+            unsafe { libc::fchown(lock.as_raw_fd(), user.uid, user.gid) };
         }
         drop_privileges(&user, group)?;
     }
     Ok(Prepared {
         listener,
-        bound,
         signals,
         group,
+        held: Held {
+            bound,
+            _locks: locks,
+        },
     })
+}
+
+/// The directories of `files`, each once.
+fn data_dirs(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for dir in files.iter().map(|f| datadir::parent_of(f)) {
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    dirs
 }
 
 /// s6 readiness: a newline on the notification fd, then close it.
@@ -186,8 +257,14 @@ fn set_nonblocking(fd: RawFd) {
 }
 
 /// The inherited socket (`-l FD`, or systemd's LISTEN_FDS), else a new one
-/// bound at the path, refusing to steal it from a live daemon.
-fn listening_socket(setup: &Setup) -> Result<(OwnedFd, bool), String> {
+/// bound at the path. Binding takes `SOCKET.lock` first: held by another
+/// process, the socket is its and is left alone; else a socket file found
+/// there is stale and is replaced.
+fn listening_socket(
+    setup: &Setup,
+    trust: &Trust,
+    locks: &mut Vec<File>,
+) -> Result<(OwnedFd, Option<(Arc<Dir>, CString)>), String> {
     let inherited = setup.listen_fd.or_else(|| {
         let pid = std::env::var("LISTEN_PID").ok()?.parse::<u32>().ok()?;
         let fds = std::env::var("LISTEN_FDS").ok()?.parse::<u32>().ok()?;
@@ -201,22 +278,32 @@ fn listening_socket(setup: &Setup) -> Result<(OwnedFd, bool), String> {
         }
         set_nonblocking(fd);
         // SAFETY: the descriptor was handed to us to own.
-        return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, false));
+        return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, None));
     }
     let path = &setup.socket;
     let name = path.display();
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        use std::os::unix::fs::FileTypeExt;
-        if !meta.file_type().is_socket() {
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| format!("{name}: not a socket path"))?
+        .as_bytes();
+    let dir = trust.open_dir(&datadir::parent_of(path))?;
+    let mut lock_name = file_name.to_vec();
+    lock_name.extend_from_slice(b".lock");
+    locks.push(dir.lock(&lock_name, setup.name, path)?);
+    let entry = cpath(Path::new(std::ffi::OsStr::from_bytes(file_name)))?;
+    let fail = |doing: &str, e: io::Error| format!("unable to {doing} {name}: {}", os_reason(&e));
+    if let Some(st) = dir.stat(&entry).map_err(|e| fail("stat", e))? {
+        if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
             return Err(format!("{name} exists and is not a socket"));
         }
-        if crate::client::Client::connect(path, Duration::from_millis(500)).is_ok() {
-            return Err(format!("another daemon is listening on {name}"));
-        }
-        std::fs::remove_file(path)
-            .map_err(|e| format!("unable to remove stale {name}: {}", os_reason(&e)))?;
+        dir.unlink(&entry).map_err(|e| fail("remove stale", e))?;
     }
-    let addr = UnixAddr::new(path).map_err(|_| format!("{name}: socket path too long"))?;
+    // Bound by its resolved path: the directory was checked (nobody else
+    // can write it or those above it), and bind never follows a link.
+    let real = std::fs::canonicalize(dir.path())
+        .map_err(|e| fail("resolve", e))?
+        .join(std::ffi::OsStr::from_bytes(file_name));
+    let addr = UnixAddr::new(&real).map_err(|_| format!("{name}: socket path too long"))?;
     let owned = socket(
         AddressFamily::Unix,
         SockType::Stream,
@@ -224,14 +311,14 @@ fn listening_socket(setup: &Setup) -> Result<(OwnedFd, bool), String> {
         None,
     )
     .map_err(|e| format!("unable to create a socket: {}", os_reason(&e.into())))?;
-    bind(owned.as_raw_fd(), &addr)
-        .map_err(|e| format!("unable to bind {name}: {}", os_reason(&e.into())))?;
-    // Anyone may connect; what they may do is decided per request.
-    let c = cpath(path)?;
-    // SAFETY: chmod of the socket we just bound, by a valid C string.
-    unsafe { libc::chmod(c.as_ptr(), 0o666) };
+    bind(owned.as_raw_fd(), &addr).map_err(|e| fail("bind", e.into()))?;
+    // Anyone may connect; what they may do is decided per request. (No
+    // lchmod on Linux; the entry is the socket just bound, in a directory
+    // only root or the daemon's user can change.)
+    let dirfd = dir.as_raw_fd();
+    // SAFETY: a valid C string relative to a directory descriptor we hold.
+    unsafe { libc::fchmodat(dirfd, entry.as_ptr(), 0o666, 0) };
     let backlog = Backlog::new(1024).unwrap_or(Backlog::MAXCONN);
-    listen(&owned, backlog)
-        .map_err(|e| format!("unable to listen on {name}: {}", os_reason(&e.into())))?;
-    Ok((owned, true))
+    listen(&owned, backlog).map_err(|e| fail("listen on", e.into()))?;
+    Ok((owned, Some((Arc::new(dir), entry))))
 }

@@ -41,7 +41,7 @@ pub fn file_mode(private: bool) -> u32 {
 /// `own` are directories handed to `-U USER`; `files` the service's files,
 /// whose parents are created too.
 pub fn run<S: Service + 'static>(
-    name: &str,
+    name: &'static str,
     common: Common,
     own: Vec<PathBuf>,
     files: Vec<PathBuf>,
@@ -56,6 +56,7 @@ pub fn run<S: Service + 'static>(
         }
     }
     let setup = super::Setup {
+        name,
         socket: common.socket,
         listen_fd: common.listen_fd,
         own,
@@ -91,8 +92,6 @@ pub fn run<S: Service + 'static>(
     eprintln!("{name}: info: serving on {}", setup.socket.display());
     super::notify_ready(common.notify_fd);
     event_loop.run();
-    if prepared.bound {
-        let _ = std::fs::remove_file(&setup.socket);
-    }
+    prepared.held.unbind();
     0
 }

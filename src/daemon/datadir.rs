@@ -1,0 +1,406 @@
+//! The directories a daemon keeps its files in, held open by descriptor.
+//!
+//! At start each is resolved, checked the OpenSSH StrictModes way (owner
+//! and mode of it and of every directory above it) and opened; every
+//! later open, create, rename and unlink of a daemon file is relative to
+//! that descriptor (`openat` and friends, with O_NOFOLLOW), so no daemon
+//! writes through a link someone planted, and a path swapped after the
+//! check changes nothing. A lock file in each keeps a second daemon off
+//! the same data (docs/SECURITY.md).
+
+use std::ffi::{CStr, CString};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::cli::os_reason;
+
+/// An open directory and the path it was opened by (for messages).
+pub struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+fn c_bytes(bytes: &[u8]) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a path"))
+}
+
+/// `name` + `suffix`, as the name of a file beside it.
+pub fn suffixed(name: &CStr, suffix: &str) -> io::Result<CString> {
+    let mut bytes = name.to_bytes().to_vec();
+    bytes.extend_from_slice(suffix.as_bytes());
+    c_bytes(&bytes)
+}
+
+fn openat(dir: RawFd, name: &CStr, flags: libc::c_int, mode: u32) -> io::Result<OwnedFd> {
+    // SAFETY: a valid C string relative to a descriptor we hold; the new
+    // descriptor is ours to own.
+    let fd = check(unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC, mode) })?;
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    // SAFETY: stat is plain data fstat fills.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    check(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st)
+}
+
+fn is(st: &libc::stat, kind: libc::mode_t) -> bool {
+    st.st_mode & libc::S_IFMT == kind
+}
+
+impl AsRawFd for Dir {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl Dir {
+    /// Open `path` as it is, unchecked: for files outside a daemon's run
+    /// (unit tests, tools) whose directory was never registered.
+    pub fn open(path: &Path) -> io::Result<Dir> {
+        let c = c_bytes(path.as_os_str().as_bytes())?;
+        let fd = openat(libc::AT_FDCWD, &c, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+        Ok(Dir {
+            fd,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The entry `name` itself (a link is not followed); None if absent.
+    pub fn stat(&self, name: &CStr) -> io::Result<Option<libc::stat>> {
+        // SAFETY: stat is plain data fstatat fills.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let rc = unsafe {
+            libc::fstatat(
+                self.fd.as_raw_fd(),
+                name.as_ptr(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        match check(rc) {
+            Ok(_) => Ok(Some(st)),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Open the regular file `name` with `flags`, never through a link.
+    /// O_NONBLOCK so a FIFO planted there cannot hang the open; a file
+    /// that is not regular is refused.
+    pub fn open_file(&self, name: &CStr, flags: libc::c_int, mode: u32) -> io::Result<File> {
+        let fd = openat(
+            self.fd.as_raw_fd(),
+            name,
+            flags | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+            mode,
+        )?;
+        if !is(&fstat(fd.as_raw_fd())?, libc::S_IFREG) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        // SAFETY: clearing O_NONBLOCK (meaningless on a regular file) on
+        // our own descriptor, so later users see plain flags.
+        unsafe {
+            let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+        Ok(File::from(fd))
+    }
+
+    /// An existing file, read-write.
+    pub fn open_rw(&self, name: &CStr) -> io::Result<File> {
+        self.open_file(name, libc::O_RDWR, 0)
+    }
+
+    /// Replace `name` by a file holding `bytes`, atomically: written to
+    /// `name.new` (a stale one, or a link planted there, unlinked first,
+    /// then created O_EXCL), synced when `durable`, renamed over `name`.
+    pub fn replace(&self, name: &CStr, bytes: &[u8], mode: u32, durable: bool) -> io::Result<()> {
+        let tmp = suffixed(name, ".new")?;
+        self.unlink(&tmp)?;
+        let mut file = self.open_file(&tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, mode)?;
+        file.write_all(bytes)?;
+        if durable {
+            file.sync_all()?;
+        }
+        self.rename(&tmp, name)?;
+        if durable {
+            self.sync();
+        }
+        Ok(())
+    }
+
+    /// Remove the entry `name` (a link itself, never its target); absent
+    /// is fine.
+    pub fn unlink(&self, name: &CStr) -> io::Result<()> {
+        // SAFETY: a valid C string relative to a descriptor we hold.
+        match check(unsafe { libc::unlinkat(self.fd.as_raw_fd(), name.as_ptr(), 0) }) {
+            Err(e) if e.raw_os_error() != Some(libc::ENOENT) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn rename(&self, from: &CStr, to: &CStr) -> io::Result<()> {
+        let fd = self.fd.as_raw_fd();
+        // SAFETY: valid C strings relative to a descriptor we hold.
+        check(unsafe { libc::renameat(fd, from.as_ptr(), fd, to.as_ptr()) })?;
+        Ok(())
+    }
+
+    /// Make a rename or a new file durable.
+    pub fn sync(&self) {
+        // SAFETY: fsync of a descriptor we hold.
+        unsafe { libc::fsync(self.fd.as_raw_fd()) };
+    }
+
+    /// Up to `max` bytes of the regular file `name`.
+    pub fn read_small(&self, name: &CStr, max: u64) -> io::Result<Vec<u8>> {
+        let file = self.open_file(name, libc::O_RDONLY, 0)?;
+        let mut bytes = Vec::new();
+        file.take(max).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Hand the entry `name` (a link itself, not its target) to uid:gid.
+    pub fn chown(&self, name: &CStr, uid: u32, gid: u32) -> io::Result<()> {
+        // SAFETY: a valid C string relative to a descriptor we hold.
+        let rc = unsafe {
+            libc::fchownat(
+                self.fd.as_raw_fd(),
+                name.as_ptr(),
+                uid,
+                gid,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        check(rc).map(|_| ())
+    }
+
+    /// Hold the exclusive lock `name` in this directory for as long as the
+    /// descriptor returned lives, with our pid written in it. Held by
+    /// another process: "`what` is in use by another `daemon` (pid N)".
+    pub fn lock(&self, name: &[u8], daemon: &str, what: &Path) -> Result<File, String> {
+        let lock_path = self.path.join(std::ffi::OsStr::from_bytes(name));
+        let fail = |doing: &str, e: io::Error| {
+            format!(
+                "unable to {doing} {}: {}",
+                lock_path.display(),
+                os_reason(&e)
+            )
+        };
+        let name = c_bytes(name).map_err(|e| fail("open", e))?;
+        let mut file = self
+            .open_file(&name, libc::O_RDWR | libc::O_CREAT, 0o600)
+            .map_err(|e| fail("open", e))?;
+        // A hard link to another file would be truncated below.
+        if fstat(file.as_raw_fd())
+            .map_err(|e| fail("stat", e))?
+            .st_nlink
+            != 1
+        {
+            return Err(format!(
+                "refusing {}: it has other links",
+                lock_path.display()
+            ));
+        }
+        // SAFETY: flock on our own descriptor.
+        if let Err(e) =
+            check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) })
+        {
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(fail("lock", e));
+            }
+            let mut text = String::new();
+            let _ = (&file).take(32).read_to_string(&mut text);
+            let pid = match text.trim().parse::<u32>() {
+                Ok(pid) => pid.to_string(),
+                Err(_) => "unknown".to_string(),
+            };
+            return Err(format!(
+                "{} is in use by another {daemon} (pid {pid})",
+                what.display()
+            ));
+        }
+        file.set_len(0)
+            .and_then(|_| writeln!(file, "{}", std::process::id()))
+            .map_err(|e| fail("write", e))?;
+        Ok(file)
+    }
+}
+
+/// The directories a daemon checked and holds, for the opens of its
+/// files (which name them by path).
+static HELD: Mutex<Vec<Arc<Dir>>> = Mutex::new(Vec::new());
+
+/// Keep `dir` for the life of the process: files under its path are
+/// opened through it from now on.
+pub fn hold(dir: Dir) -> Arc<Dir> {
+    let dir = Arc::new(dir);
+    HELD.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(dir.clone());
+    dir
+}
+
+/// The directory of `path` (the one held for it, else opened now) and
+/// the name of `path` in it.
+pub fn locate(path: &Path) -> io::Result<(Arc<Dir>, CString)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let name = c_bytes(name.as_bytes())?;
+    let parent = parent_of(path);
+    let held = HELD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+        .find(|d| d.path == parent)
+        .cloned();
+    match held {
+        Some(dir) => Ok((dir, name)),
+        None => Ok((Arc::new(Dir::open(&parent)?), name)),
+    }
+}
+
+/// The directory holding `path` ("." for a bare name).
+pub fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Whom a daemon trusts with its directories and files: root, its own
+/// user, and (for group write) the accounting group.
+pub struct Trust {
+    pub daemon: &'static str,
+    pub uid: u32,
+    pub group: Option<u32>,
+}
+
+impl Trust {
+    fn owner(&self, path: &Path, st: &libc::stat) -> Result<(), String> {
+        if st.st_uid == 0 || st.st_uid == self.uid {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing {}: owned by uid {}, not root or {}'s user",
+            path.display(),
+            st.st_uid,
+            self.daemon
+        ))
+    }
+
+    /// Owned by root or the daemon's user; writable by no one else, but
+    /// for the accounting group (and, `above` the data, a sticky
+    /// directory such as /tmp, or one writable by group root).
+    fn mode(&self, path: &Path, st: &libc::stat, above: bool) -> Result<(), String> {
+        self.owner(path, st)?;
+        let sticky = above && st.st_mode & libc::S_ISVTX != 0;
+        let group_ok = self.group == Some(st.st_gid) || (above && st.st_gid == 0);
+        if st.st_mode & 0o002 != 0 && !sticky {
+            return Err(format!("refusing {}: writable by others", path.display()));
+        }
+        if st.st_mode & 0o020 != 0 && !sticky && !group_ok {
+            return Err(format!(
+                "refusing {}: writable by group {}",
+                path.display(),
+                st.st_gid
+            ));
+        }
+        Ok(())
+    }
+
+    /// Resolve `path`, check every directory from / down to it, and open
+    /// it: each step by descriptor with O_NOFOLLOW, so what is checked is
+    /// what is opened.
+    pub fn open_dir(&self, path: &Path) -> Result<Dir, String> {
+        let real = std::fs::canonicalize(path)
+            .map_err(|e| format!("unable to resolve {}: {}", path.display(), os_reason(&e)))?;
+        let fail =
+            |at: &Path, e: io::Error| format!("unable to open {}: {}", at.display(), os_reason(&e));
+        let root = Path::new("/");
+        let slash = c_bytes(b"/").map_err(|e| fail(root, e))?;
+        let mut fd = openat(libc::AT_FDCWD, &slash, libc::O_PATH | libc::O_DIRECTORY, 0)
+            .map_err(|e| fail(root, e))?;
+        let mut at = PathBuf::from("/");
+        let names: Vec<_> = real
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            self.mode(&at, &fstat(fd.as_raw_fd()).map_err(|e| fail(&at, e))?, true)?;
+            at.push(name);
+            let last = i + 1 == names.len();
+            // The data directory is opened for real (it is fsynced);
+            // those above only to walk through (no read permission needed).
+            let how = if last { libc::O_RDONLY } else { libc::O_PATH };
+            let c = c_bytes(name.as_bytes()).map_err(|e| fail(&at, e))?;
+            fd = openat(
+                fd.as_raw_fd(),
+                &c,
+                how | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                0,
+            )
+            .map_err(|e| fail(&at, e))?;
+        }
+        if names.is_empty() {
+            fd = openat(
+                libc::AT_FDCWD,
+                &slash,
+                libc::O_RDONLY | libc::O_DIRECTORY,
+                0,
+            )
+            .map_err(|e| fail(root, e))?;
+        }
+        let st = fstat(fd.as_raw_fd()).map_err(|e| fail(&at, e))?;
+        self.mode(&at, &st, false)?;
+        Ok(Dir {
+            fd,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A data file, if it exists, must be a regular file (not a link)
+    /// owned and writable as its directory.
+    pub fn check_file(&self, dir: &Dir, path: &Path) -> Result<(), String> {
+        let name = path
+            .file_name()
+            .and_then(|n| c_bytes(n.as_bytes()).ok())
+            .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+        let st = dir
+            .stat(&name)
+            .map_err(|e| format!("unable to stat {}: {}", path.display(), os_reason(&e)))?;
+        let Some(st) = st else { return Ok(()) };
+        if is(&st, libc::S_IFLNK) {
+            return Err(format!("refusing {}: a symbolic link", path.display()));
+        }
+        if !is(&st, libc::S_IFREG) {
+            return Err(format!("refusing {}: not a regular file", path.display()));
+        }
+        self.mode(path, &st, false)
+    }
+}
