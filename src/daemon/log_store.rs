@@ -35,6 +35,13 @@ const CHUNK: u64 = 64;
 const BLOCK: u64 = 4096;
 /// Zero records added at a time when the reserve runs out (512 KiB).
 const RESERVE: u64 = 1024;
+/// Records written per step when topping the reserve up, so a filesystem
+/// filling up midway keeps the steps that went in.
+const STEP: u64 = 64;
+/// Free space the reserve never takes (1 MiB): on a nearly full
+/// filesystem the room goes to records, here and in the other files, not
+/// to zeros kept ahead.
+const MARGIN: u64 = 1 << 20;
 
 pub struct LogFile {
     pub path: PathBuf,
@@ -78,31 +85,40 @@ impl LogFile {
 
     /// Grow the reserve when less than half of it is left, so appends
     /// seldom pay for growth themselves; called at open and when idle.
-    /// A failure is only a warning: `commit` grows the file as needed.
+    /// Best effort, in steps, and never into the filesystem's last
+    /// MARGIN: a failure is only a warning, as `commit` grows the file as
+    /// needed.
     pub fn top_up(&mut self) -> Option<String> {
         if self.slots - self.count >= RESERVE / 2 || !self.pending.is_empty() {
             return None;
         }
-        let grown = self.count + RESERVE;
-        let zeros = vec![0u8; ((grown - self.slots) * RECORD_SIZE as u64) as usize];
-        match self
-            .file
-            .write_all_at(&zeros, native::offset_of(self.slots))
-            .and_then(|_| self.file.sync_data())
-        {
-            Ok(()) => {
-                self.slots = grown;
-                None
-            }
-            Err(e) => {
-                let _ = self.file.set_len(native::offset_of(self.slots));
-                Some(format!(
-                    "unable to grow {}: {}",
-                    self.path.display(),
-                    os_reason(&e)
-                ))
+        let target = self.slots + reserve_room(&self.file, self.count + RESERVE - self.slots, 0);
+        let zeros = vec![0u8; STEP as usize * RECORD_SIZE];
+        let mut grown = self.slots;
+        let mut failed = None;
+        while grown < target && failed.is_none() {
+            let n = STEP.min(target - grown);
+            match self
+                .file
+                .write_all_at(&zeros[..n as usize * RECORD_SIZE], native::offset_of(grown))
+            {
+                Ok(()) => grown += n,
+                Err(e) => failed = Some(e),
             }
         }
+        if grown > self.slots {
+            match self.file.sync_data() {
+                Ok(()) => self.slots = grown,
+                Err(e) => failed = Some(e),
+            }
+        }
+        let e = failed?;
+        let _ = self.file.set_len(native::offset_of(self.slots));
+        Some(format!(
+            "unable to grow {}: {}",
+            self.path.display(),
+            os_reason(&e)
+        ))
     }
 
     /// The same file (by descriptor, so a rename cannot swap it) opened
@@ -146,31 +162,27 @@ impl LogFile {
             return Ok(Vec::new());
         }
         let at = native::offset_of(self.count);
-        let written = self.pending.len() as u64 / RECORD_SIZE as u64;
+        let records_len = self.pending.len();
+        let written = records_len as u64 / RECORD_SIZE as u64;
         let slots = self.slots;
         // Out of reserve: the same write carries a new reserve after the
-        // records, and the one fdatasync below makes both durable.
-        if self.count + written > slots {
-            let grown = self.count + written + RESERVE;
-            self.pending
-                .resize(((grown - self.count) * RECORD_SIZE as u64) as usize, 0);
-        }
-        let direct = match &self.direct {
-            Some((file, head)) if self.count + written <= slots => write_direct(
-                file,
-                &mut self.scratch,
-                head,
-                &self.pending,
-                at,
-                native::offset_of(slots),
-            ),
-            _ => None,
+        // records (as much as the free space allows), and the one
+        // fdatasync makes both durable.
+        let extra = if self.count + written > slots {
+            reserve_room(&self.file, RESERVE, records_len as u64)
+        } else {
+            0
         };
-        let result = direct.unwrap_or_else(|| {
-            self.file
-                .write_all_at(&self.pending, at)
-                .and_then(|_| self.file.sync_data())
-        });
+        self.pending
+            .resize(records_len + extra as usize * RECORD_SIZE, 0);
+        let mut result = self.write_pending(at, slots);
+        if extra > 0 && result.as_ref().is_err_and(no_space) {
+            // The reserve did not fit after all (a quota, a racing
+            // writer): the records alone may.
+            self.roll_back(at, slots, self.pending.len());
+            self.pending.truncate(records_len);
+            result = self.write_pending(at, slots);
+        }
         let records = std::mem::take(&mut self.pending_records);
         let bytes = std::mem::take(&mut self.pending);
         match result {
@@ -188,13 +200,7 @@ impl LogFile {
                 Ok(records)
             }
             Err(e) => {
-                // Nothing counts: back to zeros (so no reader takes the
-                // unacknowledged records as real) and to the old size.
-                let reserve = (slots - self.count) as usize * RECORD_SIZE;
-                let _ = self
-                    .file
-                    .write_all_at(&vec![0u8; bytes.len().min(reserve)], at);
-                let _ = self.file.set_len(native::offset_of(slots));
+                self.roll_back(at, slots, bytes.len());
                 Err(format!(
                     "unable to write {}: {}",
                     self.path.display(),
@@ -202,6 +208,37 @@ impl LogFile {
                 ))
             }
         }
+    }
+
+    /// Write what is queued at `at` and make it durable: one direct write
+    /// when it fits the reserve, else through the page cache.
+    fn write_pending(&mut self, at: u64, slots: u64) -> io::Result<()> {
+        let written = self.pending.len() as u64 / RECORD_SIZE as u64;
+        let direct = match &self.direct {
+            Some((file, head)) if self.count + written <= slots => write_direct(
+                file,
+                &mut self.scratch,
+                head,
+                &self.pending,
+                at,
+                native::offset_of(slots),
+            ),
+            _ => None,
+        };
+        direct.unwrap_or_else(|| {
+            self.file
+                .write_all_at(&self.pending, at)
+                .and_then(|_| self.file.sync_data())
+        })
+    }
+
+    /// Undo a failed write of `len` bytes at `at`: nothing of it counts,
+    /// so the reserve it overwrote is zeros again (no reader takes the
+    /// unacknowledged records as real) and the file is its old size.
+    fn roll_back(&self, at: u64, slots: u64, len: usize) {
+        let reserve = (slots - self.count) as usize * RECORD_SIZE;
+        let _ = self.file.write_all_at(&vec![0u8; len.min(reserve)], at);
+        let _ = self.file.set_len(native::offset_of(slots));
     }
 
     /// Records before index `query.before`, newest first, that match the
@@ -255,6 +292,27 @@ impl LogFile {
         }
         None
     }
+}
+
+/// Reserve records (up to `want`) that fit in the free space of `file`'s
+/// filesystem once `records` more bytes are written, leaving MARGIN.
+fn reserve_room(file: &File, want: u64, records: u64) -> u64 {
+    use std::os::fd::AsRawFd;
+    // SAFETY: statvfs is plain data fstatvfs fills.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } != 0 {
+        return 0;
+    }
+    let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
+    (free.saturating_sub(MARGIN + records) / RECORD_SIZE as u64).min(want)
+}
+
+/// A write that failed for want of room (disk, quota, file size limit).
+fn no_space(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) | Some(libc::EFBIG)
+    )
 }
 
 pub fn is_boot(record: &Record) -> bool {

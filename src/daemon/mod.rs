@@ -87,6 +87,8 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
     // SAFETY: plain process-wide settings made before any thread exists.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        // A write past RLIMIT_FSIZE is then EFBIG, an error reply, not death.
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
         libc::umask(0o022);
         let mut lim: libc::rlimit = std::mem::zeroed();
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
