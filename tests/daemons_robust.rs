@@ -238,13 +238,16 @@ fn rotation_by_rename_and_hup_loses_nothing() {
 fn second_daemon_on_the_same_socket_is_refused() {
     let s = Scratch::new("dm-twice");
     let w = Daemon::start(&s, "wtmpd", &["-n"]);
-    let out = run(&mut s.applet("wtmpd"), None);
+    // Another data directory, so the socket's lock is what refuses it.
+    let other = s.path("other-log");
+    let out = run(s.applet("wtmpd").arg("-D").arg(&other), None);
     assert_eq!(out.status.code(), Some(111));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "wtmpd: fatal: another daemon is listening on {}\n",
-            run_dir(&s).join("wtmpd.sock").display()
+            "wtmpd: fatal: {} is in use by another wtmpd (pid {})\n",
+            run_dir(&s).join("wtmpd.sock").display(),
+            w.child.id()
         )
     );
     drop(w);
