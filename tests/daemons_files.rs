@@ -474,3 +474,92 @@ fn wtmpd_appends_until_a_small_filesystem_is_full() {
     assert!(w.stop());
     assert_eq!(pids(&wtmp), (1..=taken + more).collect::<Vec<_>>());
 }
+
+/// As `fill`, `batch` requests at a time on one connection (they share
+/// fsyncs), until one is refused: the pids acknowledged.
+fn fill_batched(socket: &Path, next_pid: &mut i32, batch: usize) -> Vec<i32> {
+    use std::io::Write;
+    let mut acked = Vec::new();
+    let mut raw = Raw::connect(socket);
+    loop {
+        let pids: Vec<i32> = (0..batch as i32).map(|i| *next_pid + i).collect();
+        *next_pid += batch as i32;
+        let mut burst = Vec::new();
+        for &pid in &pids {
+            burst.extend_from_slice(&frame(LOG_APPEND, &append_payload(1, &login(pid))));
+        }
+        raw.stream.write_all(&burst).unwrap();
+        let mut refused = false;
+        for pid in pids {
+            match raw.reply().unwrap().0 {
+                0 => acked.push(pid),
+                _ => refused = true,
+            }
+        }
+        if refused {
+            return acked;
+        }
+    }
+}
+
+fn statvfs_avail(dir: &Path) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+    // SAFETY: statvfs is plain data statvfs fills.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    st.f_bavail as u64 * st.f_frsize as u64
+}
+
+/// The same on a loop-mounted ext4, where appends inside the reserve are
+/// O_DIRECT|O_DSYNC writes: 1.5 MiB left free, so wtmpd keeps a small
+/// reserve (the direct path) and then appends records alone.
+#[test]
+fn wtmpd_appends_until_a_small_ext4_is_full() {
+    assert_root();
+    let s = Scratch::new("df-ext4");
+    let image = s.path("ext4.img");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(4 << 20)
+        .unwrap();
+    let mkfs = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-m", "0"])
+        .arg(&image)
+        .status()
+        .unwrap();
+    assert!(mkfs.success(), "mkfs.ext4 failed");
+    let mount = Mount::new(s.path("small"), &["-o", "loop", image.to_str().unwrap()]);
+    let avail = statvfs_avail(&mount.dir);
+    let keep = 3 << 19;
+    assert!(
+        avail > keep,
+        "only {avail} bytes free on a fresh 4 MiB ext4"
+    );
+    std::fs::write(mount.dir.join("filler"), vec![1u8; (avail - keep) as usize]).unwrap();
+    let w = Daemon::start(&s, "wtmpd", &["-n", "-D", mount.dir.to_str().unwrap()]);
+    let wtmp = mount.dir.join("wtmp");
+    let reserve = std::fs::metadata(&wtmp).unwrap().len().saturating_sub(64) / 512;
+    assert!(
+        reserve >= 64,
+        "no reserve to write into directly ({reserve} records)"
+    );
+    let socket = run_dir(&s).join("wtmpd.sock");
+    let mut next = 1;
+    let mut acked = fill_batched(&socket, &mut next, 32);
+    let (single, refusal) = fill(&socket, next);
+    acked.extend(next..next + single);
+    assert_eq!(
+        refusal,
+        format!(
+            "unable to write {}: No space left on device",
+            wtmp.display()
+        )
+    );
+    // 1.5 MiB is about 3000 records; the other files take a few blocks.
+    let taken = acked.len();
+    assert!(taken >= 2800, "only {taken} records went in");
+    eprintln!("{taken} records until full, {reserve} of them in the first reserve");
+    assert!(w.stop());
+    assert_eq!(pids(&wtmp), acked);
+}
