@@ -142,6 +142,22 @@ fn planted_links_are_never_written_through() {
     assert_eq!(std::fs::read(&target).unwrap(), secret);
 }
 
+/// Start `name` with `args` while `holder` runs: it must exit 111 with
+/// "`what` is in use by another `name` (pid of holder)".
+#[track_caller]
+fn refused_in_use(s: &Scratch, name: &str, args: &[&str], what: &Path, holder: &Daemon) {
+    let (code, stderr) = start_refused(s, name, args);
+    assert_eq!(code, Some(111), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "{name}: fatal: {} is in use by another {name} (pid {})\n",
+            what.display(),
+            holder.child.id()
+        )
+    );
+}
+
 #[test]
 fn a_second_wtmpd_on_the_same_data_is_refused() {
     let s = Scratch::new("df-twice");
@@ -154,16 +170,8 @@ fn a_second_wtmpd_on_the_same_data_is_refused() {
         assert_eq!(append_to(&first_sock, &login(pid)).0, 0);
     }
     let before = std::fs::read(log.join("wtmp")).unwrap();
-    let (code, stderr) = start_refused(&s, "wtmpd", &["-n", "-s", second_sock.to_str().unwrap()]);
-    assert_eq!(code, Some(111), "{stderr}");
-    assert_eq!(
-        stderr,
-        format!(
-            "wtmpd: fatal: {} is in use by another wtmpd (pid {})\n",
-            log.display(),
-            w.child.id()
-        )
-    );
+    let second = ["-n", "-s", second_sock.to_str().unwrap()];
+    refused_in_use(&s, "wtmpd", &second, &log, &w);
     // It touched nothing: no socket, no socket lock, the same wtmp.
     assert!(std::fs::symlink_metadata(&second_sock).is_err());
     assert!(std::fs::symlink_metadata(s.path("second.sock.lock")).is_err());
@@ -181,16 +189,8 @@ fn a_second_utmpd_on_the_same_table_is_refused() {
     let s = Scratch::new("df-twice-utmpd");
     let u = Daemon::start(&s, "utmpd", &["-n", "-S", "0"]);
     let other = s.path("other.sock");
-    let (code, stderr) = start_refused(&s, "utmpd", &["-n", "-s", other.to_str().unwrap()]);
-    assert_eq!(code, Some(111), "{stderr}");
-    assert_eq!(
-        stderr,
-        format!(
-            "utmpd: fatal: {} is in use by another utmpd (pid {})\n",
-            run_dir(&s).display(),
-            u.child.id()
-        )
-    );
+    let second = ["-n", "-s", other.to_str().unwrap()];
+    refused_in_use(&s, "utmpd", &second, &run_dir(&s), &u);
     assert!(std::fs::symlink_metadata(&other).is_err());
     // utmpd and wtmpd may share one directory: their locks differ.
     let w = Daemon::start(&s, "wtmpd", &["-n", "-D", run_dir(&s).to_str().unwrap()]);
@@ -238,18 +238,16 @@ fn a_stalled_daemon_keeps_its_socket() {
     w.signal(libc::SIGSTOP);
     let queued = fill_backlog(&socket);
     let other = s.path("other-log");
-    let (code, stderr) = start_refused(&s, "wtmpd", &["-n", "-D", other.to_str().unwrap()]);
+    // (Should this fail, dropping `w` kills it, stopped or not.)
+    refused_in_use(
+        &s,
+        "wtmpd",
+        &["-n", "-D", other.to_str().unwrap()],
+        &socket,
+        &w,
+    );
     w.signal(libc::SIGCONT);
     drop(queued);
-    assert_eq!(code, Some(111), "{stderr}");
-    assert_eq!(
-        stderr,
-        format!(
-            "wtmpd: fatal: {} is in use by another wtmpd (pid {})\n",
-            socket.display(),
-            w.child.id()
-        )
-    );
     // The socket is still the first one's: an append there lands in its
     // wtmp, and the second opened no data file.
     assert_eq!(append_to(&socket, &login(42)).0, 0);

@@ -1,6 +1,7 @@
 //! The daemons' files: created whole (header written to a temporary file,
 //! synced, renamed) so a crash never leaves half a header, opened with
-//! O_NOFOLLOW, and for the utmp table read back and repaired at start
+//! O_NOFOLLOW relative to the directory the daemon checked and holds
+//! (datadir.rs), and for the utmp table read back and repaired at start
 //! (the native lastlog's repair is `LastlogStore::open_repaired`, in
 //! src/lastlog_store.rs, on these same helpers).
 

@@ -13,7 +13,10 @@
 //! written blocks only needs the data and a cache flush (about 1.4x the
 //! rate with one writer on ext4 here). The reserve is real zeros, not
 //! fallocate: unwritten extents would need a journal commit on their first
-//! write too.
+//! write too. The reserve never takes the filesystem's last MARGIN: on a
+//! nearly full disk records are appended alone, and only a disk too full
+//! for the records themselves refuses them (ENOSPC), nothing acknowledged
+//! lost.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

@@ -59,10 +59,13 @@ pub struct Prepared {
     pub held: Held,
 }
 
+/// A bound socket's directory and its name there.
+type BoundAt = (Arc<Dir>, CString);
+
 /// What a daemon holds for its whole life.
 pub struct Held {
     /// Where the socket was bound (not inherited): removed when stopping.
-    bound: Option<(Arc<Dir>, CString)>,
+    bound: Option<BoundAt>,
     /// The data directories' and the socket's locks.
     _locks: Vec<File>,
 }
@@ -266,7 +269,7 @@ fn listening_socket(
     setup: &Setup,
     trust: &Trust,
     locks: &mut Vec<File>,
-) -> Result<(OwnedFd, Option<(Arc<Dir>, CString)>), String> {
+) -> Result<(OwnedFd, Option<BoundAt>), String> {
     let inherited = setup.listen_fd.or_else(|| {
         let pid = std::env::var("LISTEN_PID").ok()?.parse::<u32>().ok()?;
         let fds = std::env::var("LISTEN_FDS").ok()?.parse::<u32>().ok()?;
