@@ -42,7 +42,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::cli;
 use crate::getopt::{self, Item, Table};
-use crate::sources::{self, Database};
+use crate::sources::Database;
 use crate::timeparse;
 
 #[path = "last/report.rs"]
@@ -344,9 +344,4 @@ impl Options {
             self.files.iter().cloned().map(Input::File).collect()
         }
     }
-}
-
-/// The default source, through the one entry point readers use.
-pub fn load_default(db: Database) -> std::io::Result<sources::Loaded> {
-    sources::load_default(db)
 }

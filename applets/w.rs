@@ -256,7 +256,10 @@ struct Session<'a> {
 }
 
 fn run(applet: &str, opts: &Options, widths: &Widths) -> i32 {
-    let records = sessions::load_unchecked(applet);
+    let records = match sessions::users(applet, None, false) {
+        Ok(records) => records,
+        Err(status) => return status,
+    };
     let now = uptime::now_secs();
     let root = uptime::proc_root();
     let mut out = cli::Output::new();
@@ -265,7 +268,7 @@ fn run(applet: &str, opts: &Options, widths: &Widths) -> i32 {
             Ok(secs) => uptime::uptime_line(
                 now,
                 secs,
-                uptime::count_users(&records),
+                records.len(),
                 uptime::read_proc_loadavg(&root),
             ),
             // procps_uptime_sprint gives an empty string when it fails.
