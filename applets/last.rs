@@ -35,7 +35,8 @@
 //! is not a whole number of records is read up to the last whole record
 //! with a warning (2.38.1 prints nothing); a boot followed by another boot
 //! before the next shutdown ends in `- crash` (util-linux 2.40); `-V`
-//! names utmpbox; a pipe is read whole; `--json` is new.
+//! names utmpbox; a file that is not a regular one (a pipe, a FIFO, a
+//! device) is refused; `--json` is new.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};

@@ -188,7 +188,13 @@ fn run(applet: &str, job: &Job) -> i32 {
 
 /// Dump a whole file, record by record, read in chunks and written
 /// through a 64 KiB buffer: memory stays flat whatever the input's size.
-fn dump(applet: &str, name: &[u8], input: impl Read, len: Option<u64>, output: Option<&Path>) -> i32 {
+fn dump(
+    applet: &str,
+    name: &[u8],
+    input: impl Read,
+    len: Option<u64>,
+    output: Option<&Path>,
+) -> i32 {
     let mut sink = match Sink::open(output) {
         Ok(sink) => sink,
         Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
@@ -334,8 +340,8 @@ fn open_input(path: Option<&Path>) -> io::Result<(Box<dyn Read>, Option<u64>)> {
             // SAFETY: fstat of fd 0 into a struct we own.
             let len = unsafe {
                 let mut st: libc::stat = std::mem::zeroed();
-                let regular = libc::fstat(0, &mut st) == 0
-                    && st.st_mode & libc::S_IFMT == libc::S_IFREG;
+                let regular =
+                    libc::fstat(0, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG;
                 regular.then_some(st.st_size as u64)
             };
             Ok((Box::new(io::stdin().lock()), len))

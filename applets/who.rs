@@ -25,7 +25,7 @@
 
 use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 use crate::cli;
@@ -406,9 +406,11 @@ impl Printer<'_> {
         // columns, so without them the (often failing) stat is skipped.
         let o = self.options;
         let shown = o.include_mesg || (o.include_idle && !o.short_output);
+        // Only a terminal is trusted for them: a line naming some other
+        // file (`shm/x` through world-writable /dev/shm) reads as no tty.
         let (state, last_change) =
             match shown.then(|| std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty)))) {
-                Some(Ok(meta)) => (
+                Some(Ok(meta)) if meta.file_type().is_char_device() => (
                     if meta.mode() & libc::S_IWGRP != 0 {
                         b'+'
                     } else {

@@ -43,8 +43,9 @@ pub fn each(
 ) -> Result<(), i32> {
     let source = match file {
         Some(path) => Source::open_file(path).map_err(|e| (path.to_path_buf(), e)),
-        None => sources::open_default(Database::Utmp)
-            .map_err(|e| (Database::Utmp.default_path(), e)),
+        None => {
+            sources::open_default(Database::Utmp).map_err(|e| (Database::Utmp.default_path(), e))
+        }
     };
     let result = source.and_then(|source| {
         let alive = |r: &Record| !(is_user_process(r) && r.pid > 0 && process_gone(r.pid));

@@ -164,8 +164,9 @@ impl<'o> Report<'o> {
         self.now = crate::time::now_us().div_euclid(1_000_000);
         let opened = match input {
             Input::File(path) => Source::open_file(Path::new(path)).map_err(|e| (path.clone(), e)),
-            Input::Default(db) => sources::open_default(*db)
-                .map_err(|e| (db.default_path().into_os_string(), e)),
+            Input::Default(db) => {
+                sources::open_default(*db).map_err(|e| (db.default_path().into_os_string(), e))
+            }
         };
         let source = match opened {
             Ok(source) => source,
@@ -287,10 +288,7 @@ impl<'o> Report<'o> {
                 kind = 1;
             }
         } else {
-            if kind != 8
-                && !ut.user.is_empty()
-                && !ut.line.is_empty()
-                && !prefix(ut.user, b"LOGIN")
+            if kind != 8 && !ut.user.is_empty() && !ut.line.is_empty() && !prefix(ut.user, b"LOGIN")
             {
                 kind = 7;
             }
@@ -453,9 +451,11 @@ impl<'o> Report<'o> {
             Err(_) => {
                 let mut dev = b"/dev/".to_vec();
                 dev.extend_from_slice(ut.line);
+                // Only a terminal's owner says who holds the line.
+                use std::os::unix::fs::{FileTypeExt, MetadataExt};
                 match std::fs::metadata(std::ffi::OsStr::from_bytes(&dev)) {
-                    Ok(meta) => std::os::unix::fs::MetadataExt::uid(&meta) != uid,
-                    Err(_) => true,
+                    Ok(meta) if meta.file_type().is_char_device() => meta.uid() != uid,
+                    _ => true,
                 }
             }
         }

@@ -101,9 +101,14 @@ const UTMPX: Layout = Layout {
 /// A run of records, indexable from either end: a chunk of a file's bytes
 /// (`chunk`) or records already decoded (a daemon's answer).
 pub enum Records<'a> {
-    Legacy { bytes: &'a [u8], layout: LayoutRef },
+    Legacy {
+        bytes: &'a [u8],
+        layout: LayoutRef,
+    },
     /// Native records, each to be checked with `valid` before `get`.
-    Native { bytes: &'a [u8] },
+    Native {
+        bytes: &'a [u8],
+    },
     Decoded(&'a [Record]),
 }
 
@@ -215,8 +220,7 @@ mod tests {
     #[test]
     fn views_agree_with_the_decoders() {
         let mut rng = testgen::Rng::new(11);
-        let mut records: Vec<Record> =
-            (0..300).map(|_| testgen::legacy_record(&mut rng)).collect();
+        let mut records: Vec<Record> = (0..300).map(|_| testgen::legacy_record(&mut rng)).collect();
         records.extend((0..100).map(|_| testgen::native_record(&mut rng)));
         for format in [Format::Glibc, Format::Utmpx, Format::Native] {
             let fits: Vec<Record> = records
