@@ -183,6 +183,8 @@ impl LogFile {
             log: self,
             end: self.whole_end,
             buf: Vec::new(),
+            map: None,
+            window: None,
             in_reserve: self.geometry.format == Format::Native,
         }
     }
@@ -222,11 +224,24 @@ pub struct Chunk<'a> {
     pub bytes: &'a [u8],
 }
 
+/// Records per window when reading backwards through the mapping.
+const WINDOW_RECORDS: usize = 16 * CHUNK_RECORDS;
+
+/// Reading backwards: through one mapping of the whole file when it can
+/// be mapped (copying a history into a buffer with pread cost `last` a
+/// fifth of its time, and mapping window by window a tenth), each window
+/// dropped from memory (MADV_DONTNEED) once read, so resident memory stays
+/// one window (at most 8 MiB of native records); else by pread, a chunk
+/// at a time.
 pub struct Backwards<'f> {
     log: &'f LogFile,
     /// Where the next chunk back ends.
     end: u64,
+    /// The chunk when the file could not be mapped.
     buf: Vec<u8>,
+    /// The mapping of the whole file, and the window last handed out.
+    map: Option<(*mut libc::c_void, usize)>,
+    window: Option<(usize, usize)>,
     /// Still in a native log's reserve: its zero records are free space.
     in_reserve: bool,
 }
@@ -237,26 +252,104 @@ impl Backwards<'_> {
     pub fn next_chunk(&mut self) -> io::Result<Option<Chunk<'_>>> {
         let Geometry { base, size, .. } = self.log.geometry;
         let base = base as u64;
+        self.drop_window();
         if self.end <= base {
             return Ok(None);
         }
-        let records = ((self.end - base) / size as u64).min(CHUNK_RECORDS as u64) as usize;
-        let start = self.end - (records * size) as u64;
-        self.buf.resize(records * size, 0);
-        let got = infile::read_full_at(&self.log.file, &mut self.buf, start)?;
-        // Shorter than when it was opened: what is left reads as zeros,
-        // as a mapping of it would have.
-        self.buf[got..].fill(0);
-        self.end = start;
-        if self.in_reserve {
-            let used = native::used_len(&self.buf);
-            self.in_reserve = used == 0;
-            self.buf.truncate(used);
+        if self.map.is_none() && self.buf.is_empty() {
+            self.map_file();
         }
-        let first = (start - base) / size as u64;
+        let most = if self.map.is_some() {
+            WINDOW_RECORDS
+        } else {
+            CHUNK_RECORDS
+        };
+        let records = ((self.end - base) / size as u64).min(most as u64) as usize;
+        let len = records * size;
+        let start = self.end - len as u64;
+        self.end = start;
+        let bytes = match self.map {
+            Some((ptr, _)) => {
+                self.window = Some((start as usize, len));
+                // SAFETY: the mapping covers the whole records of the file
+                // as it was opened; [start, start + len) is inside them.
+                unsafe { std::slice::from_raw_parts((ptr as *const u8).add(start as usize), len) }
+            }
+            None => {
+                self.buf.resize(len, 0);
+                let got = infile::read_full_at(&self.log.file, &mut self.buf, start)?;
+                // Shorter than when it was opened: what is left reads as
+                // zeros, as a mapping of it would have.
+                self.buf[got..].fill(0);
+                &self.buf[..]
+            }
+        };
+        let mut used = bytes.len();
+        if self.in_reserve {
+            used = native::used_len(bytes);
+            self.in_reserve = used == 0;
+        }
         Ok(Some(Chunk {
-            first,
-            bytes: &self.buf,
+            first: (start - base) / size as u64,
+            bytes: &bytes[..used],
         }))
+    }
+
+    /// Map the file read-only, up to the end of its whole records; left
+    /// unmapped (pread then) when that fails. (A writer truncating the
+    /// file underneath could raise SIGBUS, as with any mapped reader; logs
+    /// are only appended to.)
+    fn map_file(&mut self) {
+        use std::os::unix::io::AsRawFd;
+        let len = self.log.whole_end as usize;
+        if len == 0 {
+            return;
+        }
+        // SAFETY: a private read-only mapping of a file held open, checked
+        // for failure, unmapped on drop.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                self.log.file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr != libc::MAP_FAILED {
+            self.map = Some((ptr, len));
+        }
+    }
+
+    /// Drop the pages of the window already read from memory.
+    fn drop_window(&mut self) {
+        if let (Some((ptr, _)), Some((start, len))) = (self.map, self.window.take()) {
+            let page = 4096;
+            // Whole pages only: the page a window shares with the next one
+            // back stays.
+            let from = start.div_ceil(page) * page;
+            let to = (start + len) / page * page;
+            if to > from {
+                // SAFETY: advice on pages of our own read-only mapping;
+                // they are read again from the file if touched.
+                unsafe {
+                    libc::madvise(
+                        (ptr as *mut u8).add(from).cast(),
+                        to - from,
+                        libc::MADV_DONTNEED,
+                    )
+                };
+            }
+        }
+    }
+}
+
+impl Drop for Backwards<'_> {
+    fn drop(&mut self) {
+        if let Some((ptr, len)) = self.map.take() {
+            // SAFETY: unmapping exactly what map_file mapped.
+            unsafe { libc::munmap(ptr, len) };
+        }
     }
 }
