@@ -35,14 +35,15 @@
 //! is not a whole number of records is read up to the last whole record
 //! with a warning (2.38.1 prints nothing); a boot followed by another boot
 //! before the next shutdown ends in `- crash` (util-linux 2.40); `-V`
-//! names utmpbox; a pipe is read whole; `--json` is new.
+//! names utmpbox; a file that is not a regular one (a pipe, a FIFO, a
+//! device) is refused; `--json` is new.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use crate::cli;
 use crate::getopt::{self, Item, Table};
-use crate::sources::{self, Database};
+use crate::sources::Database;
 use crate::timeparse;
 
 #[path = "last/report.rs"]
@@ -344,9 +345,4 @@ impl Options {
             self.files.iter().cloned().map(Input::File).collect()
         }
     }
-}
-
-/// The default source, through the one entry point readers use.
-pub fn load_default(db: Database) -> std::io::Result<sources::Loaded> {
-    sources::load_default(db)
 }

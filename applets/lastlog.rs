@@ -185,6 +185,10 @@ fn from_files(applet: &str, o: &Options) -> Result<Source, i32> {
         let legacy = Database::Lastlog.legacy_path();
         match LegacyLastlog::open(&in_root(&o.root, legacy), access) {
             Ok(file) => Ok(Source::Legacy(file)),
+            // A FIFO or a device in its place: refused, not read.
+            Err(e) if crate::infile::is_not_regular(&e) => {
+                Err(cli::fail(applet, format_args!("{legacy}: {e}"), 1))
+            }
             Err(e) => {
                 // perror(_PATH_LASTLOG), as shadow.
                 eprintln!("{legacy}: {}", cli::os_reason(&e));

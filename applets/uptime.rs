@@ -96,7 +96,10 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     let mut line = if pretty {
         uptime::pretty(secs)
     } else {
-        let users = uptime::count_users(&sessions::load_unchecked(applet));
+        let users = match sessions::users(applet, None, false) {
+            Ok(records) => records.len(),
+            Err(status) => return status,
+        };
         uptime::uptime_line(
             uptime::now_secs(),
             secs,

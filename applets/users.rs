@@ -63,12 +63,12 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         );
         return cli::usage_error(applet, &message, 1);
     }
-    let records = sessions::load(applet, operands.first().map(Path::new));
-    let mut names: Vec<&[u8]> = records
-        .iter()
-        .filter(|r| sessions::is_user_process(r))
-        .map(sessions::trimmed_name)
-        .collect();
+    let file = operands.first().map(Path::new);
+    let records = match sessions::users(applet, file, file.is_none()) {
+        Ok(records) => records,
+        Err(status) => return status,
+    };
+    let mut names: Vec<&[u8]> = records.iter().map(sessions::trimmed_name).collect();
     names.sort_unstable();
     let mut text = Vec::new();
     for (i, name) in names.iter().enumerate() {

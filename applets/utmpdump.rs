@@ -32,7 +32,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,8 @@ use argh::FromArgs;
 
 use crate::args::{self, Spec};
 use crate::cli;
+use crate::infile;
+use crate::logfile::{self, Geometry, LogFile};
 use crate::outfile::OutFile;
 use crate::record::{self, legacy, native, text, Format, FormatError, Record};
 
@@ -161,11 +163,11 @@ fn run(applet: &str, job: &Job) -> i32 {
         Some(path) => path.as_os_str().as_bytes(),
         None => b"/dev/stdin",
     };
-    let input = match read_input(job.input.as_deref()) {
-        Ok(bytes) => bytes,
-        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
-    };
     if job.reverse {
+        let input = match read_text(job.input.as_deref()) {
+            Ok(bytes) => bytes,
+            Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
+        };
         say(&[b"Utmp undump of ", name]);
         let bytes = match undump(&input, job.format) {
             Ok(bytes) => bytes,
@@ -173,52 +175,69 @@ fn run(applet: &str, job: &Job) -> i32 {
         };
         return write_all(applet, job.output.as_deref(), &bytes);
     }
+    let (input, len) = match open_input(job.input.as_deref()) {
+        Ok(input) => input,
+        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
+    };
     say(&[b"Utmp dump of ", name]);
     if let (true, Some(path)) = (job.follow, &job.input) {
-        return follow(applet, path, &input, job.output.as_deref());
+        return follow(applet, path, job.output.as_deref());
     }
-    dump(applet, name, &input, job.output.as_deref())
+    dump(applet, name, input, len, job.output.as_deref())
 }
 
-/// Dump a whole file, record by record, through a 64 KiB buffer: a large
-/// wtmp is never held twice in memory, as records and then as text.
-fn dump(applet: &str, name: &[u8], input: &[u8], output: Option<&Path>) -> i32 {
-    let (format, base, size) = match geometry(input) {
-        Ok(geometry) => geometry,
-        Err(e) => return fail_on(applet, b"", name, &e.to_string()),
-    };
+/// Dump a whole file, record by record, read in chunks and written
+/// through a 64 KiB buffer: memory stays flat whatever the input's size.
+fn dump(
+    applet: &str,
+    name: &[u8],
+    input: impl Read,
+    len: Option<u64>,
+    output: Option<&Path>,
+) -> i32 {
     let mut sink = match Sink::open(output) {
         Ok(sink) => sink,
         Err((what, path, e)) => return fail_on(applet, what, path, &cli::os_reason(&e)),
     };
-    let body = &input[base.min(input.len())..];
-    let records = records_of(body, format, size);
-    let mut corrupt = Vec::new();
+    let mut corrupt = 0u64;
+    let mut failed = None;
     let mut text = Vec::with_capacity(72 * 1024);
-    for (index, raw) in records.chunks_exact(size).enumerate() {
-        match decode_one(raw, format) {
+    let scanned = logfile::scan(input, len, |geometry, index, raw| {
+        match geometry.decode(raw) {
             Some(record) => text::format_line(&record, &mut text),
-            None => corrupt.push(index as u64),
+            None => {
+                report_corrupt(applet, name, index);
+                corrupt += 1;
+            }
         }
         if text.len() >= 64 * 1024 {
             if let Err(e) = sink.write_all(&text) {
-                return sink.fail(applet, &e);
+                failed = Some(e);
+                return false;
             }
             text.clear();
         }
+        true
+    });
+    if let Some(e) = failed {
+        return sink.fail(applet, &e);
     }
+    let scanned = match scanned {
+        Ok(scanned) => scanned,
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            return fail_on(applet, b"", name, &e.to_string())
+        }
+        Err(e) => return fail_on(applet, b"cannot read ", name, &cli::os_reason(&e)),
+    };
     let status = match sink.write_all(&text) {
         Ok(()) => sink.finish(applet),
         Err(e) => sink.fail(applet, &e),
     };
-    let unread = record::Decoded {
-        format,
-        records: Vec::new(),
-        trailing: body.len() % size,
-        corrupt,
-    };
-    unread.warn(applet, Path::new(std::ffi::OsStr::from_bytes(name)));
-    if status == 0 && !unread.corrupt.is_empty() {
+    if scanned.trailing > 0 {
+        let path = Path::new(std::ffi::OsStr::from_bytes(name));
+        record::say_trailing(applet, path, scanned.trailing);
+    }
+    if status == 0 && corrupt > 0 {
         1
     } else {
         status
@@ -304,13 +323,36 @@ fn write_failed(applet: &str, path: &Path, e: &io::Error) -> i32 {
 }
 
 fn report_corrupt(applet: &str, name: &[u8], index: u64) {
-    let what = format!(": record {index} is corrupt (checksum mismatch), skipped");
-    say(&[applet.as_bytes(), b": ", name, what.as_bytes()]);
+    record::say_corrupt(applet, Path::new(std::ffi::OsStr::from_bytes(name)), index);
 }
 
-fn read_input(path: Option<&Path>) -> io::Result<Vec<u8>> {
+/// The binary input to dump and its length when known: a named file
+/// (regular only: a FIFO or a device is refused, never read), or standard
+/// input, which may be a pipe.
+fn open_input(path: Option<&Path>) -> io::Result<(Box<dyn Read>, Option<u64>)> {
     match path {
-        Some(path) => std::fs::read(path),
+        Some(path) => {
+            let file = infile::open(path)?;
+            let len = file.metadata()?.len();
+            Ok((Box::new(file), Some(len)))
+        }
+        None => {
+            // SAFETY: fstat of fd 0 into a struct we own.
+            let len = unsafe {
+                let mut st: libc::stat = std::mem::zeroed();
+                let regular =
+                    libc::fstat(0, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG;
+                regular.then_some(st.st_size as u64)
+            };
+            Ok((Box::new(io::stdin().lock()), len))
+        }
+    }
+}
+
+/// The text to undump: a named regular file, or standard input.
+fn read_text(path: Option<&Path>) -> io::Result<Vec<u8>> {
+    match path {
+        Some(path) => infile::read(path),
         None => {
             let mut bytes = Vec::new();
             io::stdin().lock().read_to_end(&mut bytes)?;
@@ -388,29 +430,28 @@ fn write_all(applet: &str, output: Option<&Path>, bytes: &[u8]) -> i32 {
     }
 }
 
-/// The slice of a file that holds records: where they start and how long
-/// each is, for the format `bytes` was detected as.
-fn geometry(bytes: &[u8]) -> Result<(Format, usize, usize), FormatError> {
-    let format = record::detect(bytes);
-    match format {
-        Format::Native => {
-            native::parse_header(bytes)?;
-            Ok((format, native::HEADER_SIZE, native::RECORD_SIZE))
-        }
-        Format::Glibc => Ok((format, 0, legacy::Layout::GLIBC.size)),
-        Format::Utmpx => Ok((format, 0, legacy::Layout::UTMPX.size)),
-    }
-}
+/// At most this much is read per wake of `-f`.
+const FOLLOW_CHUNK: usize = 1024 * native::RECORD_SIZE;
 
 /// `-f`: the last ten records, then every record appended, until the file
 /// is removed or renamed. Output goes straight to `-o FILE` here (there is
 /// no end at which to rename a temporary file).
-fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i32 {
+fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
     let name = path.as_os_str().as_bytes();
-    let (format, base, size) = match geometry(initial) {
-        Ok(geometry) => geometry,
-        Err(e) => return fail_on(applet, b"", name, &e.to_string()),
+    let log = match LogFile::open(path) {
+        Ok(log) => log,
+        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+            return fail_on(applet, b"", name, &e.to_string())
+        }
+        Err(e) => return fail_on(applet, b"cannot open ", name, &cli::os_reason(&e)),
     };
+    let Geometry { format, base, size } = log.geometry;
+    // The last ten records: before a native log's reserve, if it has one.
+    let end = match log.used_end() {
+        Ok(end) => end as usize,
+        Err(e) => return fail_on(applet, b"cannot read ", name, &cli::os_reason(&e)),
+    };
+    drop(log);
     let mut out: Box<dyn Write> = match output {
         None => Box::new(cli::Output::new()),
         Some(out_path) => match File::create(out_path) {
@@ -422,10 +463,9 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
         },
     };
     let whole = |len: usize| base + len.saturating_sub(base) / size * size;
-    // The last ten records: before a native log's reserve, if it has one.
-    let end = base + records_of(&initial[base.min(initial.len())..], format, size).len();
     let mut pos = end.saturating_sub(10 * size).max(base);
     let mut watch = crate::follow::Watch::new(path);
+    let geometry = Geometry { format, base, size };
     loop {
         let chunk = match read_from(path, pos as u64) {
             Ok(chunk) => chunk,
@@ -444,7 +484,7 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
         let mut text = Vec::new();
         for (i, raw) in used.chunks_exact(size).enumerate() {
             let index = ((pos - base) / size + i) as u64;
-            match decode_one(raw, format) {
+            match geometry.decode(raw) {
                 Some(record) => text::format_line(&record, &mut text),
                 None => report_corrupt(applet, name, index),
             }
@@ -452,6 +492,10 @@ fn follow(applet: &str, path: &Path, initial: &[u8], output: Option<&Path>) -> i
         pos += used.len();
         if out.write_all(&text).and_then(|_| out.flush()).is_err() {
             return cli::fail(applet, "write error", 1);
+        }
+        if used.len() == FOLLOW_CHUNK {
+            // More was there than one read takes: no need to wait.
+            continue;
         }
         // wtmpd writes native records into the reserve without growing
         // the file: wake on any write, not on growth.
@@ -476,21 +520,13 @@ fn records_of(body: &[u8], format: Format, size: usize) -> &[u8] {
     }
 }
 
-/// One record of `format`; None for a native record whose checksum fails.
-fn decode_one(raw: &[u8], format: Format) -> Option<Record> {
-    match format {
-        Format::Native => native::decode(raw),
-        Format::Glibc => Some(legacy::decode(raw, legacy::Layout::GLIBC)),
-        Format::Utmpx => Some(legacy::decode(raw, legacy::Layout::UTMPX)),
-    }
-}
-
-/// The bytes of `path` from `pos` to its end now.
+/// Up to `FOLLOW_CHUNK` bytes of `path` from `pos`: opened again each time
+/// (it may have been replaced), and a regular file only.
 fn read_from(path: &Path, pos: u64) -> io::Result<Vec<u8>> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(pos))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
+    let file = infile::open(path)?;
+    let mut bytes = vec![0u8; FOLLOW_CHUNK];
+    let got = infile::read_full_at(&file, &mut bytes, pos)?;
+    bytes.truncate(got);
     Ok(bytes)
 }
 

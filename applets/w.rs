@@ -31,7 +31,7 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 use crate::cli;
@@ -256,18 +256,18 @@ struct Session<'a> {
 }
 
 fn run(applet: &str, opts: &Options, widths: &Widths) -> i32 {
-    let records = sessions::load_unchecked(applet);
+    let records = match sessions::users(applet, None, false) {
+        Ok(records) => records,
+        Err(status) => return status,
+    };
     let now = uptime::now_secs();
     let root = uptime::proc_root();
     let mut out = cli::Output::new();
     if opts.header {
         let mut line = match uptime::read_proc_uptime(&root) {
-            Ok(secs) => uptime::uptime_line(
-                now,
-                secs,
-                uptime::count_users(&records),
-                uptime::read_proc_loadavg(&root),
-            ),
+            Ok(secs) => {
+                uptime::uptime_line(now, secs, records.len(), uptime::read_proc_loadavg(&root))
+            }
             // procps_uptime_sprint gives an empty string when it fails.
             Err(_) => Vec::new(),
         };
@@ -407,7 +407,11 @@ fn format_row(
     } else {
         let mut path = b"/dev/".to_vec();
         path.extend_from_slice(&session.tty);
-        let idle = stat(&path).map_or(0, |m| now - m.atime());
+        // Only a terminal's atime is an idle time: a line naming another
+        // file (`shm/x`, or none at all: /dev itself) has none.
+        let idle = stat(&path)
+            .filter(|m| m.file_type().is_char_device())
+            .map_or(0, |m| now - m.atime());
         procps_cols::interval(idle, 0, opts.old_style, row);
     }
     if opts.longform {

@@ -25,7 +25,7 @@
 
 use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 use crate::cli;
@@ -239,28 +239,36 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
 }
 
 fn who(applet: &str, options: &Options) -> i32 {
-    let records = sessions::load(applet, options.file.as_deref().map(Path::new));
-    let text = if options.short_list {
-        count_list(&records)
-    } else {
-        scan_entries(&records, options)
+    let file = options.file.as_deref().map(Path::new);
+    let mut p = Printer {
+        options,
+        now: time::now_us().div_euclid(1_000_000),
+        out: Vec::new(),
+        sink: cli::Output::new(),
+        failed: None,
     };
-    cli::print_all(applet, &text)
-}
-
-/// `-q`: the names on one line, then `# users=N`.
-fn count_list(records: &[Record]) -> Vec<u8> {
-    let mut text = Vec::new();
-    let mut count = 0u64;
-    for record in records.iter().filter(|r| sessions::is_user_process(r)) {
-        if count > 0 {
-            text.push(b' ');
-        }
-        escape::careful(sessions::trimmed_name(record), &mut text);
-        count += 1;
+    let read = if options.short_list {
+        let mut count = 0u64;
+        let read = sessions::each(applet, file, file.is_none(), |record| {
+            if sessions::is_user_process(record) {
+                if count > 0 {
+                    p.out.push(b' ');
+                }
+                escape::careful(sessions::trimmed_name(record), &mut p.out);
+                count += 1;
+                p.drain();
+            }
+        });
+        p.out
+            .extend_from_slice(format!("\n# users={count}\n").as_bytes());
+        read
+    } else {
+        scan_entries(applet, file, &mut p)
+    };
+    if let Err(status) = read {
+        return status;
     }
-    text.extend_from_slice(format!("\n# users={count}\n").as_bytes());
-    text
+    p.finish(applet)
 }
 
 /// The columns of one output line; empty ones are left out as who.c does.
@@ -284,13 +292,39 @@ fn escaped(field: &[u8]) -> Vec<u8> {
     escape::careful_vec(field)
 }
 
+/// Lines are built in `out` and go to stdout every 64 KiB: however many
+/// entries a file holds, memory stays flat.
 struct Printer<'o> {
     options: &'o Options,
     now: i64,
     out: Vec<u8>,
+    sink: cli::Output,
+    failed: Option<std::io::Error>,
 }
 
 impl Printer<'_> {
+    fn drain(&mut self) {
+        if self.out.len() >= 64 * 1024 {
+            if self.failed.is_none() {
+                self.failed = self.sink.write(&self.out).err();
+            }
+            self.out.clear();
+        }
+    }
+
+    fn finish(mut self, applet: &str) -> i32 {
+        if self.failed.is_none() {
+            self.failed = self.sink.write(&self.out).err();
+        }
+        match self.failed {
+            None => self.sink.finish(applet),
+            Some(e) => {
+                let reason = cli::os_reason(&e);
+                cli::fail(applet, format_args!("write error: {reason}"), 1)
+            }
+        }
+    }
+
     /// who.c's print_line: `%-8s[ x] %-12s %-Ws[ %-6s][ %10s] %-8s[ %-12s]`,
     /// trailing spaces removed.
     fn line(&mut self, l: &Line) {
@@ -372,9 +406,11 @@ impl Printer<'_> {
         // columns, so without them the (often failing) stat is skipped.
         let o = self.options;
         let shown = o.include_mesg || (o.include_idle && !o.short_output);
+        // Only a terminal is trusted for them: a line naming some other
+        // file (`shm/x` through world-writable /dev/shm) reads as no tty.
         let (state, last_change) =
             match shown.then(|| std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty)))) {
-                Some(Ok(meta)) => (
+                Some(Ok(meta)) if meta.file_type().is_char_device() => (
                     if meta.mode() & libc::S_IWGRP != 0 {
                         b'+'
                     } else {
@@ -505,12 +541,8 @@ fn same_line(tty: &[u8], line: &[u8]) -> bool {
     tty[..tty.len().min(N)] == line[..line.len().min(N)]
 }
 
-fn scan_entries(records: &[Record], options: &Options) -> Vec<u8> {
-    let mut p = Printer {
-        options,
-        now: time::now_us().div_euclid(1_000_000),
-        out: Vec::new(),
-    };
+fn scan_entries(applet: &str, file: Option<&Path>, p: &mut Printer) -> Result<(), i32> {
+    let options = p.options;
     if options.include_heading {
         let o = options;
         p.line(&Line {
@@ -527,51 +559,57 @@ fn scan_entries(records: &[Record], options: &Options) -> Vec<u8> {
     let tty = if options.my_line_only {
         match stdin_tty() {
             Some(tty) => Some(tty),
-            None => return p.out,
+            None => return Ok(()),
         }
     } else {
         None
     };
     let mut boottime = i64::MIN;
-    for record in records {
+    sessions::each(applet, file, file.is_none(), |record| {
         if tty.as_ref().map_or(true, |t| same_line(t, &record.line)) {
-            let kind = record.kind;
-            if options.need_users && sessions::is_user_process(record) {
-                p.user(record, boottime);
-            } else if options.need_runlevel && kind == RecordKind::RunLevel {
-                p.runlevel(record);
-            } else if options.need_boottime && kind == RecordKind::BootTime {
-                p.simple(b"", b"system boot", record, false, b"");
-            } else if options.need_clockchange && kind == RecordKind::NewTime {
-                p.simple(b"", b"clock change", record, false, b"");
-            } else if options.need_initspawn && kind == RecordKind::InitProcess {
-                let comment = Printer::id_comment(record);
-                p.simple(b"", &escaped(&record.line), record, true, &comment);
-            } else if options.need_login && kind == RecordKind::LoginProcess {
-                let comment = Printer::id_comment(record);
-                p.simple(b"LOGIN", &escaped(&record.line), record, true, &comment);
-            } else if options.need_deadprocs && kind == RecordKind::DeadProcess {
-                let comment = Printer::id_comment(record);
-                let exit = format!("term={} exit={}", record.exit.termination, record.exit.exit);
-                let time = p.time_string(record);
-                let pid = record.pid.to_string().into_bytes();
-                p.line(&Line {
-                    user: b"",
-                    state: b' ',
-                    line: &escaped(&record.line),
-                    time: &time,
-                    idle: b"",
-                    pid: &pid,
-                    comment: &comment,
-                    exit: exit.as_bytes(),
-                });
-            }
+            entry(p, record, boottime);
+            p.drain();
         }
         if record.kind == RecordKind::BootTime {
             boottime = record.time_secs();
         }
+    })
+}
+
+/// The line of one entry, if the options show its kind.
+fn entry(p: &mut Printer, record: &Record, boottime: i64) {
+    let options = p.options;
+    let kind = record.kind;
+    if options.need_users && sessions::is_user_process(record) {
+        p.user(record, boottime);
+    } else if options.need_runlevel && kind == RecordKind::RunLevel {
+        p.runlevel(record);
+    } else if options.need_boottime && kind == RecordKind::BootTime {
+        p.simple(b"", b"system boot", record, false, b"");
+    } else if options.need_clockchange && kind == RecordKind::NewTime {
+        p.simple(b"", b"clock change", record, false, b"");
+    } else if options.need_initspawn && kind == RecordKind::InitProcess {
+        let comment = Printer::id_comment(record);
+        p.simple(b"", &escaped(&record.line), record, true, &comment);
+    } else if options.need_login && kind == RecordKind::LoginProcess {
+        let comment = Printer::id_comment(record);
+        p.simple(b"LOGIN", &escaped(&record.line), record, true, &comment);
+    } else if options.need_deadprocs && kind == RecordKind::DeadProcess {
+        let comment = Printer::id_comment(record);
+        let exit = format!("term={} exit={}", record.exit.termination, record.exit.exit);
+        let time = p.time_string(record);
+        let pid = record.pid.to_string().into_bytes();
+        p.line(&Line {
+            user: b"",
+            state: b' ',
+            line: &escaped(&record.line),
+            time: &time,
+            idle: b"",
+            pid: &pid,
+            comment: &comment,
+            exit: exit.as_bytes(),
+        });
     }
-    p.out
 }
 
 #[cfg(test)]

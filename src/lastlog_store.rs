@@ -13,9 +13,9 @@
 //!   its apparent end past a terabyte.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::cli::os_reason;
@@ -35,16 +35,14 @@ pub enum Access {
 /// Open for `access`. `nofollow` for the native files, which live in a
 /// directory the daemon owns: never follow a link someone planted there.
 /// The legacy file is opened as shadow opens it (links followed).
+/// Only a regular file is opened (`infile`): a FIFO or a device named as
+/// the lastlog would block the reader or feed it forever.
 fn open(path: &Path, access: Access, nofollow: bool) -> io::Result<File> {
-    let mut flags = libc::O_CLOEXEC;
+    let mut flags = 0;
     if nofollow && access != Access::Read {
         flags |= libc::O_NOFOLLOW;
     }
-    OpenOptions::new()
-        .read(true)
-        .write(access != Access::Read)
-        .custom_flags(flags)
-        .open(path)
+    crate::infile::open_with(path, access != Access::Read, flags)
 }
 
 fn invalid(e: FormatError) -> io::Error {

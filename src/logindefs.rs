@@ -51,7 +51,7 @@ impl LoginDefs {
     /// (shadow exits on a read error other than ENOENT; the readers here
     /// only want defaults).
     pub fn read(path: &Path) -> LoginDefs {
-        LoginDefs::parse(&std::fs::read(path).unwrap_or_default())
+        LoginDefs::parse(&crate::infile::read(path).unwrap_or_default())
     }
 
     /// The value of `name` (the last line naming it).

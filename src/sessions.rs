@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use crate::record::{Decoded, Format, Record, RecordKind};
-use crate::sources::{self, Database};
+use crate::infile;
+use crate::record::{Record, RecordKind};
+use crate::sources::{self, Database, Source};
 
 /// coreutils' `IS_USER_PROCESS`: a USER_PROCESS entry with a name.
 pub fn is_user_process(record: &Record) -> bool {
@@ -22,45 +23,64 @@ pub fn trimmed_name(record: &Record) -> &[u8] {
     &record.user[..end]
 }
 
-/// Entries of `file`, or of the default utmp when None. Like glibc's
-/// getutent, a file that cannot be opened or read is an empty table (no
-/// message, as coreutils prints none). A native file that cannot be
-/// decoded is reported as `applet: FILE: reason` and reads as empty.
-pub fn load(applet: &str, file: Option<&Path>) -> Vec<Record> {
-    let mut records = read(applet, file);
-    if file.is_none() {
-        records.retain(|r| !(is_user_process(r) && r.pid > 0 && process_gone(r.pid)));
-    }
-    records
-}
-
-/// The default utmp table with no pid check (what procps counts).
-pub fn load_unchecked(applet: &str) -> Vec<Record> {
-    read(applet, None)
-}
-
-fn read(applet: &str, file: Option<&Path>) -> Vec<Record> {
-    let (path, result) = match file {
-        Some(path) => (path.to_path_buf(), sources::read_file(path)),
-        None => match sources::load_default(Database::Utmp) {
-            Ok(loaded) => (loaded.path, Ok(loaded.decoded)),
-            Err(e) => (Database::Utmp.default_path(), Err(e)),
-        },
-    };
-    let decoded: Decoded = match result {
-        Ok(decoded) => decoded,
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            eprintln!("{applet}: {}: {e}", path.display());
-            return Vec::new();
+/// Hand each entry of `file` (or of the default utmp when None) to `each`,
+/// oldest first, read in chunks so memory stays flat whatever the file's
+/// size. With `check_pids`, user processes whose process is gone are left
+/// out, as coreutils' gnulib `read_utmp` does for the default table
+/// (procps counts them all).
+///
+/// Like glibc's getutent, a file that cannot be opened or read is an empty
+/// table (no message, as coreutils prints none). A native file that cannot
+/// be decoded is reported as `applet: FILE: reason` and reads as empty.
+/// Something that is not a regular file (a FIFO, which would block the
+/// peers forever, a directory, a device) is refused: `applet: FILE: not a
+/// regular file`, and Err(1), the exit status.
+pub fn each(
+    applet: &str,
+    file: Option<&Path>,
+    check_pids: bool,
+    mut each: impl FnMut(&Record),
+) -> Result<(), i32> {
+    let source = match file {
+        Some(path) => Source::open_file(path).map_err(|e| (path.to_path_buf(), e)),
+        None => {
+            sources::open_default(Database::Utmp).map_err(|e| (Database::Utmp.default_path(), e))
         }
-        Err(_) => return Vec::new(),
     };
-    // Legacy files are read as glibc reads them, silently; only a corrupt
-    // native record (which utmpbox itself wrote) is worth a warning.
-    if decoded.format == Format::Native {
-        decoded.warn(applet, &path);
+    let result = source.and_then(|source| {
+        let alive = |r: &Record| !(is_user_process(r) && r.pid > 0 && process_gone(r.pid));
+        source
+            .each(applet, |r| {
+                if !check_pids || alive(r) {
+                    each(r)
+                }
+            })
+            .map_err(|e| (source.path().to_path_buf(), e))
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err((path, e)) if infile::is_not_regular(&e) => {
+            eprintln!("{applet}: {}: {e}", path.display());
+            Err(1)
+        }
+        Err((path, e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+            eprintln!("{applet}: {}: {e}", path.display());
+            Ok(())
+        }
+        Err(_) => Ok(()),
     }
-    decoded.records
+}
+
+/// The user processes (`is_user_process`) of `file` or of the default
+/// table, as `each` reads them; nothing else is kept.
+pub fn users(applet: &str, file: Option<&Path>, check_pids: bool) -> Result<Vec<Record>, i32> {
+    let mut users = Vec::new();
+    each(applet, file, check_pids, |r| {
+        if is_user_process(r) {
+            users.push(r.clone())
+        }
+    })?;
+    Ok(users)
 }
 
 /// kill(pid, 0) says ESRCH: no such process (EPERM means it exists).

@@ -7,8 +7,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::client;
+use crate::logfile::LogFile;
 use crate::protocol::LogDb;
-use crate::record::{self, Decoded};
+use crate::record::{self, Decoded, Record};
 
 pub const DEFAULT_RUNDIR: &str = "/run/utmpbox";
 pub const DEFAULT_LOGDIR: &str = "/var/log/utmpbox";
@@ -78,13 +79,48 @@ pub fn logdir() -> PathBuf {
     dir_from_env("UTMPBOX_LOGDIR", DEFAULT_LOGDIR)
 }
 
-/// Read and decode a whole utmp/wtmp/btmp file of any supported layout.
-/// I/O errors come back as they are, so each applet can word them as its
-/// peer does; an unreadable native header is `InvalidData`.
-pub fn read_file(path: &Path) -> io::Result<Decoded> {
-    let bytes = std::fs::read(path)?;
-    record::decode_file(&bytes)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+/// Where a reader's records come from: a daemon's answer, or a file read
+/// in chunks (never whole: memory stays flat whatever its size).
+pub enum Source {
+    Daemon(Loaded),
+    File(PathBuf, LogFile),
+}
+
+impl Source {
+    /// A file the user named, or a default file: a regular file only
+    /// (anything else is `infile::NotRegular`), its layout detected.
+    pub fn open_file(path: &Path) -> io::Result<Source> {
+        Ok(Source::File(path.to_path_buf(), LogFile::open(path)?))
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Daemon(loaded) => &loaded.path,
+            Source::File(path, _) => path,
+        }
+    }
+
+    /// Hand every record to `each`, oldest first. A corrupt native record
+    /// is reported on stderr as `applet: FILE: record N is corrupt...` and
+    /// skipped, and so is a partial record at the end of a native file
+    /// (legacy files are read as glibc reads them, silently).
+    pub fn each(&self, applet: &str, mut each: impl FnMut(&Record)) -> io::Result<()> {
+        match self {
+            Source::Daemon(loaded) => loaded.decoded.records.iter().for_each(each),
+            Source::File(path, log) => {
+                let native = log.geometry.format == record::Format::Native;
+                let corrupt = |index| record::say_corrupt(applet, path, index);
+                log.each_record(corrupt, |r| {
+                    each(r);
+                    true
+                })?;
+                if native && log.trailing > 0 {
+                    record::say_trailing(applet, path, log.trailing);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Records and where they came from (for messages and `last`'s trailer).
@@ -99,19 +135,15 @@ pub const DAEMON_DEADLINE: std::time::Duration = std::time::Duration::from_secs(
 /// The records of `db` from its default source: the daemon that owns it
 /// (utmpd for utmp, wtmpd for the rest), else, when no daemon answers
 /// within the deadline (no socket, refused, hung, broken), the default
-/// file. A daemon's refusal is returned as an error (PermissionDenied). Readers call this and nothing
-/// else for their default data.
-pub fn load_default(db: Database) -> io::Result<Loaded> {
+/// file. A daemon's refusal is returned as an error (PermissionDenied).
+/// Readers call this and nothing else for their default data.
+pub fn open_default(db: Database) -> io::Result<Source> {
     match load_from_daemon(db) {
-        Ok(loaded) => Ok(loaded),
+        Ok(loaded) => Ok(Source::Daemon(loaded)),
         // The daemon said no (btmp to a non-root reader): that stands.
         Err(e @ client::Error::Refused { .. }) => Err(e.into_io()),
         // Absent, hung past the deadline, or talking nonsense: the files.
-        Err(_) => {
-            let path = db.default_path();
-            let decoded = read_file(&path)?;
-            Ok(Loaded { path, decoded })
-        }
+        Err(_) => Source::open_file(&db.default_path()),
     }
 }
 
@@ -219,6 +251,18 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
+    }
+
+    /// Every record of a file, as a reader gets them.
+    fn read_file(path: &Path) -> io::Result<Decoded> {
+        let mut records = Vec::new();
+        Source::open_file(path)?.each("test", |r| records.push(r.clone()))?;
+        Ok(Decoded {
+            format: record::Format::Native,
+            records,
+            trailing: 0,
+            corrupt: Vec::new(),
+        })
     }
 
     fn valid(rng: &mut testgen::Rng, kind: record::RecordKind, i: usize) -> record::Record {

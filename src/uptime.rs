@@ -10,7 +10,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::record::{Record, RecordKind};
 use crate::time;
 
 /// Where /proc is: `$UTMPBOX_PROC` when set (a test hook, so tests can
@@ -105,15 +104,6 @@ pub fn now_secs() -> i64 {
     } else {
         time::now_us().div_euclid(1_000_000)
     }
-}
-
-/// Users as procps counts them: USER_PROCESS entries with a name. No pid
-/// check and no de-duplication.
-pub fn count_users(records: &[Record]) -> usize {
-    records
-        .iter()
-        .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
-        .count()
 }
 
 /// ` HH:MM:SS up D days, HH:MM,  N users,  load average: a, b, c` (no

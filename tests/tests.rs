@@ -9,6 +9,7 @@ mod daemons_robust;
 mod getopt;
 mod last;
 mod lastlog;
+mod readers_hardening;
 mod services;
 mod uptime;
 mod util;

@@ -191,7 +191,7 @@ fn unprintable_bytes_are_escaped_not_printed_raw() {
     let path = s.write("utmp", &utmpfile::glibc(&[e, rl, dead]));
     let ours = run(s.applet("who").arg("-a").arg(&path), None);
     let expected = "\
-ev*[il\\377 ? pts/*[[2J    Nov 14 22:13   ?             1 (h\x07*?st:0\\303\\251)
+ev*[il\\377 ? pts/*[[2J    Nov 14 22:13   ?             1 (h*G*?st:0\\303\\251)
            run-level \\233 Nov 14 22:13                   last=S
            tty*A        Nov 14 22:13                 5 id=*[id  term=0 exit=0
 ";

@@ -3,7 +3,6 @@
 //! `process_wtmp_file` and `list` do.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -11,7 +10,12 @@ use super::{Input, Options, TimeFormat};
 use crate::bufout::OutBuf;
 use crate::cli;
 use crate::clock::Clock;
-use crate::record::view::{self, FileBytes, Records, View};
+use crate::logfile::LogFile;
+use crate::record::{
+    self,
+    view::{self, Records, View},
+};
+use crate::sources::{self, Source};
 
 /// util-linux's private type for a shutdown record.
 const SHUTDOWN_TIME: i16 = 254;
@@ -83,6 +87,46 @@ pub fn run(applet: &str, o: &Options) -> i32 {
     }
 }
 
+/// What `process_wtmp_file` carries from one record to the next (older)
+/// one.
+struct Walk {
+    lastboot: i64,
+    lastrch: i64,
+    lastdown: i64,
+    whydown: Ending,
+    // For the 2.40 crash state of boots: has a shutdown been seen yet
+    // (reading backwards), and was the nearest later boot-or-shutdown
+    // a boot?
+    shutdown_seen: bool,
+    next_down_is_boot: bool,
+    // The time of the nearest later record on each line (util-linux's
+    // ulist, which never holds two entries for one line that matter).
+    ulist: HashMap<LineKey, i64, LineHash>,
+    quit: bool,
+}
+
+impl Walk {
+    fn new(currentdate: i64) -> Walk {
+        Walk {
+            lastboot: 0,
+            lastrch: currentdate,
+            lastdown: currentdate,
+            whydown: Ending::Crash,
+            shutdown_seen: false,
+            next_down_is_boot: false,
+            ulist: HashMap::default(),
+            quit: false,
+        }
+    }
+}
+
+/// A file's status-change time, which `last` prints for an empty one.
+fn ctime(path: &Path) -> i64 {
+    std::fs::metadata(path)
+        .map(|m| std::os::unix::fs::MetadataExt::ctime(&m))
+        .unwrap_or(0)
+}
+
 /// Boot time in whole seconds, as util-linux computes it (now minus
 /// CLOCK_BOOTTIME).
 fn boot_time() -> i64 {
@@ -118,223 +162,245 @@ fn basename(path: &[u8]) -> &[u8] {
 impl<'o> Report<'o> {
     fn file(&mut self, applet: &str, input: &Input) -> Result<(), i32> {
         self.now = crate::time::now_us().div_euclid(1_000_000);
-        let cannot_open = |path: &[u8], e: &std::io::Error| {
-            eprintln!(
-                "{applet}: cannot open {}: {}",
-                String::from_utf8_lossy(path),
-                cli::os_reason(e)
-            );
-            1
-        };
-        match input {
-            Input::File(path) => {
-                let bytes = FileBytes::open(Path::new(path))
-                    .map_err(|e| cannot_open(path.as_bytes(), &e))?;
-                let native = match view::decode_if_native(bytes.bytes()) {
-                    Ok(native) => native,
-                    Err(e) => {
-                        eprintln!(
-                            "{applet}: {}: {e}",
-                            String::from_utf8_lossy(path.as_bytes())
-                        );
-                        return Err(1);
-                    }
-                };
-                let (records, trailing) = view::records(bytes.bytes(), native.as_ref());
-                let shown = Path::new(path).display();
-                if trailing > 0 {
-                    eprintln!(
-                        "{applet}: {shown}: ignoring {trailing} trailing bytes (a partial record)"
-                    );
-                }
-                if let Some(decoded) = &native {
-                    for index in &decoded.corrupt {
-                        eprintln!(
-                            "{applet}: {shown}: record {index} is corrupt (checksum mismatch), skipped"
-                        );
-                    }
-                }
-                self.walk(applet, &records, path.as_bytes(), bytes.ctime);
-            }
+        let opened = match input {
+            Input::File(path) => Source::open_file(Path::new(path)).map_err(|e| (path.clone(), e)),
             Input::Default(db) => {
-                let loaded = match super::load_default(*db) {
-                    Ok(loaded) => loaded,
-                    Err(e) => {
-                        let path: OsString = db.default_path().into_os_string();
-                        return Err(cannot_open(path.as_bytes(), &e));
-                    }
-                };
-                loaded.decoded.warn(applet, &loaded.path);
-                let ctime = std::fs::metadata(&loaded.path)
-                    .map(|m| std::os::unix::fs::MetadataExt::ctime(&m))
-                    .unwrap_or(0);
-                let records = Records::Decoded(&loaded.decoded.records);
-                let path = loaded.path.as_os_str().as_bytes().to_vec();
-                self.walk(applet, &records, &path, ctime);
+                sources::open_default(*db).map_err(|e| (db.default_path().into_os_string(), e))
             }
+        };
+        let source = match opened {
+            Ok(source) => source,
+            Err((path, e)) => {
+                let path = String::from_utf8_lossy(path.as_bytes());
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    eprintln!("{applet}: {path}: {e}");
+                } else {
+                    eprintln!("{applet}: cannot open {path}: {}", cli::os_reason(&e));
+                }
+                return Err(1);
+            }
+        };
+        let path = source.path().as_os_str().as_bytes().to_vec();
+        let mut w = Walk::new(self.now);
+        let begintime = match &source {
+            Source::Daemon(loaded) => {
+                loaded.decoded.warn(applet, &loaded.path);
+                let records = Records::Decoded(&loaded.decoded.records);
+                let begintime = match records.is_empty() {
+                    true => ctime(&loaded.path),
+                    false => records.get(0).secs,
+                };
+                self.walk_chunk(applet, &mut w, &records, |_| {});
+                begintime
+            }
+            Source::File(file, log) => {
+                if log.trailing > 0 {
+                    record::say_trailing(applet, file, log.trailing);
+                }
+                let mut begintime = log.ctime;
+                let first = log.each_record(
+                    |_| {},
+                    |r| {
+                        begintime = r.time_secs();
+                        false
+                    },
+                );
+                let read = first.and_then(|_| self.walk_backwards(applet, &mut w, file, log));
+                if let Err(e) = read {
+                    self.out.flush();
+                    let shown = String::from_utf8_lossy(&path);
+                    eprintln!("{applet}: cannot read {shown}: {}", cli::os_reason(&e));
+                    return Err(1);
+                }
+                begintime
+            }
+        };
+        self.trailer(&path, begintime);
+        Ok(())
+    }
+
+    /// A file's records from its end, a chunk at a time.
+    fn walk_backwards(
+        &mut self,
+        applet: &str,
+        w: &mut Walk,
+        path: &Path,
+        log: &LogFile,
+    ) -> std::io::Result<()> {
+        let format = log.geometry.format;
+        let mut chunks = log.backwards();
+        while !w.quit {
+            let Some(chunk) = chunks.next_chunk()? else {
+                break;
+            };
+            let records = view::chunk(format, chunk.bytes);
+            let first = chunk.first;
+            self.walk_chunk(applet, w, &records, |i| {
+                record::say_corrupt(applet, path, first + i as u64)
+            });
         }
         Ok(())
     }
 
-    /// util-linux `process_wtmp_file` over one file's records.
-    fn walk(&mut self, applet: &str, records: &Records, path: &[u8], ctime: i64) {
-        let o = self.o;
-        let currentdate = self.now;
-        let begintime = if records.is_empty() {
-            ctime
-        } else {
-            records.get(0).secs
-        };
-        let mut lastboot: i64 = 0;
-        let mut lastrch = currentdate;
-        let mut lastdown = currentdate;
-        let mut whydown = Ending::Crash;
-        // For the 2.40 crash state of boots: has a shutdown been seen yet
-        // (reading backwards), and was the nearest later boot-or-shutdown
-        // a boot?
-        let mut shutdown_seen = false;
-        let mut next_down_is_boot = false;
-        // The time of the nearest later record on each line (util-linux's
-        // ulist, which never holds two entries for one line that matter).
-        let mut ulist: HashMap<LineKey, i64, LineHash> = HashMap::default();
-        let mut quit = false;
+    /// Records newest first, until the limit is reached; `corrupt` is told
+    /// the index of each record that fails its checksum.
+    fn walk_chunk(
+        &mut self,
+        applet: &str,
+        w: &mut Walk,
+        records: &Records,
+        mut corrupt: impl FnMut(usize),
+    ) {
         let mut index = records.len();
-        while !quit && index > 0 {
+        while !w.quit && index > 0 {
             index -= 1;
-            let ut = records.get(index);
-            let t = ut.secs;
-            if o.since != 0 && t < o.since {
+            if !records.valid(index) {
+                corrupt(index);
                 continue;
             }
-            if o.until != 0 && o.until < t {
-                continue;
+            self.step(applet, w, &records.get(index));
+        }
+    }
+
+    /// util-linux `process_wtmp_file`'s loop body: one record, reading
+    /// backwards.
+    #[inline(always)]
+    fn step(&mut self, applet: &str, w: &mut Walk, ut: &View) {
+        let o = self.o;
+        let t = ut.secs;
+        if o.since != 0 && t < o.since {
+            return;
+        }
+        if o.until != 0 && o.until < t {
+            return;
+        }
+        if o.lastb {
+            w.quit = self.list(ut, None, t, Ending::Normal);
+            return;
+        }
+        let mut kind = ut.kind;
+        if ut.line.first() == Some(&b'~') {
+            if prefix(ut.user, b"shutdown") {
+                kind = SHUTDOWN_TIME;
+            } else if prefix(ut.user, b"reboot") {
+                kind = 2;
+            } else if prefix(ut.user, b"runlevel") {
+                kind = 1;
             }
-            if o.lastb {
-                quit = self.list(&ut, None, t, Ending::Normal);
-                continue;
+        } else {
+            if kind != 8 && !ut.user.is_empty() && !ut.line.is_empty() && !prefix(ut.user, b"LOGIN")
+            {
+                kind = 7;
             }
-            let mut kind = ut.kind;
-            if ut.line.first() == Some(&b'~') {
-                if prefix(ut.user, b"shutdown") {
-                    kind = SHUTDOWN_TIME;
-                } else if prefix(ut.user, b"reboot") {
-                    kind = 2;
-                } else if prefix(ut.user, b"runlevel") {
-                    kind = 1;
-                }
-            } else {
-                if kind != 8
-                    && !ut.user.is_empty()
-                    && !ut.line.is_empty()
-                    && !prefix(ut.user, b"LOGIN")
-                {
-                    kind = 7;
-                }
-                if ut.user.is_empty() {
-                    kind = 8;
-                }
-                if prefix(ut.user, b"date") {
-                    match ut.line.first() {
-                        Some(b'|') => kind = 4,
-                        Some(b'{') => kind = 3,
-                        _ => {}
-                    }
-                }
+            if ut.user.is_empty() {
+                kind = 8;
             }
-            let mut down = false;
-            match kind {
-                SHUTDOWN_TIME => {
-                    if o.extended {
-                        quit = self.list(&ut, Some(b"system down"), lastboot, Ending::Normal);
-                    }
-                    lastdown = t;
-                    lastrch = t;
-                    down = true;
+            if prefix(ut.user, b"date") {
+                match ut.line.first() {
+                    Some(b'|') => kind = 4,
+                    Some(b'{') => kind = 3,
+                    _ => {}
                 }
-                3 | 4 => {
-                    if o.extended {
-                        let line: &[u8] = if kind == 3 { b"new time" } else { b"old time" };
-                        quit = self.list(&ut, Some(line), lastdown, Ending::TimeChange);
-                    }
-                }
-                2 => {
-                    // util-linux 2.40 (PR #2383): when another boot came
-                    // before the next shutdown, this boot ended in a crash
-                    // at that boot; 2.38.1 ran it on to the shutdown.
-                    quit = if shutdown_seen && next_down_is_boot {
-                        self.list(&ut, Some(b"system boot"), lastboot, Ending::Crash)
-                    } else {
-                        self.list(&ut, Some(b"system boot"), lastdown, Ending::Reboot)
-                    };
-                    down = true;
-                }
-                1 => {
-                    let x = (ut.pid & 255) as u8;
-                    if o.extended {
-                        let mut line = *b"(to lvl X)";
-                        line[8] = x;
-                        // A NUL level ends the C string there.
-                        let line: &[u8] = if x == 0 { &line[..8] } else { &line };
-                        quit = self.list(&ut, Some(line), lastrch, Ending::Normal);
-                    }
-                    if x == b'0' || x == b'6' {
-                        lastdown = t;
-                        down = true;
-                        kind = SHUTDOWN_TIME;
-                    }
-                    lastrch = t;
-                }
-                7 | 8 => {
-                    // One map operation per record: the line's previous
-                    // (later in time) entry comes back as this one's time
-                    // replaces it.
-                    let found = if ut.line.is_empty() {
-                        None
-                    } else {
-                        ulist.insert(line_key(ut.line), t)
-                    };
-                    if kind == 7 {
-                        quit = match found {
-                            Some(logout) => self.list(&ut, None, logout, Ending::Normal),
-                            None => {
-                                let mut shown = ut;
-                                let ending = if lastboot != 0 {
-                                    whydown
-                                } else if self.is_phantom(&ut) {
-                                    Ending::Phantom
-                                } else {
-                                    Ending::Now
-                                };
-                                // util-linux's is_phantom NUL-terminates
-                                // the record's 32-byte user in place once
-                                // past its boot-time test, so the listed
-                                // name loses its 32nd byte.
-                                if lastboot == 0 && ut.secs >= self.boot_time {
-                                    shown.user = &ut.user[..ut.user.len().min(31)];
-                                }
-                                self.list(&shown, None, lastboot, ending)
-                            }
-                        };
-                    }
-                }
-                0 | 5 | 6 | 9 => {}
-                other => {
-                    self.out.flush();
-                    eprintln!("{applet}: unrecognized ut_type: {other}");
-                }
-            }
-            if down {
-                lastboot = t;
-                whydown = if kind == SHUTDOWN_TIME {
-                    Ending::Down
-                } else {
-                    Ending::Crash
-                };
-                next_down_is_boot = kind != SHUTDOWN_TIME;
-                shutdown_seen |= kind == SHUTDOWN_TIME;
-                ulist.clear();
             }
         }
+        let mut down = false;
+        match kind {
+            SHUTDOWN_TIME => {
+                if o.extended {
+                    w.quit = self.list(ut, Some(b"system down"), w.lastboot, Ending::Normal);
+                }
+                w.lastdown = t;
+                w.lastrch = t;
+                down = true;
+            }
+            3 | 4 => {
+                if o.extended {
+                    let line: &[u8] = if kind == 3 { b"new time" } else { b"old time" };
+                    w.quit = self.list(ut, Some(line), w.lastdown, Ending::TimeChange);
+                }
+            }
+            2 => {
+                // util-linux 2.40 (PR #2383): when another boot came
+                // before the next shutdown, this boot ended in a crash
+                // at that boot; 2.38.1 ran it on to the shutdown.
+                w.quit = if w.shutdown_seen && w.next_down_is_boot {
+                    self.list(ut, Some(b"system boot"), w.lastboot, Ending::Crash)
+                } else {
+                    self.list(ut, Some(b"system boot"), w.lastdown, Ending::Reboot)
+                };
+                down = true;
+            }
+            1 => {
+                let x = (ut.pid & 255) as u8;
+                if o.extended {
+                    let mut line = *b"(to lvl X)";
+                    line[8] = x;
+                    // A NUL level ends the C string there.
+                    let line: &[u8] = if x == 0 { &line[..8] } else { &line };
+                    w.quit = self.list(ut, Some(line), w.lastrch, Ending::Normal);
+                }
+                if x == b'0' || x == b'6' {
+                    w.lastdown = t;
+                    down = true;
+                    kind = SHUTDOWN_TIME;
+                }
+                w.lastrch = t;
+            }
+            7 | 8 => {
+                // One map operation per record: the line's previous
+                // (later in time) entry comes back as this one's time
+                // replaces it.
+                let found = if ut.line.is_empty() {
+                    None
+                } else {
+                    w.ulist.insert(line_key(ut.line), t)
+                };
+                if kind == 7 {
+                    w.quit = match found {
+                        Some(logout) => self.list(ut, None, logout, Ending::Normal),
+                        None => {
+                            let mut shown = *ut;
+                            let ending = if w.lastboot != 0 {
+                                w.whydown
+                            } else if self.is_phantom(ut) {
+                                Ending::Phantom
+                            } else {
+                                Ending::Now
+                            };
+                            // util-linux's is_phantom NUL-terminates
+                            // the record's 32-byte user in place once
+                            // past its boot-time test, so the listed
+                            // name loses its 32nd byte.
+                            if w.lastboot == 0 && ut.secs >= self.boot_time {
+                                shown.user = &ut.user[..ut.user.len().min(31)];
+                            }
+                            self.list(&shown, None, w.lastboot, ending)
+                        }
+                    };
+                }
+            }
+            0 | 5 | 6 | 9 => {}
+            other => {
+                self.out.flush();
+                eprintln!("{applet}: unrecognized ut_type: {other}");
+            }
+        }
+        if down {
+            w.lastboot = t;
+            w.whydown = if kind == SHUTDOWN_TIME {
+                Ending::Down
+            } else {
+                Ending::Crash
+            };
+            w.next_down_is_boot = kind != SHUTDOWN_TIME;
+            w.shutdown_seen |= kind == SHUTDOWN_TIME;
+            w.ulist.clear();
+        }
+    }
+
+    /// `FILE begins DATE` after a file's entries.
+    fn trailer(&mut self, path: &[u8], begintime: i64) {
+        let o = self.o;
         if o.time_format != TimeFormat::NoTime && !o.json {
             self.out.write_all(b"\n");
             self.out.write_all(basename(path));
@@ -385,9 +451,11 @@ impl<'o> Report<'o> {
             Err(_) => {
                 let mut dev = b"/dev/".to_vec();
                 dev.extend_from_slice(ut.line);
+                // Only a terminal's owner says who holds the line.
+                use std::os::unix::fs::{FileTypeExt, MetadataExt};
                 match std::fs::metadata(std::ffi::OsStr::from_bytes(&dev)) {
-                    Ok(meta) => std::os::unix::fs::MetadataExt::uid(&meta) != uid,
-                    Err(_) => true,
+                    Ok(meta) if meta.file_type().is_char_device() => meta.uid() != uid,
+                    _ => true,
                 }
             }
         }

@@ -397,8 +397,11 @@ impl<'o> Report<'o> {
             let mut line = Cursor::new(&mut self.line[..]);
             fields.write(o, &mut line);
             let n = line.n;
+            // The line's own newline is not data: it stays a newline.
+            let body = &self.line[..n.saturating_sub(1)];
             let mut escaped = Vec::with_capacity(n + 16);
-            escape::careful(&self.line[..n], &mut escaped);
+            escape::careful(body, &mut escaped);
+            escaped.push(b'\n');
             self.out.write_all(&escaped);
         }
     }

@@ -116,6 +116,7 @@ pub fn encode(record: &Record, layout: Layout) -> Result<Vec<u8>, FormatError> {
 }
 
 /// Decode every whole record; the remainder is reported as `trailing`.
+#[allow(dead_code)] // see record::detect
 pub fn decode_all(bytes: &[u8], layout: Layout) -> Decoded {
     let records = bytes
         .chunks_exact(layout.size)
@@ -129,9 +130,10 @@ pub fn decode_all(bytes: &[u8], layout: Layout) -> Decoded {
     }
 }
 
-/// How much `bytes` look like a file of this layout: a score where higher is
-/// more plausible, comparable between layouts for the same bytes.
-pub fn plausibility(bytes: &[u8], layout: Layout) -> u64 {
+/// How much a file that starts with `bytes` and is `len` bytes long looks
+/// like a file of this layout: a score where higher is more plausible,
+/// comparable between layouts for the same file.
+pub fn plausibility(bytes: &[u8], len: u64, layout: Layout) -> u64 {
     let sample: Vec<&[u8]> = bytes.chunks_exact(layout.size).take(256).collect();
     if sample.is_empty() {
         return 0;
@@ -140,7 +142,7 @@ pub fn plausibility(bytes: &[u8], layout: Layout) -> u64 {
     // Per-mille of plausible records, then a whole-file bonus that breaks
     // ties between files whose sizes only one layout divides.
     let mut score = good * 1000 / sample.len() as u64 * 2;
-    if bytes.len() % layout.size == 0 {
+    if len % layout.size as u64 == 0 {
         score += 1;
     }
     score

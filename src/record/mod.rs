@@ -199,12 +199,22 @@ impl Format {
 /// Guess the layout of a utmp/wtmp/btmp file from its bytes alone: the
 /// native magic first, then whichever legacy stride makes the records look
 /// plausible. An empty file is glibc, as the peers assume.
+// Whole-buffer decoding: readers stream files (src/logfile.rs); kept for
+// the decoders' tests and fuzz targets.
+#[allow(dead_code)]
 pub fn detect(bytes: &[u8]) -> Format {
-    if native::has_magic(bytes) {
+    detect_sample(bytes, bytes.len() as u64)
+}
+
+/// `detect` from the start of a file (`sample`, at least `DETECT_SAMPLE`
+/// bytes unless the file is shorter) and the file's whole length, so a
+/// reader can tell the layout without holding the file.
+pub fn detect_sample(sample: &[u8], len: u64) -> Format {
+    if native::has_magic(sample) {
         return Format::Native;
     }
-    let glibc = legacy::plausibility(bytes, legacy::Layout::GLIBC);
-    let utmpx = legacy::plausibility(bytes, legacy::Layout::UTMPX);
+    let glibc = legacy::plausibility(sample, len, legacy::Layout::GLIBC);
+    let utmpx = legacy::plausibility(sample, len, legacy::Layout::UTMPX);
     if utmpx > glibc {
         Format::Utmpx
     } else {
@@ -212,8 +222,15 @@ pub fn detect(bytes: &[u8]) -> Format {
     }
 }
 
+/// Enough of a file's start for `detect_sample`: the 256 records
+/// `legacy::plausibility` samples in the wider layout, rounded up to a
+/// multiple of both record sizes (9,600 bytes), so that the sample of a
+/// stream of unknown length divides both and favours neither.
+pub const DETECT_SAMPLE: usize = 105_600;
+
 /// Records decoded from a whole file, with what was left over.
 pub struct Decoded {
+    #[allow(dead_code)] // see detect
     pub format: Format,
     pub records: Vec<Record>,
     /// Bytes at the end that did not make a whole record.
@@ -227,34 +244,44 @@ impl Decoded {
     /// Warn on stderr about what could not be read, as `applet: FILE: ...`
     /// (the file name as its bytes, which need not be UTF-8).
     pub fn warn(&self, applet: &str, path: &std::path::Path) {
-        use std::io::Write;
-        use std::os::unix::ffi::OsStrExt;
-        let say = |what: String| {
-            let mut line = format!("{applet}: ").into_bytes();
-            line.extend_from_slice(path.as_os_str().as_bytes());
-            line.extend_from_slice(what.as_bytes());
-            line.push(b'\n');
-            let _ = std::io::stderr().write_all(&line);
-        };
-        for index in &self.corrupt {
-            say(format!(
-                ": record {index} is corrupt (checksum mismatch), skipped"
-            ));
+        for &index in &self.corrupt {
+            say_corrupt(applet, path, index);
         }
         if self.trailing > 0 {
-            say(format!(
-                ": ignoring {} trailing bytes (a partial record)",
-                self.trailing
-            ));
+            say_trailing(applet, path, self.trailing as u64);
         }
     }
 }
 
+/// `applet: FILE` then `what` on stderr, the name as its bytes.
+fn say_about(applet: &str, path: &std::path::Path, what: std::fmt::Arguments) {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let mut line = format!("{applet}: ").into_bytes();
+    line.extend_from_slice(path.as_os_str().as_bytes());
+    line.extend_from_slice(format!("{what}\n").as_bytes());
+    let _ = std::io::stderr().write_all(&line);
+}
+
+/// The warning for a native record whose checksum fails.
+pub fn say_corrupt(applet: &str, path: &std::path::Path, index: u64) {
+    let what = format_args!(": record {index} is corrupt (checksum mismatch), skipped");
+    say_about(applet, path, what);
+}
+
+/// The warning for a partial record at the end of a file.
+pub fn say_trailing(applet: &str, path: &std::path::Path, bytes: u64) {
+    let what = format_args!(": ignoring {bytes} trailing bytes (a partial record)");
+    say_about(applet, path, what);
+}
+
 /// Decode a whole utmp/wtmp/btmp file of any supported layout.
+#[allow(dead_code)] // see detect
 pub fn decode_file(bytes: &[u8]) -> Result<Decoded, FormatError> {
     decode_as(bytes, detect(bytes))
 }
 
+#[allow(dead_code)] // see detect
 pub fn decode_as(bytes: &[u8], format: Format) -> Result<Decoded, FormatError> {
     match format {
         Format::Native => native::decode_all(bytes),

@@ -21,10 +21,10 @@ pub const ID_MAX: usize = 4;
 pub const USER_MAX: usize = 64;
 pub const HOST_MAX: usize = 256;
 
-const LINE: usize = 40;
+pub(crate) const LINE: usize = 40;
 const ID: usize = LINE + LINE_MAX; // 72
-const USER: usize = ID + ID_MAX; // 76
-const HOST: usize = USER + USER_MAX; // 140
+pub(crate) const USER: usize = ID + ID_MAX; // 76
+pub(crate) const HOST: usize = USER + USER_MAX; // 140
 const CRC: usize = RECORD_SIZE - 4; // 508
 
 /// What a native file holds; recorded in the header so a daemon never
@@ -102,9 +102,14 @@ pub fn encode(record: &Record) -> Result<[u8; RECORD_SIZE], FormatError> {
     Ok(out)
 }
 
+/// True when `bytes` holds a whole record whose checksum matches.
+pub fn checksum_ok(bytes: &[u8]) -> bool {
+    bytes.len() >= RECORD_SIZE && le_u32(bytes, CRC) == crc32(&bytes[..CRC])
+}
+
 /// Decode one record; `None` when its checksum does not match.
 pub fn decode(bytes: &[u8]) -> Option<Record> {
-    if bytes.len() < RECORD_SIZE || le_u32(bytes, CRC) != crc32(&bytes[..CRC]) {
+    if !checksum_ok(bytes) {
         return None;
     }
     let mut addr = [0u8; 16];
@@ -129,6 +134,7 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
 /// Decode a whole native file: header, then records. Corrupt records are
 /// listed by index and skipped; a partial record at the end is `trailing`;
 /// zero records at the end (before any partial one) are free space.
+#[allow(dead_code)] // see record::detect
 pub fn decode_all(bytes: &[u8]) -> Result<Decoded, FormatError> {
     parse_header(bytes)?;
     let body = &bytes[HEADER_SIZE..];

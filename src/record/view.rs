@@ -2,11 +2,11 @@
 //! field only when asked, for readers that walk a whole history file
 //! (`last` over millions of records) without allocating per record.
 //!
-//! Legacy files are viewed straight from their bytes (offsets as in
-//! `legacy`, checked against it by a test); native files, whose records
-//! carry checksums, are decoded once by `decode_file` and viewed from there.
+//! Records are viewed straight from a chunk of a file's bytes (offsets as
+//! in `legacy` and `native`, checked against them by a test); a native
+//! record is viewed only once `valid` has checked its checksum.
 
-use super::{c_field, Decoded, Format, FormatError, Record};
+use super::{c_field, native, Format, Record};
 
 /// One record's fields as `last` needs them; text fields are C strings
 /// (up to the first NUL), times whole seconds.
@@ -98,9 +98,17 @@ const UTMPX: Layout = Layout {
     addr: 360,
 };
 
-/// A whole file's records, indexable from either end.
+/// A run of records, indexable from either end: a chunk of a file's bytes
+/// (`chunk`) or records already decoded (a daemon's answer).
 pub enum Records<'a> {
-    Legacy { bytes: &'a [u8], layout: LayoutRef },
+    Legacy {
+        bytes: &'a [u8],
+        layout: LayoutRef,
+    },
+    /// Native records, each to be checked with `valid` before `get`.
+    Native {
+        bytes: &'a [u8],
+    },
     Decoded(&'a [Record]),
 }
 
@@ -108,46 +116,44 @@ pub enum Records<'a> {
 #[derive(Clone, Copy)]
 pub struct LayoutRef(Layout);
 
-/// A native file decoded (checksums checked), or None for a legacy file,
-/// which `records` views in place.
-pub fn decode_if_native(bytes: &[u8]) -> Result<Option<Decoded>, FormatError> {
-    match super::detect(bytes) {
-        Format::Native => super::decode_as(bytes, Format::Native).map(Some),
-        _ => Ok(None),
-    }
-}
-
-/// The records of a file's bytes: from `native` when `decode_if_native`
-/// gave one, else viewed in place. The second value is the count of
-/// trailing bytes that make no whole record.
-pub fn records<'a>(bytes: &'a [u8], native: Option<&'a Decoded>) -> (Records<'a>, usize) {
-    if let Some(decoded) = native {
-        return (Records::Decoded(&decoded.records), decoded.trailing);
-    }
-    let layout = match super::detect(bytes) {
+/// The whole records of `bytes`, a run of `format` records.
+pub fn chunk(format: Format, bytes: &[u8]) -> Records<'_> {
+    let layout = match format {
+        Format::Native => return Records::Native { bytes },
         Format::Utmpx => UTMPX,
-        _ => GLIBC,
+        Format::Glibc => GLIBC,
     };
     let whole = bytes.len() - bytes.len() % layout.size;
-    (
-        Records::Legacy {
-            bytes: &bytes[..whole],
-            layout: LayoutRef(layout),
-        },
-        bytes.len() - whole,
-    )
+    Records::Legacy {
+        bytes: &bytes[..whole],
+        layout: LayoutRef(layout),
+    }
 }
 
 impl<'a> Records<'a> {
     pub fn len(&self) -> usize {
         match self {
             Records::Legacy { bytes, layout } => bytes.len() / layout.0.size,
+            Records::Native { bytes } => bytes.len() / native::RECORD_SIZE,
             Records::Decoded(records) => records.len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// False for a native record whose checksum fails: it is corrupt and
+    /// must be skipped, never read.
+    #[inline]
+    pub fn valid(&self, index: usize) -> bool {
+        match *self {
+            Records::Native { bytes } => {
+                let size = native::RECORD_SIZE;
+                native::checksum_ok(sub(bytes, index * size, size))
+            }
+            _ => true,
+        }
     }
 
     /// The record at `index` (< len).
@@ -172,6 +178,24 @@ impl<'a> Records<'a> {
                     secs,
                 }
             }
+            Records::Native { bytes } => {
+                let size = native::RECORD_SIZE;
+                let r = sub(bytes, index * size, size);
+                // The user field is 64 bytes: two 32-byte halves.
+                let mut user = c_field32(r, native::USER);
+                if user.len() == 32 {
+                    user = sub(r, native::USER, 32 + c_field32(r, native::USER + 32).len());
+                }
+                View {
+                    kind: i16::from_le_bytes(word(r, 0)),
+                    pid: i32::from_le_bytes(word(r, 4)),
+                    line: c_field32(r, native::LINE),
+                    user,
+                    host_raw: sub(r, native::HOST, native::HOST_MAX),
+                    addr: word(r, 24),
+                    secs: i64::from_le_bytes(word(r, 16)).div_euclid(1_000_000),
+                }
+            }
             Records::Decoded(records) => {
                 let r = &records[index];
                 View {
@@ -188,77 +212,6 @@ impl<'a> Records<'a> {
     }
 }
 
-/// The bytes of a file: mapped when it is a regular file (so a history of
-/// hundreds of megabytes is neither copied nor held twice), read otherwise
-/// (pipes, /dev/stdin).
-pub struct FileBytes {
-    map: Option<(*mut libc::c_void, usize)>,
-    data: Vec<u8>,
-    /// The file's status-change time, which `last` prints for an empty file.
-    pub ctime: i64,
-}
-
-impl FileBytes {
-    pub fn open(path: &std::path::Path) -> std::io::Result<FileBytes> {
-        use std::io::Read;
-        use std::os::unix::fs::MetadataExt;
-        use std::os::unix::io::AsRawFd;
-        let mut file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        let ctime = meta.ctime();
-        let len = meta.len() as usize;
-        if meta.is_file() && len > 0 {
-            // SAFETY: a read-only private mapping of a file we hold open;
-            // the pointer is checked and unmapped in Drop. A writer that
-            // truncates the file underneath could raise SIGBUS, as with
-            // any mapped reader; wtmp is only ever appended to.
-            let ptr = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ,
-                    libc::MAP_PRIVATE,
-                    file.as_raw_fd(),
-                    0,
-                )
-            };
-            if ptr != libc::MAP_FAILED {
-                return Ok(FileBytes {
-                    map: Some((ptr, len)),
-                    data: Vec::new(),
-                    ctime,
-                });
-            }
-        }
-        let mut data = Vec::new();
-        file.read_to_end(&mut data)?;
-        Ok(FileBytes {
-            map: None,
-            data,
-            ctime,
-        })
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        match self.map {
-            // SAFETY: the mapping is `len` readable bytes until Drop.
-            Some((ptr, len)) => unsafe { std::slice::from_raw_parts(ptr as *const u8, len) },
-            None => &self.data,
-        }
-    }
-}
-
-impl Drop for FileBytes {
-    fn drop(&mut self) {
-        if let Some((ptr, len)) = self.map {
-            // SAFETY: unmapping exactly what open() mapped.
-            unsafe {
-                libc::munmap(ptr, len);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,15 +220,22 @@ mod tests {
     #[test]
     fn views_agree_with_the_decoders() {
         let mut rng = testgen::Rng::new(11);
-        let records: Vec<Record> = (0..300).map(|_| testgen::legacy_record(&mut rng)).collect();
+        let mut records: Vec<Record> = (0..300).map(|_| testgen::legacy_record(&mut rng)).collect();
+        records.extend((0..100).map(|_| testgen::native_record(&mut rng)));
         for format in [Format::Glibc, Format::Utmpx, Format::Native] {
-            let bytes = encode_file(&records, format).unwrap();
+            let fits: Vec<Record> = records
+                .iter()
+                .filter(|r| format == Format::Native || r.user.len() <= 32)
+                .filter(|r| format != Format::Glibc || i32::try_from(r.time_secs()).is_ok())
+                .cloned()
+                .collect();
+            let bytes = encode_file(&fits, format).unwrap();
             assert_eq!(crate::record::detect(&bytes), format);
-            let native = decode_if_native(&bytes).unwrap();
-            let (view, trailing) = super::records(&bytes, native.as_ref());
-            assert_eq!(trailing, 0);
-            assert_eq!(view.len(), records.len());
-            for (i, r) in records.iter().enumerate() {
+            let base = if format == Format::Native { 64 } else { 0 };
+            let view = chunk(format, &bytes[base..]);
+            assert_eq!(view.len(), fits.len());
+            for (i, r) in fits.iter().enumerate() {
+                assert!(view.valid(i));
                 let v = view.get(i);
                 assert_eq!(v.kind, r.kind.raw());
                 assert_eq!(v.pid, r.pid);
@@ -310,29 +270,16 @@ mod tests {
     }
 
     #[test]
-    fn partial_tail_is_left_out() {
+    fn partial_tail_is_left_out_and_corrupt_records_are_not_valid() {
         let mut rng = testgen::Rng::new(3);
         let records: Vec<Record> = (0..5).map(|_| testgen::legacy_record(&mut rng)).collect();
         let mut bytes = encode_file(&records, Format::Glibc).unwrap();
         bytes.extend_from_slice(&[7; 100]);
-        let (view, trailing) = super::records(&bytes, None);
-        assert_eq!((view.len(), trailing), (5, 100));
-    }
-
-    #[test]
-    fn a_native_reserve_is_not_records_but_legacy_zeros_are() {
-        let mut rng = testgen::Rng::new(12);
-        let records: Vec<Record> = (0..4).map(|_| testgen::legacy_record(&mut rng)).collect();
+        assert_eq!(chunk(Format::Glibc, &bytes).len(), 5);
         let mut native = encode_file(&records, Format::Native).unwrap();
-        native.extend_from_slice(&[0u8; 8 * crate::record::native::RECORD_SIZE]);
-        let decoded = decode_if_native(&native).unwrap();
-        let (view, trailing) = super::records(&native, decoded.as_ref());
-        assert_eq!((view.len(), trailing), (4, 0));
-        assert_eq!(view.get(3).pid, records[3].pid);
-        // A glibc file's zero records are empty entries: still records.
-        let mut glibc = encode_file(&records, Format::Glibc).unwrap();
-        glibc.extend_from_slice(&[0u8; 2 * 384]);
-        let (view, trailing) = super::records(&glibc, None);
-        assert_eq!((view.len(), trailing), (6, 0));
+        native[64 + 512 + 9] ^= 1;
+        let view = chunk(Format::Native, &native[64..]);
+        assert_eq!(view.len(), 5);
+        assert!(view.valid(0) && !view.valid(1) && view.valid(2));
     }
 }

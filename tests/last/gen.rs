@@ -52,6 +52,21 @@ pub const HOSTS: &[&[u8]] = &[
     b"gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg.exam",
     b"trailing-tab\t",
 ];
+/// util-linux's output as utmpbox prints the same entries: the TAB
+/// (and BEL, CR) util-linux lets through raw from a stored field are
+/// escaped (`*I`, `*G`, `*M`; docs/COMPAT.md, "Every reader"). Stored
+/// fields hold no LF here, so every LF of the peer's output ends a line.
+pub fn escaped_as_ours(peer: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(peer.len());
+    for &b in peer {
+        match b {
+            b'\t' | b'\x07' | b'\r' => out.extend_from_slice(&[b'*', b ^ 0x40]),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
 pub const KERNELS: &[&[u8]] = &[b"6.1.0-28-amd64", b"5.10.0-9-generic-with-a-long-name"];
 
 pub fn random_addr(rng: &mut Rng) -> [u8; 16] {

@@ -503,7 +503,7 @@ fn stored_control_bytes_are_escaped_unlike_shadow() {
     };
     let expected = format!(
         "{:<16} {:<8} {:<42}{}",
-        "bob", "pts/*[", "evil*[]0;x\u{7}\\377", "Wed Nov 26 18:11:00 +0000 2025"
+        "bob", "pts/*[", "evil*[]0;x*G\\377", "Wed Nov 26 18:11:00 +0000 2025"
     );
     assert_eq!(row(&ours).unwrap(), expected);
     // shadow writes the raw bytes: the escape sequence reaches the terminal.
