@@ -2,7 +2,8 @@
 # Install what the tests and benchmarks compare against, when missing:
 # the peer tools (coreutils who/users, procps w/uptime, util-linux
 # last/lastb/utmpdump, shadow lastlog) and the helpers the tests use
-# (s6 runs the shipped service definitions).
+# (s6 runs the shipped service definitions; small filesystems for the
+# full-disk tests; GNU time).
 set -e
 missing=""
 need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
@@ -17,6 +18,11 @@ need unshare util-linux
 need script bsdutils
 need setpriv util-linux
 need s6-supervise s6
+need mkfs.ext4 e2fsprogs
+need mount mount
+# GNU time measures a reader's peak memory (tests/readers_hardening.rs);
+# the shell keyword of the same name cannot.
+[ -x /usr/bin/time ] || missing="$missing time"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$missing (run as root or install them)" >&2
