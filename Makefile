@@ -33,7 +33,7 @@ deps:
 # target be impossible to install (no rustup, no route to its server),
 # they still run, loudly, against the host build rather than not at all.
 test: deps
-	$(CARGO) test --locked --bins
+	$(CARGO) test --locked --lib --bins
 	@if $(MAKE) --no-print-directory build; then \
 		bin='$(CURDIR)/$(BIN)'; \
 	else \
