@@ -29,6 +29,10 @@ mod time;
 mod timeparse;
 mod uptime;
 
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
+
 #[path = "../applets/mod.rs"]
 mod applets;
 
