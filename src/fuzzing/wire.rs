@@ -1,9 +1,7 @@
 //! Bodies for the native protocol: the request payload parsers and the
 //! daemons' frame reader.
 
-use crate::protocol::{
-    self, op, Incoming, LogDb, ReadQuery, Reader, BODY_HEADER, MAX_REQUEST, PREFIX,
-};
+use crate::protocol::{self, op, Incoming, ReadQuery, Reader, BODY_HEADER, MAX_REQUEST, PREFIX};
 use crate::record::native::{self, RECORD_SIZE};
 use crate::record::Record;
 
@@ -20,7 +18,7 @@ pub fn request(data: &[u8]) {
     match code {
         op::UTMP_GET_ID | op::UTMP_PUT | op::LASTLOG_SET => {
             if let Ok(record) = r.record().and_then(|x| r.end().map(|_| x)) {
-                assert_records_reencode(payload, &[record]);
+                assert_record_reencodes(payload, &record);
             }
         }
         op::UTMP_GET_LINE | op::LASTLOG_GET | op::LASTLOG_CLEAR => {
@@ -31,9 +29,9 @@ pub fn request(data: &[u8]) {
             }
         }
         op::LOG_APPEND => {
-            let parsed = r.u8().and_then(|db| Ok((db, r.record()?, r.end()?)));
-            if let Ok((_, record, ())) = parsed {
-                assert_records_reencode(&payload[1..], &[record]);
+            let parsed = r.u8().and_then(|_| Ok((r.record()?, r.end()?)));
+            if let Ok((record, ())) = parsed {
+                assert_record_reencodes(&payload[1..], &record);
             }
         }
         op::LOG_READ => {
@@ -50,47 +48,38 @@ pub fn request(data: &[u8]) {
         }
         _ => {}
     }
-    // What a client reads back: a path, then records, or a count first.
+    // What a client reads back: a path or a u64, then records.
     let mut r = Reader::new(payload);
     if let Ok(path) = r.bytes16() {
-        assert!(path.len() + 2 <= payload.len());
         if let Ok(records) = r.records() {
             assert_records_reencode(&payload[2 + path.len()..], &records);
         }
     }
     let mut r = Reader::new(payload);
     if r.u64().is_ok() {
-        let _ = r.records();
+        if let Ok(records) = r.records() {
+            assert_records_reencode(&payload[8..], &records);
+        }
     }
-    let _ = LogDb::from_raw(code);
 }
 
-/// Records read from `bytes` (one bare, or a u32 count and that many)
-/// encode again to those bytes but for zeroed padding (and so the
-/// checksums over it).
+/// A record read from `bytes` encodes again to them, but for zeroed
+/// padding (and so the checksum over it).
+fn assert_record_reencodes(bytes: &[u8], record: &Record) {
+    let mut again = Vec::new();
+    protocol::put_record(&mut again, record).expect("a decoded record fits");
+    assert_eq!(native::decode(&again).as_ref(), Some(record));
+    super::assert_only_zeroed(&bytes[..RECORD_SIZE], &again, RECORD_SIZE - 4..RECORD_SIZE);
+}
+
+/// Records read from `bytes` (a u32 count, then that many) likewise.
 fn assert_records_reencode(bytes: &[u8], records: &[Record]) {
     let mut again = Vec::new();
-    let first = if let [record] = records {
-        if bytes.len() == RECORD_SIZE {
-            protocol::put_record(&mut again, record).expect("a decoded record fits");
-            assert_eq!(native::decode(&again).as_ref(), Some(record));
-            0
-        } else {
-            4
-        }
-    } else {
-        4
-    };
-    if first == 4 {
-        protocol::put_records(&mut again, records.iter()).expect("decoded records fit");
-        assert_eq!(Reader::new(&again).records().as_deref(), Ok(records));
-        assert_eq!(again[..4], bytes[..4]);
-    }
-    for (was, now) in bytes[first..again.len()]
-        .chunks_exact(RECORD_SIZE)
-        .zip(again[first..].chunks_exact(RECORD_SIZE))
-    {
-        super::assert_only_zeroed(was, now, RECORD_SIZE - 4..RECORD_SIZE);
+    protocol::put_records(&mut again, records.iter()).expect("decoded records fit");
+    assert_eq!(again[..4], bytes[..4]);
+    assert_eq!(Reader::new(&again).records().as_deref(), Ok(records));
+    for (record, at) in records.iter().zip((4..).step_by(RECORD_SIZE)) {
+        assert_record_reencodes(&bytes[at..], record);
     }
 }
 
