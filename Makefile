@@ -5,6 +5,7 @@
 #   make bench    ratios against the peer tools (scripts/bench.sh)
 #   make install  PREFIX=/usr DESTDIR=/path/to/rootfs
 #   make size     the stripped binary's size
+#   make fuzz     each fuzz target for FUZZ_SECONDS (60), seeded; fails on a crash
 
 TARGET  := x86_64-unknown-linux-musl
 BIN     := target/$(TARGET)/release/utmpbox
@@ -13,7 +14,7 @@ DESTDIR ?=
 BINDIR  := $(DESTDIR)$(PREFIX)/bin
 CARGO   ?= cargo
 
-.PHONY: all build musl-target test demo bench install size clean deps
+.PHONY: all build musl-target test demo bench install size clean deps fuzz
 
 all: build
 
@@ -33,7 +34,7 @@ deps:
 # target be impossible to install (no rustup, no route to its server),
 # they still run, loudly, against the host build rather than not at all.
 test: deps
-	$(CARGO) test --locked --bins
+	$(CARGO) test --locked --lib --bins
 	@if $(MAKE) --no-print-directory build; then \
 		bin='$(CURDIR)/$(BIN)'; \
 	else \
@@ -52,6 +53,28 @@ install: build
 	install -d $(BINDIR)
 	install -m 0755 $(BIN) $(BINDIR)/utmpbox
 	$(BINDIR)/utmpbox --install $(BINDIR)
+
+# The fuzz targets (fuzz/, cargo-fuzz on nightly) one after the other,
+# each seeded by scripts/fuzz_seeds.sh and run for FUZZ_SECONDS. A crash
+# leaves its input in fuzz/artifacts/TARGET/ and fails the run once every
+# target has had its turn; fixed, the input goes to fuzz/regressions/TARGET/,
+# which make test replays. Logs: fuzz/logs/TARGET.log.
+FUZZ_SECONDS ?= 60
+FUZZ_CARGO   ?= cargo +nightly
+
+fuzz: build
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@sh scripts/fuzz_seeds.sh '$(CURDIR)/$(BIN)' '$(CURDIR)/fuzz/corpus'
+	@mkdir -p fuzz/logs; failed=''; \
+	for target in $$($(FUZZ_CARGO) fuzz list); do \
+		log=fuzz/logs/$$target.log; \
+		if $(FUZZ_CARGO) fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 >$$log 2>&1; then result=ok; \
+		else result="CRASH, see $$log"; failed="$$failed $$target"; fi; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -n 1); \
+		echo "fuzz: $$target: $${runs:-?} executions in $(FUZZ_SECONDS) s: $$result"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed" >&2; exit 1; fi
 
 size: build
 	@wc -c < $(BIN) | awk '{ printf "%d bytes (%.1f KiB) %s\n", $$1, $$1 / 1024, "$(BIN)" }'

@@ -126,6 +126,58 @@ pub fn split_body(body: &[u8]) -> Result<(u8, &[u8]), &'static str> {
     Ok((body[1], &body[BODY_HEADER..]))
 }
 
+/// What the front of a daemon's input buffer holds (see `take_request`).
+#[derive(PartialEq, Eq, Debug)]
+pub enum Incoming {
+    /// Not a whole request yet: read more. The buffer is untouched.
+    Partial,
+    /// The prefix announces a body length outside `BODY_HEADER..=MAX_REQUEST`.
+    /// The stream cannot be resynchronised after it: end the connection.
+    BadLength(usize),
+    /// A whole frame was taken, but its body header is wrong (version,
+    /// reserved bytes): end the connection with this reason.
+    Malformed(&'static str),
+    /// A whole request, taken off the front of the buffer.
+    Request(Request),
+}
+
+/// One request frame a daemon read, split into its op and payload.
+#[derive(PartialEq, Eq, Debug)]
+pub struct Request {
+    pub code: u8,
+    /// The whole frame, prefix and body header included.
+    frame: Vec<u8>,
+}
+
+impl Request {
+    pub fn payload(&self) -> &[u8] {
+        &self.frame[PREFIX + BODY_HEADER..]
+    }
+}
+
+/// Take the first request off a daemon's input buffer, leaving any bytes
+/// after it (the start of a pipelined request) in the buffer. Never
+/// `Partial` once the buffer holds `PREFIX + MAX_REQUEST` bytes, so a
+/// reader that stops reading at that size cannot stall.
+pub fn take_request(input: &mut Vec<u8>) -> Incoming {
+    if input.len() < PREFIX {
+        return Incoming::Partial;
+    }
+    let len = body_len(input);
+    if !(BODY_HEADER..=MAX_REQUEST).contains(&len) {
+        return Incoming::BadLength(len);
+    }
+    if input.len() < PREFIX + len {
+        return Incoming::Partial;
+    }
+    let rest = input.split_off(PREFIX + len);
+    let frame = std::mem::replace(input, rest);
+    match split_body(&frame[PREFIX..]) {
+        Ok((code, _)) => Incoming::Request(Request { code, frame }),
+        Err(why) => Incoming::Malformed(why),
+    }
+}
+
 /// A cursor over a payload; every read checks the length.
 pub struct Reader<'a> {
     bytes: &'a [u8],
@@ -328,6 +380,45 @@ mod tests {
         assert!(split_body(b"\x01\x01\x00").is_err());
         assert!(split_body(b"\x02\x01\x00\x00").is_err());
         assert!(split_body(b"\x01\x01\x00\x01").is_err());
+    }
+
+    #[test]
+    fn take_request_splits_pipelined_frames() {
+        let mut input = frame(op::UTMP_LIST, b"");
+        input.extend(frame(op::LOG_STAT, &[1]));
+        input.extend_from_slice(&[9, 0]); // the start of a third
+        let Incoming::Request(first) = take_request(&mut input) else {
+            panic!("no first request");
+        };
+        assert_eq!((first.code, first.payload()), (op::UTMP_LIST, &b""[..]));
+        let Incoming::Request(second) = take_request(&mut input) else {
+            panic!("no second request");
+        };
+        assert_eq!((second.code, second.payload()), (op::LOG_STAT, &[1u8][..]));
+        assert_eq!(take_request(&mut input), Incoming::Partial);
+        assert_eq!(input, [9, 0]);
+    }
+
+    #[test]
+    fn take_request_refuses_bad_lengths_and_headers() {
+        let mut short = vec![3, 0, 0, 0, VERSION, 1, 0];
+        assert_eq!(take_request(&mut short), Incoming::BadLength(3));
+        let mut long = ((MAX_REQUEST + 1) as u32).to_le_bytes().to_vec();
+        assert_eq!(
+            take_request(&mut long),
+            Incoming::BadLength(MAX_REQUEST + 1)
+        );
+        let mut reserved = vec![4, 0, 0, 0, VERSION, 1, 0, 7, 0xaa];
+        assert_eq!(
+            take_request(&mut reserved),
+            Incoming::Malformed("reserved bytes are not zero")
+        );
+        assert_eq!(reserved, [0xaa]);
+        // The largest request fills the buffer the loop reads into.
+        let mut full = frame(op::LOG_APPEND, &[0; MAX_REQUEST - BODY_HEADER]);
+        assert_eq!(full.len(), PREFIX + MAX_REQUEST);
+        assert!(matches!(take_request(&mut full), Incoming::Request(_)));
+        assert!(full.is_empty());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::conn::{pollfd, refuse, send_some, Conn, State};
 use super::peer::{self, Peer};
-use crate::protocol::{self, Status};
+use crate::protocol::{self, Incoming, Status};
 
 /// Replies up to this size are never held back.
 const SMALL_REPLY: usize = 64 * 1024;
@@ -368,33 +368,26 @@ impl Loop {
 
     /// If a whole request is buffered, hand it to the service.
     fn dispatch(&mut self, i: usize, now: Instant) -> bool {
-        let conn = &mut self.conns[i];
-        if conn.input.len() < protocol::PREFIX {
-            return true;
-        }
-        let len = protocol::body_len(&conn.input);
-        if !(protocol::BODY_HEADER..=protocol::MAX_REQUEST).contains(&len) {
-            self.incidents.bad += 1;
-            let reply = protocol::error_frame(
-                Status::TooLarge,
-                &format!(
-                    "request length {len} outside {}..{}",
-                    protocol::BODY_HEADER,
-                    protocol::MAX_REQUEST
-                ),
-            );
-            return self.reply(i, Response::Close(reply), now);
-        }
-        if conn.input.len() < protocol::PREFIX + len {
-            return true;
-        }
-        let rest = conn.input.split_off(protocol::PREFIX + len);
-        let request = std::mem::replace(&mut conn.input, rest);
-        let response = match protocol::split_body(&request[protocol::PREFIX..]) {
-            Ok((code, payload)) => self.service.handle(&self.conns[i].peer, code, payload),
-            Err(why) => {
+        let response = match protocol::take_request(&mut self.conns[i].input) {
+            Incoming::Partial => return true,
+            Incoming::BadLength(len) => {
+                self.incidents.bad += 1;
+                Response::Close(protocol::error_frame(
+                    Status::TooLarge,
+                    &format!(
+                        "request length {len} outside {}..{}",
+                        protocol::BODY_HEADER,
+                        protocol::MAX_REQUEST
+                    ),
+                ))
+            }
+            Incoming::Malformed(why) => {
                 self.incidents.bad += 1;
                 Response::Close(protocol::error_frame(Status::BadRequest, why))
+            }
+            Incoming::Request(request) => {
+                self.service
+                    .handle(&self.conns[i].peer, request.code, request.payload())
             }
         };
         self.reply(i, response, now)

@@ -58,16 +58,22 @@ impl Layout {
     };
 }
 
-/// Decode one record; `bytes` must be at least `layout.size` long.
-pub fn decode(bytes: &[u8], layout: Layout) -> Record {
-    let (sec, usec) = if layout.wide_time {
+/// `tv_sec` and `tv_usec` as stored, before any normalisation; `bytes`
+/// must be at least `layout.size` long.
+pub fn raw_time(bytes: &[u8], layout: Layout) -> (i64, i64) {
+    if layout.wide_time {
         (le_i64(bytes, layout.time), le_i64(bytes, layout.time + 8))
     } else {
         (
             le_i32(bytes, layout.time) as i64,
             le_i32(bytes, layout.time + 4) as i64,
         )
-    };
+    }
+}
+
+/// Decode one record; `bytes` must be at least `layout.size` long.
+pub fn decode(bytes: &[u8], layout: Layout) -> Record {
+    let (sec, usec) = raw_time(bytes, layout);
     let mut addr = [0u8; 16];
     addr.copy_from_slice(&bytes[layout.addr..layout.addr + 16]);
     Record {
@@ -83,8 +89,17 @@ pub fn decode(bytes: &[u8], layout: Layout) -> Record {
             exit: le_i16(bytes, EXIT + 2),
         },
         addr,
-        time_us: sec.saturating_mul(1_000_000).saturating_add(usec),
+        time_us: micros(sec, usec),
     }
+}
+
+/// `tv_sec` and `tv_usec` as microseconds, clamped to what an i64 holds.
+/// Clamped once, on the exact sum: saturating the product first, then
+/// adding, would turn a time `encode` wrote near the limit into another
+/// one (found by the legacy_record fuzz target).
+fn micros(sec: i64, usec: i64) -> i64 {
+    let exact = sec as i128 * 1_000_000 + usec as i128;
+    exact.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// Encode one record; a field or time the layout cannot hold is an error.
@@ -247,6 +262,16 @@ mod tests {
         record.time_us = -1_500_001; // 1969-12-31T23:59:58.499999
         for layout in [Layout::GLIBC, Layout::UTMPX] {
             assert_eq!(decode(&encode(&record, layout).unwrap(), layout), record);
+        }
+    }
+
+    #[test]
+    fn times_at_the_i64_limits_round_trip_in_utmpx() {
+        let mut record = sample();
+        for time_us in [i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1] {
+            record.time_us = time_us;
+            let bytes = encode(&record, Layout::UTMPX).unwrap();
+            assert_eq!(decode(&bytes, Layout::UTMPX), record);
         }
     }
 

@@ -1,0 +1,231 @@
+//! utmpbox: Linux user accounting in one multicall binary.
+//!
+//! Dispatch on `basename(argv[0])`, or `utmpbox APPLET ARGS...`. The
+//! binary (src/main.rs) only calls `run`; the code is a library so that
+//! the fuzz targets (fuzz/) can reach the decoders, and later the C API.
+
+mod args;
+mod bufout;
+mod cli;
+mod client;
+mod clock;
+mod daemon;
+mod escape;
+mod follow;
+mod getopt;
+mod inet;
+mod infile;
+mod lastlog_store;
+mod locale;
+mod logfile;
+mod logindefs;
+mod outfile;
+mod passwd;
+mod procps_cols;
+mod procs;
+mod protocol;
+mod record;
+mod sessions;
+mod sources;
+mod time;
+mod timeparse;
+mod uptime;
+
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
+
+#[path = "../applets/mod.rs"]
+mod applets;
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// An applet's entry point: its invoked name and its arguments (without
+/// argv[0]); returns the exit status.
+type Entry = fn(&str, &[OsString]) -> i32;
+
+/// Every applet that works, sorted by name (a test checks the order).
+const APPLETS: &[(&str, Entry)] = &[
+    ("last", applets::last::main),
+    ("lastb", applets::last::main),
+    ("lastlog", applets::lastlog::main),
+    ("uptime", applets::uptime::main),
+    ("users", applets::users::main),
+    ("utmpd", applets::utmpd::main),
+    ("utmpdump", applets::utmpdump::main),
+    ("utmpset", applets::utmpset::main),
+    ("w", applets::w::main),
+    ("who", applets::who::main),
+    ("wtmpd", applets::wtmpd::main),
+];
+
+fn find(name: &str) -> Option<Entry> {
+    APPLETS
+        .binary_search_by(|(n, _)| n.cmp(&name))
+        .ok()
+        .map(|i| APPLETS[i].1)
+}
+
+/// The whole program: dispatch on argv[0] and return the exit status.
+pub fn run() -> i32 {
+    // SAFETY: restoring the default disposition before any output, so a
+    // reader whose pipe closes ends quietly, as the C tools do. Daemons
+    // ignore SIGPIPE again themselves.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    time::init();
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.is_empty() {
+        argv.push(OsString::from("utmpbox"));
+    }
+    let invoked = Path::new(&argv[0])
+        .file_name()
+        .map(|n| String::from_utf8_lossy(n.as_bytes()).into_owned())
+        .unwrap_or_default();
+    dispatch(&invoked, &argv[1..])
+}
+
+fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
+    if let Some(entry) = find(invoked) {
+        return entry(invoked, args);
+    }
+    if invoked != "utmpbox" {
+        eprintln!("utmpbox: {invoked}: applet not found");
+        return 127;
+    }
+    let Some(first) = args.first() else {
+        print_usage();
+        return 0;
+    };
+    match first.to_str() {
+        Some("--list") | Some("-l") => {
+            let mut list = String::new();
+            for (name, _) in APPLETS {
+                list.push_str(name);
+                list.push('\n');
+            }
+            print!("{list}");
+            0
+        }
+        Some("--install") => install(&args[1..]),
+        Some("--help") | Some("-h") => {
+            print_usage();
+            0
+        }
+        Some("--version") | Some("-V") => {
+            cli::print_version("utmpbox");
+            0
+        }
+        Some(name) => match find(name) {
+            Some(entry) => entry(name, &args[1..]),
+            None => {
+                eprintln!("utmpbox: {name}: applet not found");
+                127
+            }
+        },
+        None => {
+            eprintln!("utmpbox: {}: applet not found", first.to_string_lossy());
+            127
+        }
+    }
+}
+
+fn print_usage() {
+    let mut text = String::from(
+        "Usage: utmpbox APPLET [ARGS...]\n   or: APPLET [ARGS...]  (through a symlink named APPLET)\n   or: utmpbox --list\n   or: utmpbox --install [--force] DIR\n\nLinux user accounting (utmp, wtmp, btmp, lastlog) in one binary.\n\nApplets:",
+    );
+    for (name, _) in APPLETS {
+        text.push(' ');
+        text.push_str(name);
+    }
+    text.push('\n');
+    print!("{text}");
+}
+
+/// `--install [--force] DIR`: one symlink per applet in DIR pointing at this
+/// binary. Anything in the way that is not already a symlink to it is left
+/// alone (and reported) unless `--force`.
+fn install(args: &[OsString]) -> i32 {
+    let mut force = false;
+    let mut dir = None;
+    for arg in args {
+        match arg.to_str() {
+            Some("--force") | Some("-f") => force = true,
+            _ if dir.is_none() => dir = Some(Path::new(arg).to_path_buf()),
+            _ => return cli::usage_error("utmpbox", "usage: utmpbox --install [--force] DIR", 100),
+        }
+    }
+    let Some(dir) = dir else {
+        return cli::usage_error("utmpbox", "--install needs a directory", 100);
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            return cli::fail(
+                "utmpbox",
+                format_args!("fatal: unable to find own path: {}", cli::os_reason(&e)),
+                111,
+            )
+        }
+    };
+    // A binary installed in DIR itself is linked by its bare name, so the
+    // links stay right when the tree is moved (DESTDIR, a rootfs image).
+    let same_dir = exe.parent().map(|p| p.canonicalize().ok()) == Some(dir.canonicalize().ok());
+    let target = if same_dir {
+        exe.file_name().map(Path::new).unwrap_or(&exe).to_path_buf()
+    } else {
+        exe.clone()
+    };
+    let mut status = 0;
+    for (name, _) in APPLETS {
+        let link = dir.join(name);
+        if let Ok(meta) = std::fs::symlink_metadata(&link) {
+            let ours = meta.file_type().is_symlink()
+                && std::fs::read_link(&link)
+                    .map(|t| t == target || t == exe)
+                    .unwrap_or(false);
+            if ours {
+                continue;
+            }
+            if !force {
+                eprintln!(
+                    "utmpbox: refusing to replace {} (not a link to utmpbox; use --force)",
+                    link.display()
+                );
+                status = 1;
+                continue;
+            }
+            if let Err(e) = std::fs::remove_file(&link) {
+                eprintln!(
+                    "utmpbox: unable to remove {}: {}",
+                    link.display(),
+                    cli::os_reason(&e)
+                );
+                status = 111;
+                continue;
+            }
+        }
+        if let Err(e) = std::os::unix::fs::symlink(&target, &link) {
+            eprintln!(
+                "utmpbox: unable to create {}: {}",
+                link.display(),
+                cli::os_reason(&e)
+            );
+            status = 111;
+        }
+    }
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn applet_table_is_sorted_and_unique() {
+        for pair in super::APPLETS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+    }
+}
