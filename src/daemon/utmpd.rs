@@ -23,6 +23,8 @@ pub struct Options {
     pub file: PathBuf,
     pub wtmpd_socket: PathBuf,
     pub max_slots: usize,
+    /// Live sessions an unprivileged user may hold at once.
+    pub max_sessions_per_uid: usize,
     pub rate: u32,
     /// How often to look for sessions whose process is gone; zero: never.
     pub sweep: Duration,
@@ -191,6 +193,51 @@ impl Utmpd {
         Ok((slot, bytes))
     }
 
+    /// May an unprivileged write of `record` (its user checked by the
+    /// policy) take the room it needs? A user may hold at most
+    /// `max_sessions_per_uid` live sessions, and may not take a slot that
+    /// is not live yet once the table is within `reserved_slots` of full:
+    /// that room is kept for root and the accounting group, so one user
+    /// can never lock everyone out of logging in.
+    fn unprivileged_room(&self, record: &Record) -> Result<(), String> {
+        if !is_session(record) {
+            return Ok(());
+        }
+        let replaced = self.find_id(record).map(|i| &self.table.slots[i]);
+        if replaced.is_some_and(|r| is_session(r) && r.user == record.user) {
+            // An update of a session already counted.
+            return Ok(());
+        }
+        let slots = &self.table.slots;
+        let sessions = slots
+            .iter()
+            .filter(|r| is_session(r) && r.user == record.user)
+            .count();
+        if sessions >= self.opts.max_sessions_per_uid {
+            return Err(format!(
+                "too many sessions for {} (at most {})",
+                String::from_utf8_lossy(&record.user),
+                self.opts.max_sessions_per_uid
+            ));
+        }
+        if replaced.is_some_and(is_session) {
+            // Takes over a live slot (a LOGIN entry): the table keeps its room.
+            return Ok(());
+        }
+        let taken = slots
+            .iter()
+            .filter(|r| !matches!(r.kind, RecordKind::Empty | RecordKind::DeadProcess))
+            .count();
+        let reserved = reserved_slots(self.opts.max_slots);
+        if taken + reserved >= self.opts.max_slots {
+            return Err(format!(
+                "utmp table nearly full: the last {reserved} of {} entries are kept for root",
+                self.opts.max_slots
+            ));
+        }
+        Ok(())
+    }
+
     fn put(&mut self, peer: &Peer, record: Record) -> Response {
         if let Err(why) = policy::validate(&record) {
             return err(Status::Invalid, why);
@@ -204,8 +251,13 @@ impl Utmpd {
                 Err(why) => return err(Status::Denied, why),
             }
         };
-        if !peer.privileged && !self.rates.allow(peer.uid, Instant::now()) {
-            return err(Status::Limit, "too many writes; try again later");
+        if !peer.privileged {
+            if !self.rates.allow(peer.uid, Instant::now()) {
+                return err(Status::Limit, "too many writes; try again later");
+            }
+            if let Err(why) = self.unprivileged_room(&record) {
+                return err(Status::Limit, why);
+            }
         }
         match self.store(record) {
             Ok(stored) => ok(&stored),
@@ -320,12 +372,23 @@ impl Utmpd {
     }
 }
 
-/// A session entry with a process that can end.
-fn is_live(r: &Record) -> bool {
+/// A session entry: a user logged in, or a terminal waiting for one.
+fn is_session(r: &Record) -> bool {
     matches!(
         r.kind,
         RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
-    ) && r.pid > 0
+    )
+}
+
+/// A session entry with a process that can end.
+fn is_live(r: &Record) -> bool {
+    is_session(r) && r.pid > 0
+}
+
+/// Table slots unprivileged writes may not take: a sixteenth of the
+/// table, at least 16, at most half (4096 slots: 256 kept).
+pub fn reserved_slots(max_slots: usize) -> usize {
+    (max_slots / 16).max(16).min(max_slots / 2)
 }
 
 /// Is `pid` still the process that started the session at `since_us`? A
@@ -479,6 +542,15 @@ mod tests {
             line: line.to_vec(),
             ..Record::default()
         }
+    }
+
+    #[test]
+    fn the_reserve_is_a_sixteenth_within_bounds() {
+        assert_eq!(reserved_slots(4096), 256);
+        assert_eq!(reserved_slots(200), 16);
+        assert_eq!(reserved_slots(40), 16);
+        assert_eq!(reserved_slots(20), 10);
+        assert_eq!(reserved_slots(1), 0);
     }
 
     #[test]
