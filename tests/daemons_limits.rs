@@ -121,3 +121,107 @@ fn one_user_cannot_fill_the_utmp_table() {
     shell.kill().unwrap();
     shell.wait().unwrap();
 }
+
+/// A child running as `uid` that holds `count` connections to `socket`,
+/// each with half a request sent (a slow client), until dropped.
+struct SlowClients {
+    pid: libc::pid_t,
+}
+
+impl SlowClients {
+    fn hold(socket: &Path, uid: u32, count: usize) -> SlowClients {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: sockaddr_un is plain data.
+        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, &s) in addr.sun_path.iter_mut().zip(socket.as_os_str().as_bytes()) {
+            *d = s as libc::c_char;
+        }
+        // Three of the four bytes of a length prefix.
+        let partial = frame(UTMP_LIST, b"");
+        let mut ready = [0i32; 2];
+        // SAFETY: pipes, then a child that only makes system calls on
+        // memory prepared before the fork.
+        unsafe {
+            assert_eq!(libc::pipe(ready.as_mut_ptr()), 0);
+            let pid = libc::fork();
+            assert!(pid >= 0);
+            if pid == 0 {
+                libc::close(ready[0]);
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(uid) != 0
+                    || libc::setuid(uid) != 0
+                {
+                    libc::_exit(1);
+                }
+                for _ in 0..count {
+                    let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
+                    if fd < 0
+                        || libc::connect(
+                            fd,
+                            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
+                            std::mem::size_of::<libc::sockaddr_un>() as u32,
+                        ) != 0
+                    {
+                        libc::_exit(1);
+                    }
+                    libc::send(
+                        fd,
+                        partial.as_ptr() as *const libc::c_void,
+                        3,
+                        libc::MSG_NOSIGNAL,
+                    );
+                }
+                libc::write(ready[1], b"x".as_ptr() as *const libc::c_void, 1);
+                loop {
+                    libc::pause();
+                }
+            }
+            libc::close(ready[1]);
+            let mut byte = 0u8;
+            let n = libc::read(ready[0], &mut byte as *mut u8 as *mut libc::c_void, 1);
+            libc::close(ready[0]);
+            assert_eq!(n, 1, "uid {uid} could not connect {count} times");
+            SlowClients { pid }
+        }
+    }
+}
+
+impl Drop for SlowClients {
+    fn drop(&mut self) {
+        // SAFETY: ending and reaping our own child.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+            libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+        }
+    }
+}
+
+#[test]
+fn slow_clients_of_many_uids_cannot_keep_root_out() {
+    let s = Scratch::new("lim-conns");
+    std::fs::set_permissions(&s.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // Requests may take a minute, so the slow clients outlast the test.
+    let args = ["-n", "-S", "0", "-c", "100", "-C", "16", "-t", "60000"];
+    let u = Daemon::start(&s, "utmpd", &args);
+    let sock = run_dir(&s).join("utmpd.sock");
+    // 8 uids x 16 slow connections: more than the house holds.
+    let slow: Vec<SlowClients> = (0..8)
+        .map(|k| SlowClients::hold(&sock, 20001 + k, 16))
+        .collect();
+    // Then 30 root logins at once, each on its own connection.
+    let mut roots: Vec<Raw> = (0..30).map(|_| Raw::connect(&sock)).collect();
+    let mut refused = Vec::new();
+    for (n, raw) in roots.iter_mut().enumerate() {
+        let mut rec = Rec::new(USER, &format!("tty{n}"), "root");
+        rec.pid = 1;
+        if !matches!(raw.call(UTMP_PUT, &rec.encode()), Ok((0, _))) {
+            refused.push(n);
+        }
+    }
+    assert_eq!(refused, Vec::<usize>::new(), "{}", u.log());
+    let utmp = read_native(&run_dir(&s).join("utmp"));
+    assert_eq!(utmp.iter().filter(|r| r.user == b"root").count(), 30);
+    drop(slow);
+    drop(u);
+}
