@@ -133,6 +133,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         file: file.clone(),
         wtmpd_socket: serve::path_or(opts.wtmpd_socket, || rundir.join(protocol::SOCKET_WTMPD)),
         max_slots: opts.max_slots.max(1),
+        max_conns: opts.max_conns,
         max_sessions_per_uid: opts.max_sessions_per_uid,
         rate: opts.rate,
         sweep: Duration::from_secs(opts.sweep),

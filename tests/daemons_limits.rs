@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use crate::daemon_util::*;
 use crate::util::{run, Scratch};
@@ -223,5 +224,83 @@ fn slow_clients_of_many_uids_cannot_keep_root_out() {
     let utmp = read_native(&run_dir(&s).join("utmp"));
     assert_eq!(utmp.iter().filter(|r| r.user == b"root").count(), 30);
     drop(slow);
+    drop(u);
+}
+
+/// Start `name` with its descriptor limit (soft and hard) at `limit`: its
+/// applet link is replaced by a script that runs it under prlimit.
+fn start_with_fd_limit(s: &Scratch, name: &'static str, limit: u32, args: &[&str]) -> Daemon {
+    use std::os::unix::fs::PermissionsExt;
+    let real = s.path("real");
+    std::fs::create_dir_all(&real).unwrap();
+    std::os::unix::fs::symlink(crate::util::binary(), real.join(name)).unwrap();
+    let link = s.path("bin").join(name);
+    std::fs::remove_file(&link).unwrap();
+    let script = format!(
+        "#!/bin/sh\nexec prlimit --nofile={limit}:{limit} -- {} \"$@\"\n",
+        real.join(name).display()
+    );
+    std::fs::write(&link, script).unwrap();
+    std::fs::set_permissions(&link, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Daemon::start(s, name, args)
+}
+
+#[test]
+fn sessions_past_the_pidfd_budget_leave_room_for_clients() {
+    let s = Scratch::new("lim-fds");
+    // 256 descriptors, 100 of them for clients, 64 spare: 92 pidfds.
+    let u = start_with_fd_limit(&s, "utmpd", 256, &["-n", "-S", "600", "-c", "100"]);
+    assert!(
+        u.log()
+            .contains("descriptor limit 256: up to 100 connections and 92 session pidfds"),
+        "{}",
+        u.log()
+    );
+    let sock = run_dir(&s).join("utmpd.sock");
+    // 200 live sessions of one process, then one of its own, past the budget.
+    let mut shared = Command::new("sleep").arg("120").spawn().unwrap();
+    let mut own = Command::new("sleep").arg("120").spawn().unwrap();
+    let mut raw = Raw::connect(&sock);
+    for n in 0..=200 {
+        let (line, pid) = match n {
+            200 => ("pts/own".to_string(), own.id()),
+            _ => (format!("pts/{n}"), shared.id()),
+        };
+        let mut rec = Rec::new(USER, &line, "root");
+        rec.id = format!("f{n}").into_bytes();
+        rec.pid = pid as i32;
+        assert_eq!(
+            raw.call(UTMP_PUT, &rec.encode()).unwrap().0,
+            0,
+            "session {n}"
+        );
+    }
+    drop(raw);
+    // A burst of 100 clients, all connected at once: every one is served.
+    let mut clients: Vec<Raw> = (0..100).map(|_| Raw::connect(&sock)).collect();
+    let mut failed = Vec::new();
+    for (n, client) in clients.iter_mut().enumerate() {
+        if !matches!(client.call(UTMP_LIST, b""), Ok((0, _))) {
+            failed.push(n);
+        }
+    }
+    assert_eq!(failed, Vec::<usize>::new(), "{}", u.log());
+    drop(clients);
+    // The session past the budget ends with its process, found by polling
+    // long before the next sweep.
+    own.kill().unwrap();
+    own.wait().unwrap();
+    let utmp = run_dir(&s).join("utmp");
+    assert!(
+        wait_until(Duration::from_secs(10), || read_native(&utmp)
+            .iter()
+            .any(|r| r.line == b"pts/own" && r.kind == DEAD)),
+        "{}",
+        u.log()
+    );
+    let live = read_native(&utmp).iter().filter(|r| r.kind == USER).count();
+    assert_eq!(live, 200);
+    shared.kill().unwrap();
+    shared.wait().unwrap();
     drop(u);
 }

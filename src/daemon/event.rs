@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod admit;
 
-pub use admit::{conns_within, fd_limit};
+pub use admit::{conns_within, fd_limit, FD_HEADROOM};
 
 use super::conn::{pollfd, send_some, Conn, State};
 use super::peer::Peer;
@@ -157,7 +157,13 @@ impl Loop {
         mut limits: Limits,
         group: Option<u32>,
     ) -> Loop {
-        let fds = fd_limit();
+        let (fds, hard) = admit::nofile();
+        if fds < hard {
+            eprintln!(
+                "{}: warning: unable to raise the descriptor limit from {fds} to {hard}",
+                service.name()
+            );
+        }
         let fitting = conns_within(fds, limits.max_conns);
         if fitting < limits.max_conns {
             eprintln!(

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use std::os::fd::RawFd;
 
 use super::boot;
+use super::event;
 use super::event::{Response, Service};
 use super::files::SlotFile;
 use super::peer::Peer;
 use super::policy::{self, RateLimiter};
-use super::watch::{Opened, PidWatch};
+use super::watch::{self, process_alive, process_exists, Opened, PidWatch};
 use crate::client::Client;
 use crate::protocol::{self, op, LogDb, Reader, Status};
 use crate::record::native::{self, FileKind, RECORD_SIZE};
@@ -23,6 +24,9 @@ pub struct Options {
     pub file: PathBuf,
     pub wtmpd_socket: PathBuf,
     pub max_slots: usize,
+    /// The loop's connection limit (`-c`): pidfds get what it leaves of
+    /// the descriptor limit.
+    pub max_conns: usize,
     /// Live sessions an unprivileged user may hold at once.
     pub max_sessions_per_uid: usize,
     pub rate: u32,
@@ -40,6 +44,7 @@ pub struct Utmpd {
     /// Logouts of swept sessions not yet accepted by wtmpd.
     logouts: VecDeque<Record>,
     next_sweep: Instant,
+    next_poll: Instant,
     wtmpd_failing: bool,
     watch: PidWatch,
     /// Sessions whose process exited, waiting out the grace period.
@@ -55,6 +60,9 @@ struct Exited {
 
 /// How long the starter of a session has to record its logout itself.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// How often sessions without a pidfd are polled (one kill(pid, 0) each).
+const POLL_UNWATCHED: Duration = Duration::from_secs(2);
 
 const MAX_QUEUED_LOGOUTS: usize = 4096;
 
@@ -98,13 +106,20 @@ fn matches_id(template: &Record, entry: &Record) -> bool {
 impl Utmpd {
     pub fn open(opts: Options) -> Result<(Utmpd, Vec<String>), String> {
         let (table, warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
+        let fds = event::fd_limit();
+        let pidfds = watch::budget(fds, opts.max_conns, opts.max_slots);
+        eprintln!(
+            "utmpd: info: descriptor limit {fds}: up to {} connections and {pidfds} session pidfds",
+            event::conns_within(fds, opts.max_conns)
+        );
         let mut utmpd = Utmpd {
             table,
             rates: RateLimiter::new(opts.rate),
             logouts: VecDeque::new(),
             next_sweep: Instant::now() + opts.sweep,
+            next_poll: Instant::now() + POLL_UNWATCHED,
             wtmpd_failing: false,
-            watch: PidWatch::default(),
+            watch: PidWatch::new(pidfds),
             exited: Vec::new(),
             opts,
         };
@@ -299,6 +314,41 @@ impl Utmpd {
         }
     }
 
+    /// Check the sessions that have no pidfd (past the budget): watch them
+    /// if room has freed, else see whether their process still exists.
+    fn poll_unwatched(&mut self) {
+        for (slot, pid) in self.watch.unwatched() {
+            let r = &self.table.slots[slot];
+            if !is_live(r) || r.pid != pid {
+                self.watch.forget(slot);
+                continue;
+            }
+            let gone = match self.watch.watch(slot, pid) {
+                Opened::Watching => false,
+                Opened::Gone => true,
+                Opened::Unwatched => !process_exists(pid),
+            };
+            if gone {
+                self.process_exited(slot, pid);
+            }
+        }
+    }
+
+    /// The process of the session in `slot` has exited. Whoever started
+    /// the session (a login program, `utmpset run`) usually records the
+    /// logout itself, with the exit status; utmpd does it only if the entry
+    /// is still live after a grace period, with the time the process
+    /// really ended.
+    fn process_exited(&mut self, slot: usize, pid: i32) {
+        self.watch.forget(slot);
+        self.exited.push(Exited {
+            slot,
+            pid,
+            at_us: boot::now_us(),
+            check: Instant::now() + EXIT_GRACE,
+        });
+    }
+
     /// Watch the process of slot `i` if it holds a live session; a process
     /// already gone ends the session now.
     fn watch_slot(&mut self, i: usize) {
@@ -391,33 +441,6 @@ pub fn reserved_slots(max_slots: usize) -> usize {
     (max_slots / 16).max(16).min(max_slots / 2)
 }
 
-/// Is `pid` still the process that started the session at `since_us`? A
-/// process that started well after the session is a recycled pid.
-fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    let rc = unsafe { libc::kill(pid, 0) };
-    if rc != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
-        return false;
-    }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return true;
-    };
-    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return true;
-    };
-    let Some(ticks) = after
-        .split_whitespace()
-        .nth(19)
-        .and_then(|t| t.parse::<i64>().ok())
-    else {
-        return true;
-    };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
-    let started_us = boot_us + ticks * 1_000_000 / hz;
-    started_us <= since_us + 5_000_000
-}
-
 impl Service for Utmpd {
     fn name(&self) -> &'static str {
         "utmpd"
@@ -476,6 +499,10 @@ impl Service for Utmpd {
                 self.end_session(e.slot, e.at_us);
             }
         }
+        if now >= self.next_poll && self.watch.has_unwatched() {
+            self.poll_unwatched();
+            self.next_poll = now + POLL_UNWATCHED;
+        }
         if !self.opts.sweep.is_zero() && now >= self.next_sweep {
             self.sweep();
             self.next_sweep = now + self.opts.sweep;
@@ -491,6 +518,9 @@ impl Service for Utmpd {
         if !self.logouts.is_empty() {
             next = next.min(Duration::from_secs(2));
         }
+        // Every 2 s, not just while sessions are polled: one that a
+        // request leaves without a pidfd must not wait for a later tick.
+        next = next.min(POLL_UNWATCHED);
         if let Some(first) = self.exited.iter().map(|e| e.check).min() {
             next = next.min(first.saturating_duration_since(now));
         }
@@ -503,20 +533,11 @@ impl Service for Utmpd {
         self.watch.fds()
     }
 
-    /// A session's process exited. Whoever started the session (a login
-    /// program, `utmpset run`) usually records the logout itself, with the
-    /// exit status; utmpd does it only if the entry is still live after a
-    /// grace period, with the time the process really ended.
+    /// A session's process exited (its pidfd is readable).
     fn fd_ready(&mut self, fd: RawFd) {
         if let Some(slot) = self.watch.slot_of(fd) {
             let pid = self.table.slots[slot].pid;
-            self.watch.forget(slot);
-            self.exited.push(Exited {
-                slot,
-                pid,
-                at_us: boot::now_us(),
-                check: Instant::now() + EXIT_GRACE,
-            });
+            self.process_exited(slot, pid);
         }
     }
 }

@@ -17,12 +17,18 @@ pub const FD_HEADROOM: usize = 64;
 /// The soft limit on open descriptors (`prepare` has raised it to the
 /// hard limit if it could).
 pub fn fd_limit() -> usize {
+    nofile().0
+}
+
+/// RLIMIT_NOFILE: soft and hard.
+pub fn nofile() -> (usize, usize) {
     // SAFETY: rlimit is plain data filled by getrlimit.
     let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return 1024;
+        return (1024, 1024);
     }
-    usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)
+    let size = |v: libc::rlim_t| usize::try_from(v).unwrap_or(usize::MAX);
+    (size(lim.rlim_cur), size(lim.rlim_max))
 }
 
 /// Connections the descriptor limit has room for: `max_conns`, at most
