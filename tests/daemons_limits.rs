@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::daemon_util::*;
 use crate::util::{run, Scratch};
@@ -303,4 +303,58 @@ fn sessions_past_the_pidfd_budget_leave_room_for_clients() {
     shared.kill().unwrap();
     shared.wait().unwrap();
     drop(u);
+}
+
+#[test]
+fn a_stopped_wtmpd_does_not_hold_up_utmpd() {
+    let s = Scratch::new("lim-stall");
+    let w = Daemon::start(&s, "wtmpd", &["-n"]);
+    let u = Daemon::start(&s, "utmpd", &["-n", "-S", "600"]);
+    let mut session = Command::new("sleep").arg("60").spawn().unwrap();
+    let pid = session.id().to_string();
+    ok(&utmpset(
+        &s,
+        &["-u", "alice", "-l", "pts/9", "-p", &pid, "login"],
+    ));
+    // wtmpd stops; then the session ends, and utmpd has a logout to send.
+    w.signal(libc::SIGSTOP);
+    session.kill().unwrap();
+    session.wait().unwrap();
+    let utmp = run_dir(&s).join("utmp");
+    assert!(wait_until(Duration::from_secs(10), || read_native(&utmp)
+        .iter()
+        .any(|r| r.line == b"pts/9" && r.kind == DEAD)));
+    // Readers keep their answers within a fraction of a second (the
+    // blocking send held the loop for half a second every 2 s).
+    let mut raw = Raw::connect(&run_dir(&s).join("utmpd.sock"));
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    while start.elapsed() < Duration::from_secs(5) {
+        let asked = Instant::now();
+        assert_eq!(raw.call(UTMP_LIST, b"").unwrap().0, 0);
+        slowest = slowest.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        slowest < Duration::from_millis(300),
+        "a list took {slowest:?} while wtmpd was stopped"
+    );
+    // wtmpd returns: the logout reaches wtmp, once.
+    w.signal(libc::SIGCONT);
+    let wtmp = log_dir(&s).join("wtmp");
+    let logouts = || {
+        read_native(&wtmp)
+            .iter()
+            .filter(|r| r.line == b"pts/9" && r.kind == DEAD)
+            .count()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || logouts() > 0),
+        "{}",
+        u.log()
+    );
+    // Past the next retry: nothing sent twice.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(logouts(), 1, "{}", u.log());
+    drop((u, w));
 }

@@ -70,11 +70,11 @@ pub trait Service {
     fn reopen(&mut self);
     /// SIGTERM: make anything still in memory durable.
     fn stop(&mut self) {}
-    /// Descriptors of its own the service wants polled for input.
-    fn watched_fds(&self) -> Vec<RawFd> {
+    /// Descriptors of its own the service wants polled, with the events.
+    fn watched_fds(&self) -> Vec<(RawFd, libc::c_short)> {
         Vec::new()
     }
-    /// One of `watched_fds` is readable.
+    /// One of `watched_fds` has an event (or an error, or a hang-up).
     fn fd_ready(&mut self, _fd: RawFd) {}
     /// May the loop poll without sleeping for a moment after activity?
     /// Worth it for a service that answers from memory; not for one whose
@@ -213,8 +213,8 @@ impl Loop {
                 }
             }
             let watched = self.service.watched_fds();
-            for &fd in &watched {
-                pollfds.push(pollfd(fd, libc::POLLIN));
+            for &(fd, events) in &watched {
+                pollfds.push(pollfd(fd, events));
             }
             let ms = if self.conns.iter().any(|c| c.buffered) {
                 0
@@ -273,7 +273,7 @@ impl Loop {
             self.commit(&mut closed);
             self.expire(&mut closed);
             let first_watched = 2 + self.conns.len();
-            for (k, &fd) in watched.iter().enumerate() {
+            for (k, &(fd, _)) in watched.iter().enumerate() {
                 if pollfds[first_watched + k].revents != 0 {
                     self.service.fd_ready(fd);
                     // Let the service schedule what follows.

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use std::os::fd::RawFd;
 
+mod forward;
+
 use super::boot;
 use super::event;
 use super::event::{Response, Service};
@@ -15,10 +17,10 @@ use super::files::SlotFile;
 use super::peer::Peer;
 use super::policy::{self, RateLimiter};
 use super::watch::{self, process_alive, process_exists, Opened, PidWatch};
-use crate::client::Client;
-use crate::protocol::{self, op, LogDb, Reader, Status};
+use crate::protocol::{self, op, Reader, Status};
 use crate::record::native::{self, FileKind, RECORD_SIZE};
 use crate::record::{Record, RecordKind};
+use forward::Forwarder;
 
 pub struct Options {
     pub file: PathBuf,
@@ -45,7 +47,8 @@ pub struct Utmpd {
     logouts: VecDeque<Record>,
     next_sweep: Instant,
     next_poll: Instant,
-    wtmpd_failing: bool,
+    /// Hands `logouts` to wtmpd without ever blocking the loop.
+    forward: Forwarder,
     watch: PidWatch,
     /// Sessions whose process exited, waiting out the grace period.
     exited: Vec<Exited>,
@@ -118,7 +121,7 @@ impl Utmpd {
             logouts: VecDeque::new(),
             next_sweep: Instant::now() + opts.sweep,
             next_poll: Instant::now() + POLL_UNWATCHED,
-            wtmpd_failing: false,
+            forward: Forwarder::new(opts.wtmpd_socket.clone()),
             watch: PidWatch::new(pidfds),
             exited: Vec::new(),
             opts,
@@ -393,33 +396,6 @@ impl Utmpd {
             self.logouts.push_back(dead);
         }
     }
-
-    /// Hand queued logouts to wtmpd (a trusted peer, with a short deadline).
-    fn flush_logouts(&mut self) {
-        if self.logouts.is_empty() {
-            return;
-        }
-        let result = Client::connect(&self.opts.wtmpd_socket, Duration::from_millis(500)).and_then(
-            |mut client| {
-                while let Some(record) = self.logouts.front() {
-                    client.log_append(LogDb::Wtmp, record)?;
-                    self.logouts.pop_front();
-                }
-                Ok(())
-            },
-        );
-        match result {
-            Ok(()) => self.wtmpd_failing = false,
-            Err(e) if !self.wtmpd_failing => {
-                self.wtmpd_failing = true;
-                eprintln!(
-                    "utmpd: warning: unable to send {} logout(s) to wtmpd: {e}; will retry",
-                    self.logouts.len()
-                );
-            }
-            Err(_) => {}
-        }
-    }
 }
 
 /// A session entry: a user logged in, or a terminal waiting for one.
@@ -507,7 +483,7 @@ impl Service for Utmpd {
             self.sweep();
             self.next_sweep = now + self.opts.sweep;
         }
-        self.flush_logouts();
+        self.forward.pump(&mut self.logouts);
         let until_sweep = if self.opts.sweep.is_zero() {
             Duration::from_secs(3600)
         } else {
@@ -529,13 +505,17 @@ impl Service for Utmpd {
 
     fn reopen(&mut self) {}
 
-    fn watched_fds(&self) -> Vec<RawFd> {
-        self.watch.fds()
+    fn watched_fds(&self) -> Vec<(RawFd, libc::c_short)> {
+        let pidfds = self.watch.fds().into_iter().map(|fd| (fd, libc::POLLIN));
+        pidfds.chain(self.forward.polled()).collect()
     }
 
-    /// A session's process exited (its pidfd is readable).
+    /// wtmpd answered, or a session's process exited (its pidfd is
+    /// readable).
     fn fd_ready(&mut self, fd: RawFd) {
-        if let Some(slot) = self.watch.slot_of(fd) {
+        if self.forward.owns(fd) {
+            self.forward.pump(&mut self.logouts);
+        } else if let Some(slot) = self.watch.slot_of(fd) {
             let pid = self.table.slots[slot].pid;
             self.process_exited(slot, pid);
         }
