@@ -131,13 +131,7 @@ struct SlowClients {
 
 impl SlowClients {
     fn hold(socket: &Path, uid: u32, count: usize) -> SlowClients {
-        use std::os::unix::ffi::OsStrExt;
-        // SAFETY: sockaddr_un is plain data.
-        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        for (d, &s) in addr.sun_path.iter_mut().zip(socket.as_os_str().as_bytes()) {
-            *d = s as libc::c_char;
-        }
+        let addr = unix_addr(socket);
         // Three of the four bytes of a length prefix.
         let partial = frame(UTMP_LIST, b"");
         let mut ready = [0i32; 2];
@@ -149,21 +143,12 @@ impl SlowClients {
             assert!(pid >= 0);
             if pid == 0 {
                 libc::close(ready[0]);
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(uid) != 0
-                    || libc::setuid(uid) != 0
-                {
+                if !become_uid(uid) {
                     libc::_exit(1);
                 }
                 for _ in 0..count {
-                    let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
-                    if fd < 0
-                        || libc::connect(
-                            fd,
-                            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
-                            std::mem::size_of::<libc::sockaddr_un>() as u32,
-                        ) != 0
-                    {
+                    let fd = connect_to(&addr);
+                    if fd < 0 {
                         libc::_exit(1);
                     }
                     libc::send(

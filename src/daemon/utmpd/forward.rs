@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
 
+use super::super::conn::send_from;
 use crate::cli::os_reason;
 use crate::protocol::{self, op, LogDb, Status};
 use crate::record::Record;
@@ -185,28 +186,9 @@ impl Link {
 
     /// Send what the socket takes of the request.
     fn send(&mut self) -> Result<(), Broken> {
-        while self.sent < self.request.len() {
-            let rest = &self.request[self.sent..];
-            // SAFETY: sending from a valid slice, never raising SIGPIPE.
-            let n = unsafe {
-                libc::send(
-                    self.fd.as_raw_fd(),
-                    rest.as_ptr() as *const libc::c_void,
-                    rest.len(),
-                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                match e.raw_os_error() {
-                    Some(libc::EAGAIN) => return Ok(()),
-                    Some(libc::EINTR) => continue,
-                    _ => return Err(Broken(os_reason(&e))),
-                }
-            }
-            self.sent += n as usize;
-        }
-        Ok(())
+        send_from(self.fd.as_raw_fd(), &self.request, &mut self.sent)
+            .map(|_| ())
+            .map_err(|e| Broken(os_reason(&e)))
     }
 
     /// Finish sending, read what has arrived; the reply's status and
