@@ -13,9 +13,12 @@
 //! to `-d FD` once it serves; drops to `-U USER` after binding. Keeps the
 //! table in `$UTMPBOX_RUNDIR/utmp` (native format, slot per session), so a
 //! restart keeps every session. Records this boot (BOOT_TIME) unless `-n`.
-//! Marks dead the sessions whose process is gone (watched through pidfds,
-//! and swept at start and every `-S` seconds) and sends their logout to
-//! wtmpd. SIGTERM stops it.
+//! Marks dead the sessions whose process is gone (watched through pidfds
+//! as far as the descriptor limit leaves room beside `-c` clients, the
+//! rest polled every 2 s, and all swept at start and every `-S` seconds)
+//! and sends their logout to wtmpd without ever waiting for it. An
+//! unprivileged user may hold `-q` live sessions, and never the last
+//! max(16, m/16) slots, kept for root. SIGTERM stops it.
 //!
 //! Peer: skarnet utmps-utmpd, which runs one process per client under
 //! s6-ipcserver, trusts only the primary gid, locks files any user can
