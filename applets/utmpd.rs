@@ -3,7 +3,8 @@
 //! ```text
 //! Usage: utmpd [-d FD] [-l FD] [-U USER] [-G GROUP] [-s SOCKET] [-f FILE]
 //!              [-W WTMPD_SOCKET] [-c MAX] [-C MAX_PER_UID] [-t MS] [-i MS]
-//!              [-m SLOTS] [-r RATE] [-S SECONDS] [-n] [-p]
+//!              [-m SLOTS] [-q MAX_SESSIONS_PER_UID] [-r RATE] [-S SECONDS]
+//!              [-n] [-p]
 //! ```
 //!
 //! One process, one poll loop, no thread or fork per client. Binds
@@ -12,9 +13,12 @@
 //! to `-d FD` once it serves; drops to `-U USER` after binding. Keeps the
 //! table in `$UTMPBOX_RUNDIR/utmp` (native format, slot per session), so a
 //! restart keeps every session. Records this boot (BOOT_TIME) unless `-n`.
-//! Marks dead the sessions whose process is gone (watched through pidfds,
-//! and swept at start and every `-S` seconds) and sends their logout to
-//! wtmpd. SIGTERM stops it.
+//! Marks dead the sessions whose process is gone (watched through pidfds
+//! as far as the descriptor limit leaves room beside `-c` clients, the
+//! rest polled every 2 s, and all swept at start and every `-S` seconds)
+//! and sends their logout to wtmpd without ever waiting for it. An
+//! unprivileged user may hold `-q` live sessions, and never the last
+//! max(16, m/16) slots, kept for root. SIGTERM stops it.
 //!
 //! Peer: skarnet utmps-utmpd, which runs one process per client under
 //! s6-ipcserver, trusts only the primary gid, locks files any user can
@@ -69,6 +73,9 @@ struct Opts {
     /// most entries in the table (4096)
     #[argh(option, short = 'm', default = "4096")]
     max_slots: usize,
+    /// live sessions each unprivileged user may hold (64)
+    #[argh(option, short = 'q', default = "64")]
+    max_sessions_per_uid: usize,
     /// writes per second allowed to each unprivileged uid (10)
     #[argh(option, short = 'r', default = "10")]
     rate: u32,
@@ -84,7 +91,7 @@ struct Opts {
 }
 
 const SPEC: Spec = Spec {
-    short_values: b"dlUGsfWcCtimrS",
+    short_values: b"dlUGsfWcCtimqrS",
     longs: &[
         "notify-fd=",
         "listen-fd=",
@@ -98,6 +105,7 @@ const SPEC: Spec = Spec {
         "request-ms=",
         "idle-ms=",
         "max-slots=",
+        "max-sessions-per-uid=",
         "rate=",
         "sweep=",
         "no-boot",
@@ -128,6 +136,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         file: file.clone(),
         wtmpd_socket: serve::path_or(opts.wtmpd_socket, || rundir.join(protocol::SOCKET_WTMPD)),
         max_slots: opts.max_slots.max(1),
+        max_conns: opts.max_conns,
+        max_sessions_per_uid: opts.max_sessions_per_uid,
         rate: opts.rate,
         sweep: Duration::from_secs(opts.sweep),
         record_boot: !opts.no_boot,

@@ -217,6 +217,8 @@ mod tests {
                         file: run.join("utmp"),
                         wtmpd_socket: run.join("wtmpd.sock"),
                         max_slots: 4096,
+                        max_conns: 1000,
+                        max_sessions_per_uid: 64,
                         rate: 10,
                         sweep: Duration::ZERO,
                         record_boot: false,

@@ -295,11 +295,9 @@ impl Raw {
     }
 }
 
-/// Send one request as uid/gid `nobody` from a forked child (it only makes
-/// system calls on buffers prepared before the fork, and hands the reply
-/// back through a pipe): (status, payload), or None if the child could
-/// not talk to the daemon.
-pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
+/// The address of a UNIX socket, made before a fork so the child need
+/// not allocate.
+pub fn unix_addr(socket: &Path) -> libc::sockaddr_un {
     use std::os::unix::ffi::OsStrExt;
     // SAFETY: sockaddr_un is plain data.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
@@ -307,6 +305,32 @@ pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
     for (d, &s) in addr.sun_path.iter_mut().zip(socket.as_os_str().as_bytes()) {
         *d = s as libc::c_char;
     }
+    addr
+}
+
+/// In a forked child: drop every group and become `uid` (gid the same
+/// number). Only async-signal-safe calls.
+pub unsafe fn become_uid(uid: u32) -> bool {
+    libc::setgroups(0, std::ptr::null()) == 0 && libc::setgid(uid) == 0 && libc::setuid(uid) == 0
+}
+
+/// In a forked child: a socket connected to `addr`, or -1.
+pub unsafe fn connect_to(addr: &libc::sockaddr_un) -> i32 {
+    let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
+    let size = std::mem::size_of::<libc::sockaddr_un>() as u32;
+    let addr = addr as *const libc::sockaddr_un as *const libc::sockaddr;
+    if fd < 0 || libc::connect(fd, addr, size) != 0 {
+        return -1;
+    }
+    fd
+}
+
+/// Send one request as uid/gid `nobody` from a forked child (it only makes
+/// system calls on buffers prepared before the fork, and hands the reply
+/// back through a pipe): (status, payload), or None if the child could
+/// not talk to the daemon.
+pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
+    let addr = unix_addr(socket);
     let mut reply = vec![0u8; 4 << 20];
     let mut fds = [0i32; 2];
     // SAFETY: pipe fills two descriptors; the child uses only
@@ -317,20 +341,11 @@ pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
         assert!(pid >= 0);
         if pid == 0 {
             libc::close(fds[0]);
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(NOBODY) != 0
-                || libc::setuid(NOBODY) != 0
-            {
+            if !become_uid(NOBODY) {
                 libc::_exit(1);
             }
-            let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
-            if fd < 0
-                || libc::connect(
-                    fd,
-                    &addr as *const libc::sockaddr_un as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_un>() as u32,
-                ) != 0
-            {
+            let fd = connect_to(&addr);
+            if fd < 0 {
                 libc::_exit(1);
             }
             let mut sent = 0;

@@ -4,6 +4,7 @@
 mod daemon_util;
 mod daemons;
 mod daemons_files;
+mod daemons_limits;
 mod daemons_policy;
 mod daemons_robust;
 mod getopt;

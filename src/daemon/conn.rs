@@ -56,12 +56,18 @@ pub fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
 
 /// Send as much of the pending reply as the socket takes; true when done.
 pub fn send_some(conn: &mut Conn) -> io::Result<bool> {
-    while conn.sent < conn.output.len() {
-        let rest = &conn.output[conn.sent..];
-        // SAFETY: sending from a valid slice, never raising SIGPIPE.
+    send_from(conn.fd.as_raw_fd(), &conn.output, &mut conn.sent)
+}
+
+/// Send `bytes` from `*sent` on as far as the non-blocking socket `fd`
+/// takes, never raising SIGPIPE; true when all is sent.
+pub fn send_from(fd: RawFd, bytes: &[u8], sent: &mut usize) -> io::Result<bool> {
+    while *sent < bytes.len() {
+        let rest = &bytes[*sent..];
+        // SAFETY: sending from a valid slice.
         let n = unsafe {
             libc::send(
-                conn.fd.as_raw_fd(),
+                fd,
                 rest.as_ptr() as *const libc::c_void,
                 rest.len(),
                 libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
@@ -75,7 +81,7 @@ pub fn send_some(conn: &mut Conn) -> io::Result<bool> {
                 _ => Err(e),
             };
         }
-        conn.sent += n as usize;
+        *sent += n as usize;
     }
     Ok(true)
 }

@@ -10,11 +10,15 @@
 use std::collections::HashMap;
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use super::conn::{pollfd, refuse, send_some, Conn, State};
-use super::peer::{self, Peer};
+mod admit;
+
+pub use admit::{conns_within, fd_limit, FD_HEADROOM};
+
+use super::conn::{pollfd, send_some, Conn, State};
+use super::peer::Peer;
 use crate::protocol::{self, Incoming, Status};
 
 /// Replies up to this size are never held back.
@@ -66,11 +70,11 @@ pub trait Service {
     fn reopen(&mut self);
     /// SIGTERM: make anything still in memory durable.
     fn stop(&mut self) {}
-    /// Descriptors of its own the service wants polled for input.
-    fn watched_fds(&self) -> Vec<RawFd> {
+    /// Descriptors of its own the service wants polled, with the events.
+    fn watched_fds(&self) -> Vec<(RawFd, libc::c_short)> {
         Vec::new()
     }
-    /// One of `watched_fds` is readable.
+    /// One of `watched_fds` has an event (or an error, or a hang-up).
     fn fd_ready(&mut self, _fd: RawFd) {}
     /// May the loop poll without sleeping for a moment after activity?
     /// Worth it for a service that answers from memory; not for one whose
@@ -125,6 +129,9 @@ struct Loop {
     group: Option<u32>,
     conns: Vec<Conn>,
     per_uid: HashMap<u32, usize>,
+    /// Connections of unprivileged peers, at most `max_conns` less
+    /// `reserved_conns`.
+    unprivileged: usize,
     incidents: Incidents,
     next_report: Instant,
     /// When a descriptor was last ready: the loop polls without sleeping
@@ -147,9 +154,25 @@ impl Loop {
         service: Box<dyn Service>,
         listener: OwnedFd,
         signals: OwnedFd,
-        limits: Limits,
+        mut limits: Limits,
         group: Option<u32>,
     ) -> Loop {
+        let (fds, hard) = admit::nofile();
+        if fds < hard {
+            eprintln!(
+                "{}: warning: unable to raise the descriptor limit from {fds} to {hard}",
+                service.name()
+            );
+        }
+        let fitting = conns_within(fds, limits.max_conns);
+        if fitting < limits.max_conns {
+            eprintln!(
+                "{}: warning: the descriptor limit ({fds}) leaves room for {fitting} connections, not {}",
+                service.name(),
+                limits.max_conns
+            );
+            limits.max_conns = fitting;
+        }
         Loop {
             service,
             listener,
@@ -158,6 +181,7 @@ impl Loop {
             group,
             conns: Vec::new(),
             per_uid: HashMap::new(),
+            unprivileged: 0,
             incidents: Incidents::default(),
             next_report: Instant::now(),
             last_ready: Instant::now(),
@@ -189,8 +213,8 @@ impl Loop {
                 }
             }
             let watched = self.service.watched_fds();
-            for &fd in &watched {
-                pollfds.push(pollfd(fd, libc::POLLIN));
+            for &(fd, events) in &watched {
+                pollfds.push(pollfd(fd, events));
             }
             let ms = if self.conns.iter().any(|c| c.buffered) {
                 0
@@ -249,7 +273,7 @@ impl Loop {
             self.commit(&mut closed);
             self.expire(&mut closed);
             let first_watched = 2 + self.conns.len();
-            for (k, &fd) in watched.iter().enumerate() {
+            for (k, &(fd, _)) in watched.iter().enumerate() {
                 if pollfds[first_watched + k].revents != 0 {
                     self.service.fd_ready(fd);
                     // Let the service schedule what follows.
@@ -477,100 +501,15 @@ impl Loop {
         closed.dedup();
         for &i in closed.iter().rev() {
             let conn = self.conns.swap_remove(i);
+            if !conn.peer.privileged {
+                self.unprivileged -= 1;
+            }
             if let Some(n) = self.per_uid.get_mut(&conn.peer.uid) {
                 *n -= 1;
                 if *n == 0 {
                     self.per_uid.remove(&conn.peer.uid);
                 }
             }
-        }
-    }
-
-    /// Accept what is waiting (a bounded number per turn). A full house
-    /// makes room by closing the longest-idle connection (of the same uid
-    /// first), so idle connections can never lock others out.
-    fn accept(&mut self) {
-        for _ in 0..64 {
-            // SAFETY: accept4 with no address buffers.
-            let raw = unsafe {
-                libc::accept4(
-                    self.listener.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                )
-            };
-            if raw < 0 {
-                let e = errno();
-                match e.raw_os_error() {
-                    Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ECONNABORTED) => return,
-                    Some(libc::EMFILE) | Some(libc::ENFILE) => {
-                        // Out of descriptors: shed the longest-idle client.
-                        if !self.evict(None) {
-                            return;
-                        }
-                        continue;
-                    }
-                    _ => {
-                        eprintln!(
-                            "{}: warning: accept: {}",
-                            self.service.name(),
-                            crate::cli::os_reason(&e)
-                        );
-                        return;
-                    }
-                }
-            }
-            // SAFETY: a fresh descriptor from accept4.
-            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-            let Ok(peer) = peer::peer_of(fd.as_raw_fd(), self.group) else {
-                continue;
-            };
-            let uid_count = self.per_uid.get(&peer.uid).copied().unwrap_or(0);
-            if uid_count >= self.limits.max_per_uid && !self.evict(Some(peer.uid)) {
-                self.incidents.refused += 1;
-                refuse(&fd, "too many connections from your uid");
-                continue;
-            }
-            if self.conns.len() >= self.limits.max_conns && !self.evict(None) {
-                self.incidents.refused += 1;
-                refuse(&fd, "too many connections");
-                continue;
-            }
-            let now = Instant::now();
-            *self.per_uid.entry(peer.uid).or_insert(0) += 1;
-            self.conns.push(Conn {
-                fd,
-                peer,
-                input: Vec::new(),
-                output: Vec::new(),
-                sent: 0,
-                state: State::Reading,
-                close_after: false,
-                started: now,
-                last_active: now,
-                pending_reply: Vec::new(),
-                buffered: false,
-            });
-        }
-    }
-
-    /// Close the longest-idle connection (of `uid` if given); false if none.
-    fn evict(&mut self, uid: Option<u32>) -> bool {
-        let victim = self
-            .conns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_idle() && uid.map_or(true, |u| c.peer.uid == u))
-            .min_by_key(|(_, c)| c.last_active)
-            .map(|(i, _)| i);
-        match victim {
-            Some(i) => {
-                self.incidents.evicted += 1;
-                self.close_all(vec![i]);
-                true
-            }
-            None => false,
         }
     }
 
@@ -582,7 +521,7 @@ impl Loop {
         let i = &self.incidents;
         if i.evicted + i.refused + i.timed_out + i.bad > 0 {
             eprintln!(
-                "{}: warning: clients cut off: {} idle evicted, {} refused at the limit, {} past a deadline, {} malformed",
+                "{}: warning: clients cut off: {} evicted, {} refused at the limit, {} past a deadline, {} malformed",
                 self.service.name(),
                 i.evicted,
                 i.refused,

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
 use super::peer::{self, Peer};
@@ -89,18 +90,66 @@ pub fn unprivileged_write(
     Ok(stored)
 }
 
-/// Is /dev/LINE a character device owned by `uid`? The line was validated
-/// (no '..', not absolute), and the last component is not followed.
+/// Is /dev/LINE a character device owned by `uid`, reached through
+/// directories only root can change and no symlink? Each component is
+/// opened relative to the one before, never following a link, so a link
+/// anywhere on the way (/dev/shm/x -> /dev/pts) is refused; a directory
+/// others may write (/dev/shm) is refused too, as a user could swap its
+/// entries between this check and any later use of the name.
 fn owns_terminal(line: &[u8], uid: u32) -> bool {
-    let mut path = b"/dev/".to_vec();
-    path.extend_from_slice(line);
-    let Ok(path) = CString::new(path) else {
+    let mut parts: Vec<&[u8]> = line.split(|&b| b == b'/').collect();
+    if parts.iter().any(|p| p.is_empty() || *p == b".") {
+        return false;
+    }
+    let Some(last) = parts.pop() else {
         return false;
     };
-    // SAFETY: stat is plain data filled by lstat.
+    let Some(mut dir) = trusted_dir(libc::AT_FDCWD, b"/dev") else {
+        return false;
+    };
+    for part in parts {
+        match trusted_dir(dir.as_raw_fd(), part) {
+            Some(next) => dir = next,
+            None => return false,
+        }
+    }
+    let Ok(name) = CString::new(last) else {
+        return false;
+    };
+    // SAFETY: stat is plain data filled by fstatat, which does not follow
+    // a link in the last component.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::lstat(path.as_ptr(), &mut st) };
+    let rc = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
     rc == 0 && st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_uid == uid
+}
+
+/// Directory `name` under `at`, opened for lookups only, if it is a real
+/// directory (not a link) owned by root and writable by no one else.
+fn trusted_dir(at: RawFd, name: &[u8]) -> Option<OwnedFd> {
+    let name = CString::new(name).ok()?;
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: openat with a valid C string; the result is owned below.
+    let fd = unsafe { libc::openat(at, name.as_ptr(), flags) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: a fresh descriptor from openat.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: stat is plain data filled by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+        return None;
+    }
+    let trusted =
+        st.st_mode & libc::S_IFMT == libc::S_IFDIR && st.st_uid == 0 && st.st_mode & 0o022 == 0;
+    trusted.then_some(fd)
 }
 
 /// Is `pid` a running process of some other user? A pid that no longer
@@ -191,6 +240,26 @@ mod tests {
         let mut odd = rec(b"pts/1", b"a", b"");
         odd.kind = RecordKind::Other(42);
         assert!(validate(&odd).is_err());
+    }
+
+    #[test]
+    fn terminals_resolve_only_through_root_directories() {
+        // Character devices root owns, by their plain names.
+        assert!(owns_terminal(b"null", 0));
+        assert!(owns_terminal(b"pts/ptmx", 0));
+        assert!(!owns_terminal(b"null", 65534));
+        // Not a character device; empty or "." components; no such name.
+        assert!(!owns_terminal(b"pts", 0));
+        for odd in [
+            &b""[..],
+            b"/null",
+            b"pts//ptmx",
+            b"./null",
+            b"pts/",
+            b"nope/null",
+        ] {
+            assert!(!owns_terminal(odd, 0), "{}", String::from_utf8_lossy(odd));
+        }
     }
 
     #[test]

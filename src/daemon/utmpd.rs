@@ -8,21 +8,29 @@ use std::time::{Duration, Instant};
 
 use std::os::fd::RawFd;
 
+mod forward;
+
 use super::boot;
+use super::event;
 use super::event::{Response, Service};
 use super::files::SlotFile;
 use super::peer::Peer;
 use super::policy::{self, RateLimiter};
-use super::watch::{Opened, PidWatch};
-use crate::client::Client;
-use crate::protocol::{self, op, LogDb, Reader, Status};
+use super::watch::{self, process_alive, process_exists, Opened, PidWatch};
+use crate::protocol::{self, op, Reader, Status};
 use crate::record::native::{self, FileKind, RECORD_SIZE};
 use crate::record::{Record, RecordKind};
+use forward::Forwarder;
 
 pub struct Options {
     pub file: PathBuf,
     pub wtmpd_socket: PathBuf,
     pub max_slots: usize,
+    /// The loop's connection limit (`-c`): pidfds get what it leaves of
+    /// the descriptor limit.
+    pub max_conns: usize,
+    /// Live sessions an unprivileged user may hold at once.
+    pub max_sessions_per_uid: usize,
     pub rate: u32,
     /// How often to look for sessions whose process is gone; zero: never.
     pub sweep: Duration,
@@ -38,7 +46,9 @@ pub struct Utmpd {
     /// Logouts of swept sessions not yet accepted by wtmpd.
     logouts: VecDeque<Record>,
     next_sweep: Instant,
-    wtmpd_failing: bool,
+    next_poll: Instant,
+    /// Hands `logouts` to wtmpd without ever blocking the loop.
+    forward: Forwarder,
     watch: PidWatch,
     /// Sessions whose process exited, waiting out the grace period.
     exited: Vec<Exited>,
@@ -53,6 +63,9 @@ struct Exited {
 
 /// How long the starter of a session has to record its logout itself.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
+
+/// How often sessions without a pidfd are polled (one kill(pid, 0) each).
+const POLL_UNWATCHED: Duration = Duration::from_secs(2);
 
 const MAX_QUEUED_LOGOUTS: usize = 4096;
 
@@ -96,13 +109,20 @@ fn matches_id(template: &Record, entry: &Record) -> bool {
 impl Utmpd {
     pub fn open(opts: Options) -> Result<(Utmpd, Vec<String>), String> {
         let (table, warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
+        let fds = event::fd_limit();
+        let pidfds = watch::budget(fds, opts.max_conns, opts.max_slots);
+        eprintln!(
+            "utmpd: info: descriptor limit {fds}: up to {} connections and {pidfds} session pidfds",
+            event::conns_within(fds, opts.max_conns)
+        );
         let mut utmpd = Utmpd {
             table,
             rates: RateLimiter::new(opts.rate),
             logouts: VecDeque::new(),
             next_sweep: Instant::now() + opts.sweep,
-            wtmpd_failing: false,
-            watch: PidWatch::default(),
+            next_poll: Instant::now() + POLL_UNWATCHED,
+            forward: Forwarder::new(opts.wtmpd_socket.clone()),
+            watch: PidWatch::new(pidfds),
             exited: Vec::new(),
             opts,
         };
@@ -191,6 +211,51 @@ impl Utmpd {
         Ok((slot, bytes))
     }
 
+    /// May an unprivileged write of `record` (its user checked by the
+    /// policy) take the room it needs? A user may hold at most
+    /// `max_sessions_per_uid` live sessions, and may not take a slot that
+    /// is not live yet once the table is within `reserved_slots` of full:
+    /// that room is kept for root and the accounting group, so one user
+    /// can never lock everyone out of logging in.
+    fn unprivileged_room(&self, record: &Record) -> Result<(), String> {
+        if !is_session(record) {
+            return Ok(());
+        }
+        let replaced = self.find_id(record).map(|i| &self.table.slots[i]);
+        if replaced.is_some_and(|r| is_session(r) && r.user == record.user) {
+            // An update of a session already counted.
+            return Ok(());
+        }
+        let slots = &self.table.slots;
+        let sessions = slots
+            .iter()
+            .filter(|r| is_session(r) && r.user == record.user)
+            .count();
+        if sessions >= self.opts.max_sessions_per_uid {
+            return Err(format!(
+                "too many sessions for {} (at most {})",
+                String::from_utf8_lossy(&record.user),
+                self.opts.max_sessions_per_uid
+            ));
+        }
+        if replaced.is_some_and(is_session) {
+            // Takes over a live slot (a LOGIN entry): the table keeps its room.
+            return Ok(());
+        }
+        let taken = slots
+            .iter()
+            .filter(|r| !matches!(r.kind, RecordKind::Empty | RecordKind::DeadProcess))
+            .count();
+        let reserved = reserved_slots(self.opts.max_slots);
+        if taken + reserved >= self.opts.max_slots {
+            return Err(format!(
+                "utmp table nearly full: the last {reserved} of {} entries are kept for root",
+                self.opts.max_slots
+            ));
+        }
+        Ok(())
+    }
+
     fn put(&mut self, peer: &Peer, record: Record) -> Response {
         if let Err(why) = policy::validate(&record) {
             return err(Status::Invalid, why);
@@ -204,8 +269,13 @@ impl Utmpd {
                 Err(why) => return err(Status::Denied, why),
             }
         };
-        if !peer.privileged && !self.rates.allow(peer.uid, Instant::now()) {
-            return err(Status::Limit, "too many writes; try again later");
+        if !peer.privileged {
+            if !self.rates.allow(peer.uid, Instant::now()) {
+                return err(Status::Limit, "too many writes; try again later");
+            }
+            if let Err(why) = self.unprivileged_room(&record) {
+                return err(Status::Limit, why);
+            }
         }
         match self.store(record) {
             Ok(stored) => ok(&stored),
@@ -245,6 +315,41 @@ impl Utmpd {
                 self.end_session(i, boot::now_us());
             }
         }
+    }
+
+    /// Check the sessions that have no pidfd (past the budget): watch them
+    /// if room has freed, else see whether their process still exists.
+    fn poll_unwatched(&mut self) {
+        for (slot, pid) in self.watch.unwatched() {
+            let r = &self.table.slots[slot];
+            if !is_live(r) || r.pid != pid {
+                self.watch.forget(slot);
+                continue;
+            }
+            let gone = match self.watch.watch(slot, pid) {
+                Opened::Watching => false,
+                Opened::Gone => true,
+                Opened::Unwatched => !process_exists(pid),
+            };
+            if gone {
+                self.process_exited(slot, pid);
+            }
+        }
+    }
+
+    /// The process of the session in `slot` has exited. Whoever started
+    /// the session (a login program, `utmpset run`) usually records the
+    /// logout itself, with the exit status; utmpd does it only if the entry
+    /// is still live after a grace period, with the time the process
+    /// really ended.
+    fn process_exited(&mut self, slot: usize, pid: i32) {
+        self.watch.forget(slot);
+        self.exited.push(Exited {
+            slot,
+            pid,
+            at_us: boot::now_us(),
+            check: Instant::now() + EXIT_GRACE,
+        });
     }
 
     /// Watch the process of slot `i` if it holds a live session; a process
@@ -291,68 +396,25 @@ impl Utmpd {
             self.logouts.push_back(dead);
         }
     }
+}
 
-    /// Hand queued logouts to wtmpd (a trusted peer, with a short deadline).
-    fn flush_logouts(&mut self) {
-        if self.logouts.is_empty() {
-            return;
-        }
-        let result = Client::connect(&self.opts.wtmpd_socket, Duration::from_millis(500)).and_then(
-            |mut client| {
-                while let Some(record) = self.logouts.front() {
-                    client.log_append(LogDb::Wtmp, record)?;
-                    self.logouts.pop_front();
-                }
-                Ok(())
-            },
-        );
-        match result {
-            Ok(()) => self.wtmpd_failing = false,
-            Err(e) if !self.wtmpd_failing => {
-                self.wtmpd_failing = true;
-                eprintln!(
-                    "utmpd: warning: unable to send {} logout(s) to wtmpd: {e}; will retry",
-                    self.logouts.len()
-                );
-            }
-            Err(_) => {}
-        }
-    }
+/// A session entry: a user logged in, or a terminal waiting for one.
+fn is_session(r: &Record) -> bool {
+    matches!(
+        r.kind,
+        RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
+    )
 }
 
 /// A session entry with a process that can end.
 fn is_live(r: &Record) -> bool {
-    matches!(
-        r.kind,
-        RecordKind::UserProcess | RecordKind::LoginProcess | RecordKind::InitProcess
-    ) && r.pid > 0
+    is_session(r) && r.pid > 0
 }
 
-/// Is `pid` still the process that started the session at `since_us`? A
-/// process that started well after the session is a recycled pid.
-fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    let rc = unsafe { libc::kill(pid, 0) };
-    if rc != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EPERM) {
-        return false;
-    }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return true;
-    };
-    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return true;
-    };
-    let Some(ticks) = after
-        .split_whitespace()
-        .nth(19)
-        .and_then(|t| t.parse::<i64>().ok())
-    else {
-        return true;
-    };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
-    let started_us = boot_us + ticks * 1_000_000 / hz;
-    started_us <= since_us + 5_000_000
+/// Table slots unprivileged writes may not take: a sixteenth of the
+/// table, at least 16, at most half (4096 slots: 256 kept).
+pub fn reserved_slots(max_slots: usize) -> usize {
+    (max_slots / 16).max(16).min(max_slots / 2)
 }
 
 impl Service for Utmpd {
@@ -413,11 +475,15 @@ impl Service for Utmpd {
                 self.end_session(e.slot, e.at_us);
             }
         }
+        if now >= self.next_poll && self.watch.has_unwatched() {
+            self.poll_unwatched();
+            self.next_poll = now + POLL_UNWATCHED;
+        }
         if !self.opts.sweep.is_zero() && now >= self.next_sweep {
             self.sweep();
             self.next_sweep = now + self.opts.sweep;
         }
-        self.flush_logouts();
+        self.forward.pump(&mut self.logouts);
         let until_sweep = if self.opts.sweep.is_zero() {
             Duration::from_secs(3600)
         } else {
@@ -428,6 +494,9 @@ impl Service for Utmpd {
         if !self.logouts.is_empty() {
             next = next.min(Duration::from_secs(2));
         }
+        // Every 2 s, not just while sessions are polled: one that a
+        // request leaves without a pidfd must not wait for a later tick.
+        next = next.min(POLL_UNWATCHED);
         if let Some(first) = self.exited.iter().map(|e| e.check).min() {
             next = next.min(first.saturating_duration_since(now));
         }
@@ -436,24 +505,19 @@ impl Service for Utmpd {
 
     fn reopen(&mut self) {}
 
-    fn watched_fds(&self) -> Vec<RawFd> {
-        self.watch.fds()
+    fn watched_fds(&self) -> Vec<(RawFd, libc::c_short)> {
+        let pidfds = self.watch.fds().into_iter().map(|fd| (fd, libc::POLLIN));
+        pidfds.chain(self.forward.polled()).collect()
     }
 
-    /// A session's process exited. Whoever started the session (a login
-    /// program, `utmpset run`) usually records the logout itself, with the
-    /// exit status; utmpd does it only if the entry is still live after a
-    /// grace period, with the time the process really ended.
+    /// wtmpd answered, or a session's process exited (its pidfd is
+    /// readable).
     fn fd_ready(&mut self, fd: RawFd) {
-        if let Some(slot) = self.watch.slot_of(fd) {
+        if self.forward.owns(fd) {
+            self.forward.pump(&mut self.logouts);
+        } else if let Some(slot) = self.watch.slot_of(fd) {
             let pid = self.table.slots[slot].pid;
-            self.watch.forget(slot);
-            self.exited.push(Exited {
-                slot,
-                pid,
-                at_us: boot::now_us(),
-                check: Instant::now() + EXIT_GRACE,
-            });
+            self.process_exited(slot, pid);
         }
     }
 }
@@ -479,6 +543,15 @@ mod tests {
             line: line.to_vec(),
             ..Record::default()
         }
+    }
+
+    #[test]
+    fn the_reserve_is_a_sixteenth_within_bounds() {
+        assert_eq!(reserved_slots(4096), 256);
+        assert_eq!(reserved_slots(200), 16);
+        assert_eq!(reserved_slots(40), 16);
+        assert_eq!(reserved_slots(20), 10);
+        assert_eq!(reserved_slots(1), 0);
     }
 
     #[test]

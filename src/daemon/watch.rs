@@ -1,28 +1,48 @@
 //! Session processes watched through pidfds, so utmpd learns the moment a
-//! session's process exits and its logout carries the real end time. The
-//! periodic sweep stays as the backstop (no pidfd support, a process in
-//! another pid namespace, more sessions than the watch limit).
+//! session's process exits and its logout carries the real end time.
+//! Pidfds are descriptors, so their number has a budget that leaves room
+//! for clients (`budget`); sessions past it, or where pidfd_open fails, are
+//! polled instead (`unwatched`), and the periodic sweep stays as the
+//! backstop (a process in another pid namespace, a recycled pid).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-/// At most this many pidfds, so sessions cannot exhaust descriptors.
-const MAX_WATCHES: usize = 1024;
+use super::event::{conns_within, FD_HEADROOM};
 
 pub enum Opened {
     Watching,
     /// The process is already gone.
     Gone,
-    /// Not watchable here (no pidfd_open, limit reached): rely on the sweep.
+    /// Not watchable here (no pidfd_open, budget spent): polled instead.
     Unwatched,
 }
 
-#[derive(Default)]
 pub struct PidWatch {
     by_slot: HashMap<usize, (OwnedFd, i32)>,
+    /// At most this many pidfds.
+    budget: usize,
+    /// Live sessions without a pidfd: slot and pid.
+    unwatched: BTreeMap<usize, i32>,
+}
+
+/// Pidfds that fit the descriptor limit `fd_limit` beside `max_conns`
+/// connections and the loop's headroom, and at most one per table slot.
+pub fn budget(fd_limit: usize, max_conns: usize, max_slots: usize) -> usize {
+    fd_limit
+        .saturating_sub(conns_within(fd_limit, max_conns) + FD_HEADROOM)
+        .min(max_slots)
 }
 
 impl PidWatch {
+    pub fn new(budget: usize) -> PidWatch {
+        PidWatch {
+            by_slot: HashMap::new(),
+            budget,
+            unwatched: BTreeMap::new(),
+        }
+    }
+
     /// Watch `pid` for table slot `slot` (replacing any earlier watch).
     pub fn watch(&mut self, slot: usize, pid: i32) -> Opened {
         if let Some((_, watched)) = self.by_slot.get(&slot) {
@@ -30,17 +50,19 @@ impl PidWatch {
                 return Opened::Watching;
             }
         }
-        self.by_slot.remove(&slot);
-        if self.by_slot.len() >= MAX_WATCHES {
+        self.forget(slot);
+        if self.by_slot.len() >= self.budget {
+            self.unwatched.insert(slot, pid);
             return Opened::Unwatched;
         }
         // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
         if fd < 0 {
-            return match std::io::Error::last_os_error().raw_os_error() {
-                Some(libc::ESRCH) => Opened::Gone,
-                _ => Opened::Unwatched,
-            };
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+                return Opened::Gone;
+            }
+            self.unwatched.insert(slot, pid);
+            return Opened::Unwatched;
         }
         // SAFETY: a fresh descriptor from pidfd_open, owned from here on.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
@@ -51,6 +73,7 @@ impl PidWatch {
 
     pub fn forget(&mut self, slot: usize) {
         self.by_slot.remove(&slot);
+        self.unwatched.remove(&slot);
     }
 
     pub fn fds(&self) -> Vec<RawFd> {
@@ -66,5 +89,74 @@ impl PidWatch {
             .iter()
             .find(|(_, (f, _))| f.as_raw_fd() == fd)
             .map(|(&slot, _)| slot)
+    }
+
+    /// The sessions to poll: slot and pid.
+    pub fn unwatched(&self) -> Vec<(usize, i32)> {
+        self.unwatched.iter().map(|(&s, &p)| (s, p)).collect()
+    }
+
+    pub fn has_unwatched(&self) -> bool {
+        !self.unwatched.is_empty()
+    }
+}
+
+/// Does `pid` exist? One cheap system call, for polling.
+pub fn process_exists(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Is `pid` still the process that started the session at `since_us`? A
+/// process that started well after the session is a recycled pid.
+pub fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
+    if !process_exists(pid) {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return true;
+    };
+    let Some(ticks) = after
+        .split_whitespace()
+        .nth(19)
+        .and_then(|t| t.parse::<i64>().ok())
+    else {
+        return true;
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
+    let started_us = boot_us + ticks * 1_000_000 / hz;
+    started_us <= since_us + 5_000_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pidfds_fit_beside_the_connections() {
+        assert_eq!(budget(256, 100, 4096), 92);
+        assert_eq!(budget(256, 1000, 4096), 0);
+        assert_eq!(budget(1024, 1000, 4096), 0);
+        assert_eq!(budget(20_000, 1000, 4096), 4096);
+    }
+
+    #[test]
+    fn past_the_budget_sessions_are_polled() {
+        let me = std::process::id() as i32;
+        let mut watch = PidWatch::new(1);
+        assert!(matches!(watch.watch(0, me), Opened::Watching));
+        assert!(matches!(watch.watch(1, me), Opened::Unwatched));
+        assert_eq!(watch.unwatched(), [(1, me)]);
+        assert_eq!(watch.fds().len(), 1);
+        // Room freed: the polled session can be watched.
+        watch.forget(0);
+        assert!(matches!(watch.watch(1, me), Opened::Watching));
+        assert!(!watch.has_unwatched());
+        assert!(process_exists(me));
     }
 }

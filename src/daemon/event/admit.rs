@@ -1,0 +1,197 @@
+//! Who gets in: admitting connections within the descriptor limit, the
+//! per-uid limit and the room kept for root and the accounting group, and
+//! which connection to close to make room (docs/SECURITY.md).
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Instant;
+
+use super::super::conn::{refuse, Conn, State};
+use super::super::peer::{self, Peer};
+use super::{errno, Loop};
+
+/// Descriptors kept free beyond connections (and utmpd's pidfds): the
+/// listener, the signalfd, the service's files, its link to wtmpd, /proc
+/// reads, and a margin for accept to fail cleanly.
+pub const FD_HEADROOM: usize = 64;
+
+/// The soft limit on open descriptors (`prepare` has raised it to the
+/// hard limit if it could).
+pub fn fd_limit() -> usize {
+    nofile().0
+}
+
+/// RLIMIT_NOFILE: soft and hard.
+pub fn nofile() -> (usize, usize) {
+    // SAFETY: rlimit is plain data filled by getrlimit.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return (1024, 1024);
+    }
+    let size = |v: libc::rlim_t| usize::try_from(v).unwrap_or(usize::MAX);
+    (size(lim.rlim_cur), size(lim.rlim_max))
+}
+
+/// Connections the descriptor limit has room for: `max_conns`, at most
+/// the limit less the headroom.
+pub fn conns_within(fd_limit: usize, max_conns: usize) -> usize {
+    max_conns.min(fd_limit.saturating_sub(FD_HEADROOM)).max(1)
+}
+
+/// Connections only root and the accounting group may take: a tenth of
+/// `-c`, at least 8, at most half (1000: 100 kept).
+pub fn reserved_conns(max_conns: usize) -> usize {
+    (max_conns / 10).max(8).min(max_conns / 2)
+}
+
+/// Which connection to close to make room for another.
+#[derive(Clone, Copy)]
+enum Victim {
+    /// The longest-idle connection.
+    Idle,
+    /// The longest-idle connection of this uid.
+    IdleOf(u32),
+    /// The longest-idle connection of an unprivileged peer.
+    IdleUnprivileged,
+    /// The unprivileged connection longest in its current request.
+    SlowestUnprivileged,
+}
+
+impl Loop {
+    /// Accept what is waiting (a bounded number per turn), making room as
+    /// `make_room` says.
+    pub(super) fn accept(&mut self) {
+        for _ in 0..64 {
+            // SAFETY: accept4 with no address buffers.
+            let raw = unsafe {
+                libc::accept4(
+                    self.listener.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                )
+            };
+            if raw < 0 {
+                let e = errno();
+                match e.raw_os_error() {
+                    Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ECONNABORTED) => return,
+                    Some(libc::EMFILE) | Some(libc::ENFILE) => {
+                        // Out of descriptors: shed the longest-idle client.
+                        if !self.evict(Victim::Idle) {
+                            return;
+                        }
+                        continue;
+                    }
+                    _ => {
+                        eprintln!(
+                            "{}: warning: accept: {}",
+                            self.service.name(),
+                            crate::cli::os_reason(&e)
+                        );
+                        return;
+                    }
+                }
+            }
+            // SAFETY: a fresh descriptor from accept4.
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let Ok(peer) = peer::peer_of(fd.as_raw_fd(), self.group) else {
+                continue;
+            };
+            if let Err(why) = self.make_room(&peer) {
+                self.incidents.refused += 1;
+                refuse(&fd, why);
+                continue;
+            }
+            let now = Instant::now();
+            *self.per_uid.entry(peer.uid).or_insert(0) += 1;
+            if !peer.privileged {
+                self.unprivileged += 1;
+            }
+            self.conns.push(Conn {
+                fd,
+                peer,
+                input: Vec::new(),
+                output: Vec::new(),
+                sent: 0,
+                state: State::Reading,
+                close_after: false,
+                started: now,
+                last_active: now,
+                pending_reply: Vec::new(),
+                buffered: false,
+            });
+        }
+    }
+
+    /// Room for a new connection from `peer`, closing others if need be.
+    /// An unprivileged peer is held to `-C` connections of its uid and, with
+    /// every other unprivileged peer, to `-c` less `reserved_conns`; it may
+    /// only ever displace an idle unprivileged connection. Root and the
+    /// accounting group, in a full house, displace an idle unprivileged
+    /// connection, else the unprivileged one longest in its current
+    /// request, else the longest-idle of their own: slow clients, however
+    /// many uids they come from, cannot keep a login out.
+    fn make_room(&mut self, peer: &Peer) -> Result<(), &'static str> {
+        if !peer.privileged {
+            let mine = self.per_uid.get(&peer.uid).copied().unwrap_or(0);
+            if mine >= self.limits.max_per_uid && !self.evict(Victim::IdleOf(peer.uid)) {
+                return Err("too many connections from your uid");
+            }
+            let cap = self.limits.max_conns - reserved_conns(self.limits.max_conns);
+            if self.unprivileged >= cap && !self.evict(Victim::IdleUnprivileged) {
+                return Err("too many connections");
+            }
+        }
+        let full = self.conns.len() >= self.limits.max_conns;
+        if full
+            && !self.evict(Victim::IdleUnprivileged)
+            && !(peer.privileged
+                && (self.evict(Victim::SlowestUnprivileged) || self.evict(Victim::Idle)))
+        {
+            return Err("too many connections");
+        }
+        Ok(())
+    }
+
+    /// Close the connection `victim` picks; false if there is none.
+    fn evict(&mut self, victim: Victim) -> bool {
+        let candidates = self.conns.iter().enumerate().filter(|(_, c)| match victim {
+            Victim::Idle => c.is_idle(),
+            Victim::IdleOf(uid) => c.is_idle() && c.peer.uid == uid,
+            Victim::IdleUnprivileged => c.is_idle() && !c.peer.privileged,
+            // A request waiting for the turn's commit is answered within
+            // the turn: never worth cutting off.
+            Victim::SlowestUnprivileged => {
+                !c.peer.privileged && !matches!(c.state, State::Waiting(_))
+            }
+        });
+        let pick = match victim {
+            Victim::SlowestUnprivileged => candidates.min_by_key(|(_, c)| c.started),
+            _ => candidates.min_by_key(|(_, c)| c.last_active),
+        };
+        match pick.map(|(i, _)| i) {
+            Some(i) => {
+                self.incidents.evicted += 1;
+                self.close_all(vec![i]);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserves_and_the_descriptor_limit() {
+        assert_eq!(reserved_conns(1000), 100);
+        assert_eq!(reserved_conns(100), 10);
+        assert_eq!(reserved_conns(40), 8);
+        assert_eq!(reserved_conns(10), 5);
+        assert_eq!(conns_within(20_000, 1000), 1000);
+        assert_eq!(conns_within(1024, 1000), 960);
+        assert_eq!(conns_within(256, 1000), 192);
+        assert_eq!(conns_within(10, 1000), 1);
+    }
+}
