@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::os_reason;
 use crate::daemon::files;
+use crate::infile::read_full_at;
 use crate::record::lastlog::{self as legacy, LastlogLayout};
 use crate::record::native::{self, FileKind, HEADER_SIZE, RECORD_SIZE};
 use crate::record::{FormatError, Record, RecordKind};
@@ -49,20 +50,6 @@ fn invalid(e: FormatError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
 }
 
-/// Read up to `buf.len()` bytes at `offset`; fewer only at end of file.
-fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], offset + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
 /// Read every slot of a native file in order, in batches, handing each to
 /// `each` (None for a corrupt one). Returns the number of whole slots and
 /// the bytes of a torn record after them.
@@ -71,7 +58,7 @@ fn scan(file: &File, mut each: impl FnMut(u64, Option<Record>)) -> io::Result<(u
     let mut buf = vec![0u8; RECORD_SIZE * BATCH];
     let mut slot = 0u64;
     loop {
-        let got = read_at_most(file, &mut buf, native::offset_of(slot))?;
+        let got = read_full_at(file, &mut buf, native::offset_of(slot))?;
         for chunk in buf[..got].chunks_exact(RECORD_SIZE) {
             each(slot, native::decode(chunk));
             slot += 1;
@@ -173,7 +160,7 @@ impl LastlogStore {
     /// Check the header of `file` and index its slots.
     fn index(file: File, path: &Path) -> io::Result<LastlogStore> {
         let mut header = [0u8; HEADER_SIZE];
-        let got = read_at_most(&file, &mut header, 0)?;
+        let got = read_full_at(&file, &mut header, 0)?;
         match native::parse_header(&header[..got]) {
             Ok(FileKind::Lastlog) => {}
             Ok(_) => {
@@ -225,7 +212,7 @@ impl LastlogStore {
             return Ok(None);
         };
         let mut buf = [0u8; RECORD_SIZE];
-        let got = read_at_most(&self.file, &mut buf, native::offset_of(slot))?;
+        let got = read_full_at(&self.file, &mut buf, native::offset_of(slot))?;
         // Changed under us (only the daemon writes, so this is damage):
         // say nothing rather than misread.
         Ok(native::decode(&buf[..got]).filter(|r| r.user == user))
@@ -322,7 +309,7 @@ impl LegacyLastlog {
         let len = file.metadata()?.len();
         let mut tail = [0u8; 296];
         let want = len.min(296) as usize;
-        let got = read_at_most(&file, &mut tail[..want], len - want as u64)?;
+        let got = read_full_at(&file, &mut tail[..want], len - want as u64)?;
         let layout = legacy::detect_tail(len, &tail[..got]);
         Ok(LegacyLastlog { file, len, layout })
     }
@@ -346,7 +333,7 @@ impl LegacyLastlog {
         }
         let mut buf = [0u8; 296];
         let buf = &mut buf[..self.layout.size];
-        let got = read_at_most(&self.file, buf, offset)?;
+        let got = read_full_at(&self.file, buf, offset)?;
         if got < buf.len() {
             // Truncated since we looked at its size: nothing there now.
             return Ok(None);
