@@ -17,7 +17,8 @@ pub fn binary() -> PathBuf {
     }
 }
 
-/// A scratch directory removed when dropped, with applet symlinks in bin/.
+/// A scratch directory removed when dropped, with the binary and its
+/// applet symlinks in bin/.
 pub struct Scratch {
     pub dir: PathBuf,
 }
@@ -30,7 +31,15 @@ impl Scratch {
             std::env::temp_dir().join(format!("utmpbox-test-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
-        let status = Command::new(binary())
+        // The binary itself goes into the scratch dir (a hard link, else a
+        // copy) and the applet links point at that: a test that drops to
+        // nobody must be able to run them even when nobody cannot enter
+        // the checkout's parent directory.
+        let own = dir.join("bin").join("utmpbox");
+        if std::fs::hard_link(binary(), &own).is_err() {
+            std::fs::copy(binary(), &own).unwrap();
+        }
+        let status = Command::new(&own)
             .arg("--install")
             .arg(dir.join("bin"))
             .status()
