@@ -17,6 +17,7 @@ mod util;
 mod utmpdump;
 mod utmpfile;
 mod utmps;
+mod utmps_sockets;
 mod w;
 mod w_edges;
 mod who;

@@ -154,9 +154,20 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
         (None, None) => None,
         (path, fd) => {
             let path = path.clone().unwrap_or_default();
-            let (owned, at) = listening_socket(setup.name, &path, fd, &trust, &mut locks)?;
-            bound.extend(at);
-            Some(owned)
+            match listening_socket(setup.name, &path, fd, &trust, &mut locks) {
+                Ok((owned, at)) => {
+                    bound.extend(at);
+                    Some(owned)
+                }
+                Err(why) => {
+                    // Never ready, so leave no socket behind that nobody
+                    // serves.
+                    for (dir, name) in &bound {
+                        let _ = dir.unlink(name);
+                    }
+                    return Err(why);
+                }
+            }
         }
     };
     let signals = signal_fd()?;
