@@ -174,3 +174,44 @@ fn an_inherited_utmps_socket_is_served_and_left_in_place() {
     assert!(path.exists());
     assert!(!run_dir(&s).join("wtmpd.sock").exists());
 }
+
+#[test]
+fn a_client_that_keeps_asking_stays_an_idle_one_is_closed() {
+    assert_root();
+    let s = Scratch::new("utmps-idle");
+    let usock = s.path("utmps/.utmpd-socket");
+    // -i 2000: two seconds idle between requests, as -i 60000 is a minute.
+    let _u = Daemon::start(
+        &s,
+        "utmpd",
+        &[
+            "-n",
+            "-S",
+            "0",
+            "-i",
+            "2000",
+            "--utmps-socket",
+            usock.to_str().unwrap(),
+        ],
+    );
+    let connect = || {
+        let c = UnixStream::connect(&usock).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        c
+    };
+    // A login that takes longer in all than the idle deadline, but never
+    // waits that long between two calls, is served to the end.
+    let mut busy = connect();
+    for _ in 0..10 {
+        busy.write_all(b"r").unwrap();
+        let mut status = [9u8; 1];
+        busy.read_exact(&mut status).unwrap();
+        assert_eq!(status, [0]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // One that says nothing is closed, without an answer.
+    let mut idle = connect();
+    let mut rest = Vec::new();
+    idle.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+}
