@@ -4,7 +4,7 @@
 //! Usage: utmpd [-d FD] [-l FD] [-U USER] [-G GROUP] [-s SOCKET] [-f FILE]
 //!              [-W WTMPD_SOCKET] [-c MAX] [-C MAX_PER_UID] [-t MS] [-i MS]
 //!              [-m SLOTS] [-q MAX_SESSIONS_PER_UID] [-r RATE] [-S SECONDS]
-//!              [-n] [-p]
+//!              [-n] [-p] [--utmps-socket PATH | --utmps-listen-fd FD]
 //! ```
 //!
 //! One process, one poll loop, no thread or fork per client. Binds
@@ -19,6 +19,11 @@
 //! and sends their logout to wtmpd without ever waiting for it. An
 //! unprivileged user may hold `-q` live sessions, and never the last
 //! max(16, m/16) slots, kept for root. SIGTERM stops it.
+//!
+//! With `--utmps-socket PATH` (or `--utmps-listen-fd FD`) it also speaks
+//! skarnet utmps' protocol there, so programs linked with libutmps work
+//! unchanged: the same policy, limits and deadlines, a cursor per
+//! connection (docs/PROTOCOL.md, docs/COMPAT.md).
 //!
 //! Peer: skarnet utmps-utmpd, which runs one process per client under
 //! s6-ipcserver, trusts only the primary gid, locks files any user can
@@ -52,6 +57,13 @@ struct Opts {
     /// socket path (default $UTMPBOX_RUNDIR/utmpd.sock)
     #[argh(option, short = 's')]
     socket: Option<String>,
+    /// also serve skarnet utmps' protocol on this socket (libutmps clients;
+    /// usually /run/utmps/.utmpd-socket)
+    #[argh(option)]
+    utmps_socket: Option<String>,
+    /// serve utmps' protocol on the listening socket inherited on FD
+    #[argh(option)]
+    utmps_listen_fd: Option<i32>,
     /// table file (default $UTMPBOX_RUNDIR/utmp)
     #[argh(option, short = 'f')]
     file: Option<String>,
@@ -98,6 +110,8 @@ const SPEC: Spec = Spec {
         "user=",
         "group=",
         "socket=",
+        "utmps-socket=",
+        "utmps-listen-fd=",
         "file=",
         "wtmpd-socket=",
         "max-conns=",
@@ -123,6 +137,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     let common = serve::Common {
         notify_fd: opts.notify_fd,
         listen_fd: opts.listen_fd,
+        utmps_socket: opts.utmps_socket.map(std::path::PathBuf::from),
+        utmps_listen_fd: opts.utmps_listen_fd,
         user: opts.user,
         group: opts.group,
         socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_UTMPD)),

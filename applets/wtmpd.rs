@@ -5,6 +5,7 @@
 //! Usage: wtmpd [-d FD] [-l FD] [-U USER] [-G GROUP] [-s SOCKET] [-D DIR]
 //!              [--wtmp FILE] [--btmp FILE] [--lastlog FILE]
 //!              [-c MAX] [-C MAX_PER_UID] [-t MS] [-i MS] [-r RATE] [-n] [-p]
+//!              [--utmps-socket PATH | --utmps-listen-fd FD]
 //! ```
 //!
 //! One process, one poll loop. Binds `$UTMPBOX_RUNDIR/wtmpd.sock` (or
@@ -15,6 +16,9 @@
 //! appended to wtmp updates lastlog. Records this boot ("reboot") unless
 //! `-n`. SIGHUP reopens the files (rotate by rename, then HUP); SIGTERM
 //! stops it.
+//!
+//! With `--utmps-socket PATH` (or `--utmps-listen-fd FD`) it also takes
+//! libutmps' `updwtmpx` appends there, durable before they are answered.
 //!
 //! Peer: skarnet utmps-wtmpd (one process per append, blocking locks,
 //! no btmp or lastlog), wtmpdb, lastlog2.
@@ -45,6 +49,13 @@ struct Opts {
     /// socket path (default $UTMPBOX_RUNDIR/wtmpd.sock)
     #[argh(option, short = 's')]
     socket: Option<String>,
+    /// also serve skarnet utmps' protocol on this socket (libutmps clients;
+    /// usually /run/utmps/.wtmpd-socket)
+    #[argh(option)]
+    utmps_socket: Option<String>,
+    /// serve utmps' protocol on the listening socket inherited on FD
+    #[argh(option)]
+    utmps_listen_fd: Option<i32>,
     /// directory of the files (default $UTMPBOX_LOGDIR)
     #[argh(option, short = 'D')]
     dir: Option<String>,
@@ -88,6 +99,8 @@ const SPEC: Spec = Spec {
         "user=",
         "group=",
         "socket=",
+        "utmps-socket=",
+        "utmps-listen-fd=",
         "dir=",
         "wtmp=",
         "btmp=",
@@ -113,6 +126,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     let common = serve::Common {
         notify_fd: opts.notify_fd,
         listen_fd: opts.listen_fd,
+        utmps_socket: opts.utmps_socket.map(std::path::PathBuf::from),
+        utmps_listen_fd: opts.utmps_listen_fd,
         user: opts.user,
         group: opts.group,
         socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_WTMPD)),

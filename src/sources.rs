@@ -205,6 +205,8 @@ mod tests {
                     name,
                     socket: run.join(socket),
                     listen_fd: None,
+                    utmps_socket: None,
+                    utmps_listen_fd: None,
                     dirs: vec![run.clone(), log.clone()],
                     own: Vec::new(),
                     files: Vec::new(),

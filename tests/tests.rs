@@ -16,6 +16,8 @@ mod uptime;
 mod util;
 mod utmpdump;
 mod utmpfile;
+mod utmps;
+mod utmps_sockets;
 mod w;
 mod w_edges;
 mod who;

@@ -9,6 +9,14 @@ use super::event::Limits;
 use super::peer::Peer;
 use crate::protocol::{self, Status};
 
+/// Which protocol a connection speaks: that of the listener it came in on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Native,
+    /// skarnet utmps' (daemon/utmps.rs).
+    Utmps,
+}
+
 #[derive(PartialEq, Eq)]
 pub enum State {
     Reading,
@@ -30,6 +38,10 @@ pub struct Conn {
     pub pending_reply: Vec<u8>,
     /// A whole request is already buffered (pipelined): serve it next turn.
     pub buffered: bool,
+    pub wire: Wire,
+    /// utmps: this connection's position in the utmp table (a slot index),
+    /// as utmps-utmpd's file offset is per client.
+    pub cursor: usize,
 }
 
 impl Conn {
@@ -86,9 +98,13 @@ pub fn send_from(fd: RawFd, bytes: &[u8], sent: &mut usize) -> io::Result<bool> 
     Ok(true)
 }
 
-/// Tell a client it was not admitted, without waiting for it.
-pub fn refuse(fd: &OwnedFd, why: &str) {
-    let frame = protocol::error_frame(Status::Limit, why);
+/// Tell a client it was not admitted, without waiting for it (a utmps
+/// client reads one errno byte as the answer to its first request).
+pub fn refuse(fd: &OwnedFd, wire: Wire, why: &str) {
+    let frame = match wire {
+        Wire::Native => protocol::error_frame(Status::Limit, why),
+        Wire::Utmps => vec![libc::EAGAIN as u8],
+    };
     // SAFETY: best-effort non-blocking send of a small frame.
     unsafe {
         libc::send(

@@ -14,10 +14,11 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 mod admit;
+mod utmps;
 
 pub use admit::{conns_within, fd_limit, FD_HEADROOM};
 
-use super::conn::{pollfd, send_some, Conn, State};
+use super::conn::{pollfd, send_some, Conn, State, Wire};
 use super::peer::Peer;
 use crate::protocol::{self, Incoming, Status};
 
@@ -82,6 +83,22 @@ pub trait Service {
     fn spins(&self) -> bool {
         false
     }
+    /// utmps protocol: the payload size of request `op`; None if the
+    /// service does not serve it.
+    fn utmps_request_len(&self, _op: u8) -> Option<usize> {
+        None
+    }
+    /// utmps protocol: one whole request; `cursor` is the connection's
+    /// position in the utmp table. Replies are utmps frames.
+    fn handle_utmps(
+        &mut self,
+        _peer: &Peer,
+        _cursor: &mut usize,
+        _op: u8,
+        _payload: &[u8],
+    ) -> Response {
+        Response::Close(vec![libc::EPROTO as u8])
+    }
 }
 
 /// Counters of what the loop did to clients, reported now and then instead
@@ -115,6 +132,12 @@ impl<S: Service + 'static> EventLoop<S> {
         }
     }
 
+    /// Also serve utmps' protocol on `listener` (`--utmps-socket`).
+    pub fn with_utmps(mut self, listener: Option<OwnedFd>) -> EventLoop<S> {
+        self.inner.utmps_listener = listener;
+        self
+    }
+
     /// Run until SIGTERM or SIGINT.
     pub fn run(&mut self) {
         self.inner.run();
@@ -124,6 +147,8 @@ impl<S: Service + 'static> EventLoop<S> {
 struct Loop {
     service: Box<dyn Service>,
     listener: OwnedFd,
+    /// Where utmps' clients connect, if anywhere.
+    utmps_listener: Option<OwnedFd>,
     signals: OwnedFd,
     limits: Limits,
     group: Option<u32>,
@@ -144,6 +169,10 @@ struct Loop {
 /// reply; sleeping in between costs the wake-up of an idle CPU on each one,
 /// which on a VM is most of a round trip. An idle daemon never spins.
 const SPIN: Duration = Duration::from_micros(100);
+
+/// pollfds: the signalfd, the listener, the utmps listener (fd -1, which
+/// poll skips, if there is none), then one per connection.
+const FIRST_CONN: usize = 3;
 
 fn errno() -> io::Error {
     io::Error::last_os_error()
@@ -176,6 +205,7 @@ impl Loop {
         Loop {
             service,
             listener,
+            utmps_listener: None,
             signals,
             limits,
             group,
@@ -201,6 +231,8 @@ impl Loop {
             pollfds.clear();
             pollfds.push(pollfd(self.signals.as_raw_fd(), libc::POLLIN));
             pollfds.push(pollfd(self.listener.as_raw_fd(), libc::POLLIN));
+            let utmps_fd = self.utmps_listener.as_ref().map_or(-1, |l| l.as_raw_fd());
+            pollfds.push(pollfd(utmps_fd, libc::POLLIN));
             for conn in &self.conns {
                 let events = match conn.state {
                     State::Reading => libc::POLLIN,
@@ -262,7 +294,7 @@ impl Loop {
                     }
                     continue;
                 }
-                let revents = pollfds[i + 2].revents;
+                let revents = pollfds[i + FIRST_CONN].revents;
                 if revents == 0 {
                     continue;
                 }
@@ -272,7 +304,7 @@ impl Loop {
             }
             self.commit(&mut closed);
             self.expire(&mut closed);
-            let first_watched = 2 + self.conns.len();
+            let first_watched = FIRST_CONN + self.conns.len();
             for (k, &(fd, _)) in watched.iter().enumerate() {
                 if pollfds[first_watched + k].revents != 0 {
                     self.service.fd_ready(fd);
@@ -282,7 +314,10 @@ impl Loop {
             }
             self.close_all(closed);
             if pollfds[1].revents != 0 {
-                self.accept();
+                self.accept(Wire::Native);
+            }
+            if pollfds[2].revents != 0 {
+                self.accept(Wire::Utmps);
             }
         }
     }
@@ -344,7 +379,13 @@ impl Loop {
                 }
             }
             State::Reading => {
-                let room = protocol::PREFIX + protocol::MAX_REQUEST - conn.input.len();
+                let most = match conn.wire {
+                    Wire::Native => protocol::PREFIX + protocol::MAX_REQUEST,
+                    Wire::Utmps => super::utmps::MAX_REQUEST,
+                };
+                // Never zero: a whole request is taken off before the next
+                // read (one request per turn, the rest served later).
+                let room = most.saturating_sub(conn.input.len()).max(1);
                 let mut buf = [0u8; 4096];
                 let want = room.min(buf.len());
                 // SAFETY: reading into a stack buffer of at least `want` bytes.
@@ -392,6 +433,9 @@ impl Loop {
 
     /// If a whole request is buffered, hand it to the service.
     fn dispatch(&mut self, i: usize, now: Instant) -> bool {
+        if self.conns[i].wire == Wire::Utmps {
+            return self.dispatch_utmps(i, now);
+        }
         let response = match protocol::take_request(&mut self.conns[i].input) {
             Incoming::Partial => return true,
             Incoming::BadLength(len) => {
@@ -474,10 +518,13 @@ impl Loop {
             let State::Waiting(tag) = self.conns[i].state else {
                 continue;
             };
-            let frame = match results.get(tag) {
-                Some(Ok(())) => std::mem::take(&mut self.conns[i].pending_reply),
-                Some(Err(why)) => protocol::error_frame(Status::Io, why),
-                None => protocol::error_frame(Status::Io, "internal error: no commit result"),
+            let frame = match (results.get(tag), self.conns[i].wire) {
+                (Some(Ok(())), _) => std::mem::take(&mut self.conns[i].pending_reply),
+                (_, Wire::Utmps) => super::utmps::status_reply(libc::EIO as u8),
+                (Some(Err(why)), Wire::Native) => protocol::error_frame(Status::Io, why),
+                (None, Wire::Native) => {
+                    protocol::error_frame(Status::Io, "internal error: no commit result")
+                }
             };
             if !self.start_write(i, frame, false, now) && !closed.contains(&i) {
                 closed.push(i);

@@ -12,6 +12,7 @@ pub mod peer;
 pub mod policy;
 pub mod serve;
 pub mod utmpd;
+pub mod utmps;
 pub mod watch;
 pub mod wtmpd;
 
@@ -38,6 +39,11 @@ pub struct Setup {
     pub socket: PathBuf,
     /// An inherited listening socket (`-l FD`), instead of binding.
     pub listen_fd: Option<RawFd>,
+    /// Where to serve utmps' protocol too (`--utmps-socket`), bound by
+    /// the same rules as `socket`.
+    pub utmps_socket: Option<PathBuf>,
+    /// Or the inherited listening socket for it (`--utmps-listen-fd`).
+    pub utmps_listen_fd: Option<RawFd>,
     /// Directories to create (0755). With `user`, those created now and
     /// those in `own` are handed over; a shared parent such as /run is not.
     pub dirs: Vec<PathBuf>,
@@ -54,6 +60,7 @@ pub struct Setup {
 
 pub struct Prepared {
     pub listener: OwnedFd,
+    pub utmps_listener: Option<OwnedFd>,
     pub signals: OwnedFd,
     pub group: Option<u32>,
     pub held: Held,
@@ -64,17 +71,17 @@ type BoundAt = (Arc<Dir>, CString);
 
 /// What a daemon holds for its whole life.
 pub struct Held {
-    /// Where the socket was bound (not inherited): removed when stopping.
-    bound: Option<BoundAt>,
+    /// Where the sockets were bound (not inherited): removed when stopping.
+    bound: Vec<BoundAt>,
     /// The data directories' and the socket's locks.
     _locks: Vec<File>,
 }
 
 impl Held {
-    /// Remove the socket this daemon bound (while it still holds the
-    /// socket's lock, so it is its own).
+    /// Remove the sockets this daemon bound (while it still holds the
+    /// sockets' locks, so they are its own).
     pub fn unbind(&self) {
-        if let Some((dir, name)) = &self.bound {
+        for (dir, name) in &self.bound {
             let _ = dir.unlink(name);
         }
     }
@@ -131,7 +138,38 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
         locks.push(dir.lock(data_lock.as_bytes(), setup.name, &path)?);
         datadir::hold(dir);
     }
-    let (listener, bound) = listening_socket(setup, &trust, &mut locks)?;
+    let inherited = setup.listen_fd.or_else(|| {
+        let pid = std::env::var("LISTEN_PID").ok()?.parse::<u32>().ok()?;
+        let fds = std::env::var("LISTEN_FDS").ok()?.parse::<u32>().ok()?;
+        (pid == std::process::id() && fds >= 1).then_some(3)
+    });
+    let mut bound = Vec::new();
+    let listener = listening_socket(setup.name, &setup.socket, inherited, &trust, &mut locks)?;
+    bound.extend(listener.1);
+    // Readiness comes after `prepare`: once every socket listens.
+    if setup.utmps_listen_fd.is_some() && setup.utmps_listen_fd == inherited {
+        return Err("the utmps socket must be another descriptor than the native one".into());
+    }
+    let utmps_listener = match (&setup.utmps_socket, setup.utmps_listen_fd) {
+        (None, None) => None,
+        (path, fd) => {
+            let path = path.clone().unwrap_or_default();
+            match listening_socket(setup.name, &path, fd, &trust, &mut locks) {
+                Ok((owned, at)) => {
+                    bound.extend(at);
+                    Some(owned)
+                }
+                Err(why) => {
+                    // Never ready, so leave no socket behind that nobody
+                    // serves.
+                    for (dir, name) in &bound {
+                        let _ = dir.unlink(name);
+                    }
+                    return Err(why);
+                }
+            }
+        }
+    };
     let signals = signal_fd()?;
     if let Some(user) = user {
         for path in &owned {
@@ -154,7 +192,8 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
         drop_privileges(&user, group)?;
     }
     Ok(Prepared {
-        listener,
+        listener: listener.0,
+        utmps_listener,
         signals,
         group,
         held: Held {
@@ -262,19 +301,16 @@ fn set_nonblocking(fd: RawFd) {
 }
 
 /// The inherited socket (`-l FD`, or systemd's LISTEN_FDS), else a new one
-/// bound at the path. Binding takes `SOCKET.lock` first: held by another
+/// bound at `path`. Binding takes `SOCKET.lock` first: held by another
 /// process, the socket is its and is left alone; else a socket file found
 /// there is stale and is replaced.
 fn listening_socket(
-    setup: &Setup,
+    daemon: &str,
+    path: &Path,
+    inherited: Option<RawFd>,
     trust: &Trust,
     locks: &mut Vec<File>,
 ) -> Result<(OwnedFd, Option<BoundAt>), String> {
-    let inherited = setup.listen_fd.or_else(|| {
-        let pid = std::env::var("LISTEN_PID").ok()?.parse::<u32>().ok()?;
-        let fds = std::env::var("LISTEN_FDS").ok()?.parse::<u32>().ok()?;
-        (pid == std::process::id() && fds >= 1).then_some(3)
-    });
     if let Some(fd) = inherited {
         // SAFETY: fstat on a descriptor number we were handed.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -285,7 +321,6 @@ fn listening_socket(
         // SAFETY: the descriptor was handed to us to own.
         return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, None));
     }
-    let path = &setup.socket;
     let name = path.display();
     let file_name = path
         .file_name()
@@ -294,7 +329,7 @@ fn listening_socket(
     let dir = trust.open_dir(&datadir::parent_of(path))?;
     let mut lock_name = file_name.to_vec();
     lock_name.extend_from_slice(b".lock");
-    locks.push(dir.lock(&lock_name, setup.name, path)?);
+    locks.push(dir.lock(&lock_name, daemon, path)?);
     let entry = cpath(Path::new(std::ffi::OsStr::from_bytes(file_name)))?;
     let fail = |doing: &str, e: io::Error| format!("unable to {doing} {name}: {}", os_reason(&e));
     if let Some(st) = dir.stat(&entry).map_err(|e| fail("stat", e))? {

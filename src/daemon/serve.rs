@@ -16,6 +16,10 @@ pub struct Common {
     pub user: Option<String>,
     pub group: String,
     pub socket: PathBuf,
+    /// `--utmps-socket PATH`: serve utmps' protocol there too.
+    pub utmps_socket: Option<PathBuf>,
+    /// `--utmps-listen-fd FD`: the same on an inherited listening socket.
+    pub utmps_listen_fd: Option<RawFd>,
     pub max_conns: usize,
     pub max_per_uid: usize,
     pub request_ms: u64,
@@ -48,7 +52,8 @@ pub fn run<S: Service + 'static>(
     open: impl FnOnce() -> Result<(S, Vec<String>), String>,
 ) -> i32 {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for path in std::iter::once(&common.socket).chain(&files) {
+    let sockets = std::iter::once(&common.socket).chain(&common.utmps_socket);
+    for path in sockets.chain(&files) {
         if let Some(parent) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dirs.iter().any(|d| d == parent) {
                 dirs.push(parent.to_path_buf());
@@ -59,6 +64,8 @@ pub fn run<S: Service + 'static>(
         name,
         socket: common.socket,
         listen_fd: common.listen_fd,
+        utmps_socket: common.utmps_socket,
+        utmps_listen_fd: common.utmps_listen_fd,
         own,
         dirs,
         files,
@@ -88,8 +95,17 @@ pub fn run<S: Service + 'static>(
         prepared.signals,
         limits,
         prepared.group,
-    );
+    )
+    .with_utmps(prepared.utmps_listener);
     eprintln!("{name}: info: serving on {}", setup.socket.display());
+    match (&setup.utmps_socket, setup.utmps_listen_fd) {
+        (_, Some(fd)) => eprintln!("{name}: info: serving utmps' protocol on fd {fd}"),
+        (Some(path), None) => eprintln!(
+            "{name}: info: serving utmps' protocol on {}",
+            path.display()
+        ),
+        (None, None) => {}
+    }
     super::notify_ready(common.notify_fd);
     event_loop.run();
     prepared.held.unbind();

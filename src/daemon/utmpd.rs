@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use std::os::fd::RawFd;
 
 mod forward;
+mod utmps;
 
 use super::boot;
 use super::event;
@@ -257,8 +258,22 @@ impl Utmpd {
     }
 
     fn put(&mut self, peer: &Peer, record: Record) -> Response {
+        match self.put_checked(peer, record) {
+            Ok((_, stored)) => ok(&stored),
+            Err((status, why)) => err(status, why),
+        }
+    }
+
+    /// One write from either protocol, under the policy, the rate limit,
+    /// the quota and the table's rules: the slot written and the record
+    /// as stored, encoded.
+    fn put_checked(
+        &mut self,
+        peer: &Peer,
+        record: Record,
+    ) -> Result<(usize, [u8; RECORD_SIZE]), (Status, String)> {
         if let Err(why) = policy::validate(&record) {
-            return err(Status::Invalid, why);
+            return Err((Status::Invalid, why));
         }
         let record = if peer.privileged {
             record
@@ -266,21 +281,20 @@ impl Utmpd {
             let existing = self.find_id(&record).map(|i| &self.table.slots[i]);
             match policy::unprivileged_write(peer, &record, existing, boot::now_us()) {
                 Ok(record) => record,
-                Err(why) => return err(Status::Denied, why),
+                Err(why) => return Err((Status::Denied, why)),
             }
         };
         if !peer.privileged {
             if !self.rates.allow(peer.uid, Instant::now()) {
-                return err(Status::Limit, "too many writes; try again later");
+                return Err((Status::Limit, "too many writes; try again later".into()));
             }
             if let Err(why) = self.unprivileged_room(&record) {
-                return err(Status::Limit, why);
+                return Err((Status::Limit, why));
             }
         }
-        match self.store(record) {
-            Ok(stored) => ok(&stored),
-            Err((status, why)) => err(status, why),
-        }
+        let (slot, bytes) = self.store_in_slot(record)?;
+        self.watch_slot(slot);
+        Ok((slot, bytes))
     }
 
     fn list(&self, peer: &Peer) -> Response {
@@ -462,6 +476,20 @@ impl Service for Utmpd {
 
     fn commit(&mut self) -> Vec<Result<(), String>> {
         Vec::new()
+    }
+
+    fn utmps_request_len(&self, op: u8) -> Option<usize> {
+        super::utmps::utmpd_request_len(op)
+    }
+
+    fn handle_utmps(
+        &mut self,
+        peer: &Peer,
+        cursor: &mut usize,
+        op: u8,
+        payload: &[u8],
+    ) -> Response {
+        self.utmps_request(peer, cursor, op, payload)
     }
 
     fn tick(&mut self) -> Duration {

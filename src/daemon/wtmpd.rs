@@ -14,6 +14,8 @@ use crate::lastlog_store::LastlogStore;
 use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
 use crate::record::{Record, RecordKind};
 
+mod utmps;
+
 pub struct Options {
     pub wtmp: PathBuf,
     pub btmp: PathBuf,
@@ -130,39 +132,55 @@ impl Wtmpd {
     }
 
     fn append(&mut self, peer: &Peer, db: LogDb, record: Record) -> Response {
+        match self.queue_append(peer, db, record) {
+            Ok(Some(tag)) => durable(tag),
+            Ok(None) => ok(b""),
+            Err((status, why)) => err(status, why),
+        }
+    }
+
+    /// One append from either protocol, under the policy and the rate
+    /// limit: the commit tag to wait for, or None when there is nothing
+    /// to write (this boot is already recorded).
+    fn queue_append(
+        &mut self,
+        peer: &Peer,
+        db: LogDb,
+        record: Record,
+    ) -> Result<Option<usize>, (Status, String)> {
         if let Err(why) = policy::validate(&record) {
-            return err(Status::Invalid, why);
+            return Err((Status::Invalid, why));
         }
         if db == LogDb::Btmp && !peer.is_root() {
-            return err(Status::Denied, "only root may write btmp");
+            return Err((Status::Denied, "only root may write btmp".into()));
         }
         let record = if peer.privileged {
             record
         } else {
             match policy::unprivileged_write(peer, &record, None, boot::now_us()) {
                 Ok(record) => record,
-                Err(why) => return err(Status::Denied, why),
+                Err(why) => return Err((Status::Denied, why)),
             }
         };
         if !peer.privileged && !self.rates.allow(peer.uid, Instant::now()) {
-            return err(Status::Limit, "too many writes; try again later");
+            return Err((Status::Limit, "too many writes; try again later".into()));
         }
         if db == LogDb::Wtmp && log_store::is_boot(&record) {
             if self
                 .last_boot_us
                 .is_some_and(|t| boot::same_boot(t, record.time_us))
             {
-                return ok(b"");
+                return Ok(None);
             }
             self.last_boot_us = Some(record.time_us);
         }
         match self.log(db).queue(record) {
-            Ok(()) => durable(if db == LogDb::Wtmp {
+            Ok(()) => Ok(Some(if db == LogDb::Wtmp {
                 TAG_WTMP
             } else {
                 TAG_BTMP
-            }),
-            Err(why) => err(Status::Invalid, why),
+            })),
+            Err(why) => Err((Status::Invalid, why)),
         }
     }
 
@@ -352,6 +370,20 @@ impl Service for Wtmpd {
             Ok(())
         };
         vec![wtmp.map(|_| ()), btmp.map(|_| ()), lastlog]
+    }
+
+    fn utmps_request_len(&self, op: u8) -> Option<usize> {
+        super::utmps::wtmpd_request_len(op)
+    }
+
+    fn handle_utmps(
+        &mut self,
+        peer: &Peer,
+        _cursor: &mut usize,
+        _op: u8,
+        payload: &[u8],
+    ) -> Response {
+        self.utmps_append(peer, payload)
     }
 
     fn tick(&mut self) -> Duration {

@@ -5,7 +5,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Instant;
 
-use super::super::conn::{refuse, Conn, State};
+use super::super::conn::{refuse, Conn, State, Wire};
 use super::super::peer::{self, Peer};
 use super::{errno, Loop};
 
@@ -57,14 +57,22 @@ enum Victim {
 }
 
 impl Loop {
-    /// Accept what is waiting (a bounded number per turn), making room as
-    /// `make_room` says.
-    pub(super) fn accept(&mut self) {
+    /// Accept what is waiting on the listener of `wire` (a bounded number
+    /// per turn), making room as `make_room` says. Both listeners share
+    /// the limits: a utmps client is a client like any other.
+    pub(super) fn accept(&mut self, wire: Wire) {
+        let listener = match wire {
+            Wire::Native => self.listener.as_raw_fd(),
+            Wire::Utmps => match &self.utmps_listener {
+                Some(l) => l.as_raw_fd(),
+                None => return,
+            },
+        };
         for _ in 0..64 {
             // SAFETY: accept4 with no address buffers.
             let raw = unsafe {
                 libc::accept4(
-                    self.listener.as_raw_fd(),
+                    listener,
                     std::ptr::null_mut(),
                     std::ptr::null_mut(),
                     libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
@@ -98,7 +106,7 @@ impl Loop {
             };
             if let Err(why) = self.make_room(&peer) {
                 self.incidents.refused += 1;
-                refuse(&fd, why);
+                refuse(&fd, wire, why);
                 continue;
             }
             let now = Instant::now();
@@ -118,6 +126,8 @@ impl Loop {
                 last_active: now,
                 pending_reply: Vec::new(),
                 buffered: false,
+                wire,
+                cursor: 0,
             });
         }
     }
