@@ -4,7 +4,7 @@
 //! Usage: utmpd [-d FD] [-l FD] [-U USER] [-G GROUP] [-s SOCKET] [-f FILE]
 //!              [-W WTMPD_SOCKET] [-c MAX] [-C MAX_PER_UID] [-t MS] [-i MS]
 //!              [-m SLOTS] [-q MAX_SESSIONS_PER_UID] [-r RATE] [-S SECONDS]
-//!              [-n] [-p]
+//!              [-n] [-p] [--import FILE]
 //! ```
 //!
 //! One process, one poll loop, no thread or fork per client. Binds
@@ -18,7 +18,9 @@
 //! rest polled every 2 s, and all swept at start and every `-S` seconds)
 //! and sends their logout to wtmpd without ever waiting for it. An
 //! unprivileged user may hold `-q` live sessions, and never the last
-//! max(16, m/16) slots, kept for root. SIGTERM stops it.
+//! max(16, m/16) slots, kept for root. `--import FILE` takes over, at
+//! start, the live sessions of another writer's table (utmps'
+//! /run/utmps/utmp, glibc's utmp or a native one). SIGTERM stops it.
 //!
 //! Peer: skarnet utmps-utmpd, which runs one process per client under
 //! s6-ipcserver, trusts only the primary gid, locks files any user can
@@ -88,6 +90,10 @@ struct Opts {
     /// private mode: hide other users' hosts from unprivileged readers
     #[argh(switch, short = 'p')]
     private: bool,
+    /// at start, take over the live sessions of the table FILE (utmps,
+    /// glibc or native)
+    #[argh(option)]
+    import: Option<String>,
 }
 
 const SPEC: Spec = Spec {
@@ -110,6 +116,7 @@ const SPEC: Spec = Spec {
         "sweep=",
         "no-boot",
         "private",
+        "import=",
     ],
     number_option: None,
 };
@@ -143,6 +150,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         record_boot: !opts.no_boot,
         private: opts.private,
         mode: serve::file_mode(opts.private),
+        import: opts.import.map(std::path::PathBuf::from),
     };
     serve::run("utmpd", common, vec![rundir], vec![file], || {
         utmpd::Utmpd::open(service)

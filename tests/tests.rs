@@ -16,6 +16,7 @@ mod uptime;
 mod util;
 mod utmpdump;
 mod utmpfile;
+mod utmps_import;
 mod w;
 mod w_edges;
 mod who;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use std::os::fd::RawFd;
 
 mod forward;
+mod import;
 
 use super::boot;
 use super::event;
@@ -37,6 +38,8 @@ pub struct Options {
     pub record_boot: bool,
     pub private: bool,
     pub mode: u32,
+    /// A table whose live sessions to take over at start (`--import`).
+    pub import: Option<PathBuf>,
 }
 
 pub struct Utmpd {
@@ -130,6 +133,10 @@ impl Utmpd {
             if let Some(note) = utmpd.record_boot()? {
                 eprintln!("utmpd: info: {note}");
             }
+        }
+        if let Some(path) = utmpd.opts.import.clone() {
+            let counts = utmpd.import(&path)?;
+            import::report(&path, &counts);
         }
         if !utmpd.opts.sweep.is_zero() {
             utmpd.sweep();
