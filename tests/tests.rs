@@ -17,6 +17,7 @@ mod util;
 mod utmpdump;
 mod utmpfile;
 mod utmps_import;
+mod utmps_services;
 mod w;
 mod w_edges;
 mod who;
