@@ -111,6 +111,12 @@ fn s6_services_in_place_of_utmps_serve_utmps_sockets() {
             .join("")
     };
     for name in ["wtmpd", "utmpd"] {
+        // s6-svwait needs the status file s6-supervise writes once it runs.
+        let status = s.path(name).join("supervise/status");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !status.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let waited = run(
             Command::new("s6-svwait")
                 .args(["-U", "-t", "5000"])
