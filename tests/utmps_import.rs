@@ -207,3 +207,86 @@ fn an_unreadable_import_file_is_fatal() {
         "{err}"
     );
 }
+
+/// This boot's boot time and the run level come along (a reader's
+/// `who -b`, `who -r`); a boot time of an earlier boot does not, nor
+/// does a partial record at the end, which is one warning.
+#[test]
+fn import_takes_this_boots_time_and_the_run_level() {
+    let s = Scratch::new("import-boot");
+    let stat = std::fs::read_to_string("/proc/stat").unwrap();
+    let btime: i64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut boot = Entry::new(2, 0, "~", "reboot", "", btime);
+    boot.id = b"~~".to_vec();
+    let mut earlier = boot.clone();
+    earlier.sec = btime - 86_400;
+    let mut level = Entry::new(1, 0, "~", "runlevel", "", btime + 1);
+    level.id = b"~~".to_vec();
+    level.pid = i32::from(b'3');
+    let mut bytes = utmpx(&[earlier, boot, level]);
+    bytes.extend_from_slice(&[7u8; 100]);
+    let file = s.write("old-utmp", &bytes);
+    let utmpd = start_importing(&s, &file);
+    let log = utmpd.log();
+    assert!(
+        log.contains(&format!(
+            "utmpd: warning: {}: ignoring 100 trailing bytes (a partial record)\n",
+            file.display()
+        )),
+        "{log}"
+    );
+    assert!(log.contains("2 boot/run-level entries taken"), "{log}");
+    let stored: Vec<(i16, i64)> = read_native(&run_dir(&s).join("utmp"))
+        .iter()
+        .map(|r| (r.kind, r.time_us / 1_000_000))
+        .collect();
+    assert_eq!(stored, [(2, btime), (1, btime + 1)]);
+    assert!(utmpd.stop());
+}
+
+/// A table fuller than utmpd's `-m`: what fits is taken, the rest is one
+/// warning, not one per record.
+#[test]
+fn an_import_larger_than_the_table_stops_at_its_limit() {
+    let s = Scratch::new("import-full");
+    let alive = Sleeper::new();
+    let now = now_secs();
+    let entries: Vec<Entry> = (0..40)
+        .map(|i| Entry::new(7, alive.pid(), &format!("pts/{i}"), "alice", "", now))
+        .collect();
+    let file = s.write("old-utmp", &utmpx(&entries));
+    let utmpd = Daemon::start(
+        &s,
+        "utmpd",
+        &[
+            "-S",
+            "0",
+            "-n",
+            "-m",
+            "32",
+            "--import",
+            file.to_str().unwrap(),
+        ],
+    );
+    let log = utmpd.log();
+    assert!(
+        log.contains(&format!(
+            "utmpd: info: imported 32 sessions from {}\n",
+            file.display()
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains("utmp table full (32 entries): records 32 to 39 not imported"),
+        "{log}"
+    );
+    assert_eq!(log.matches("warning").count(), 1, "{log}");
+    assert_eq!(read_native(&run_dir(&s).join("utmp")).len(), 32);
+    assert!(utmpd.stop());
+}

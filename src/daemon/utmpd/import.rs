@@ -19,6 +19,7 @@ use crate::daemon::boot;
 use crate::daemon::policy;
 use crate::daemon::watch::process_alive;
 use crate::infile;
+use crate::protocol::Status;
 use crate::record::{self, Record, RecordKind};
 
 /// Refuse anything larger: a full table of the widest format at utmpd's
@@ -72,6 +73,7 @@ impl Utmpd {
         decoded.warn("utmpd: warning", path);
         let boot_us = boot::boot_time_us().unwrap_or(0);
         let mut counts = Counts::default();
+        let total = decoded.records.len();
         for (index, entry) in decoded.records.into_iter().enumerate() {
             if !wanted(&entry, boot_us) {
                 if is_session(&entry) {
@@ -95,6 +97,16 @@ impl Utmpd {
             match self.store(entry) {
                 Ok(_) if session => counts.sessions += 1,
                 Ok(_) => counts.other += 1,
+                Err((Status::Limit, why)) => {
+                    // Full: every later record would say the same.
+                    eprintln!(
+                        "utmpd: warning: {}: {why}: records {index} to {} not imported",
+                        path.display(),
+                        total - 1
+                    );
+                    counts.invalid += total - index;
+                    break;
+                }
                 Err((_, why)) => {
                     eprintln!(
                         "utmpd: warning: {}: record {index} skipped: {why}",
