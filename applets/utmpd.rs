@@ -5,6 +5,7 @@
 //!              [-W WTMPD_SOCKET] [-c MAX] [-C MAX_PER_UID] [-t MS] [-i MS]
 //!              [-m SLOTS] [-q MAX_SESSIONS_PER_UID] [-r RATE] [-S SECONDS]
 //!              [-n] [-p] [--utmps-socket PATH | --utmps-listen-fd FD]
+//!              [--import FILE]
 //! ```
 //!
 //! One process, one poll loop, no thread or fork per client. Binds
@@ -18,7 +19,9 @@
 //! rest polled every 2 s, and all swept at start and every `-S` seconds)
 //! and sends their logout to wtmpd without ever waiting for it. An
 //! unprivileged user may hold `-q` live sessions, and never the last
-//! max(16, m/16) slots, kept for root. SIGTERM stops it.
+//! max(16, m/16) slots, kept for root. `--import FILE` takes over, at
+//! start, the live sessions of another writer's table (utmps'
+//! /run/utmps/utmp, glibc's utmp or a native one). SIGTERM stops it.
 //!
 //! With `--utmps-socket PATH` (or `--utmps-listen-fd FD`) it also speaks
 //! skarnet utmps' protocol there, so programs linked with libutmps work
@@ -100,6 +103,10 @@ struct Opts {
     /// private mode: hide other users' hosts from unprivileged readers
     #[argh(switch, short = 'p')]
     private: bool,
+    /// at start, take over the live sessions of the table FILE (utmps,
+    /// glibc or native)
+    #[argh(option)]
+    import: Option<String>,
 }
 
 const SPEC: Spec = Spec {
@@ -124,6 +131,7 @@ const SPEC: Spec = Spec {
         "sweep=",
         "no-boot",
         "private",
+        "import=",
     ],
     number_option: None,
 };
@@ -159,6 +167,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         record_boot: !opts.no_boot,
         private: opts.private,
         mode: serve::file_mode(opts.private),
+        import: opts.import.map(std::path::PathBuf::from),
     };
     serve::run("utmpd", common, vec![rundir], vec![file], || {
         utmpd::Utmpd::open(service)

@@ -8,6 +8,13 @@
 //!   bench_client utmps-append SOCKET WRITERS COUNT
 //!                                 the same against skarnet's utmps-wtmpd,
 //!                                 one connection per append as libutmps
+//!   bench_client utmps-put SOCKET COUNT   pututxline rate over utmps'
+//!                                 protocol, one connection as libutmps
+//!                                 keeps it ('E' + 400 bytes, 1-byte reply)
+//!   bench_client utmps-getent SOCKET SECONDS
+//!                                 whole-table getutxent over utmps'
+//!                                 protocol ('r', then 'e' until ESRCH),
+//!                                 records/s
 //!   bench_client disk FILE COUNT  the disk's own durable 4 KiB overwrites/s
 //!                                 (what dd oflag=direct,dsync measures): the
 //!                                 ceiling for one synchronous writer
@@ -178,12 +185,59 @@ fn main() {
             });
             println!("{rate:.0}");
         }
+        Some("utmps-put") => {
+            let count = num(3);
+            let mut s = UnixStream::connect(&args[2]).expect("connect to the utmps socket");
+            // pid 1 as `put`: a process that outlives the run, so utmpd
+            // never ends these sessions in the middle of it.
+            let pid = 1;
+            let requests: Vec<Vec<u8>> = (0..64)
+                .map(|i| {
+                    let mut r = vec![b'E'];
+                    r.extend_from_slice(&utmpx(7, pid, format!("pts/{i}").as_bytes(), b"bench"));
+                    r
+                })
+                .collect();
+            let mut answer = [0u8; 1];
+            let start = Instant::now();
+            for i in 0..count {
+                s.write_all(&requests[(i % 64) as usize]).expect("send");
+                s.read_exact(&mut answer).expect("answer");
+                assert_eq!(answer[0], 0, "pututxline refused");
+            }
+            println!("{:.0}", count as f64 / start.elapsed().as_secs_f64());
+        }
+        Some("utmps-getent") => {
+            let seconds = num(3);
+            let mut s = UnixStream::connect(&args[2]).expect("connect to the utmps socket");
+            let mut reply = [0u8; 401];
+            let start = Instant::now();
+            let mut records = 0u64;
+            while start.elapsed() < Duration::from_secs(seconds) {
+                s.write_all(b"r").expect("send");
+                s.read_exact(&mut reply[..1]).expect("answer");
+                assert_eq!(reply[0], 0, "setutxent refused");
+                loop {
+                    s.write_all(b"e").expect("send");
+                    s.read_exact(&mut reply[..1]).expect("answer");
+                    if reply[0] != 0 {
+                        assert_eq!(reply[0], 3, "getutxent: not ESRCH at the end");
+                        break;
+                    }
+                    s.read_exact(&mut reply[1..]).expect("record");
+                    records += 1;
+                }
+            }
+            println!("{:.0}", records as f64 / start.elapsed().as_secs_f64());
+        }
         Some("disk") => {
             let count = num(3);
             println!("{:.0}", disk(&args[2], count));
         }
         _ => {
-            eprintln!("usage: bench_client put|list|append|utmps-append SOCKET ... | disk FILE COUNT");
+            eprintln!(
+                "usage: bench_client put|list|append|utmps-append|utmps-put|utmps-getent SOCKET ... | disk FILE COUNT"
+            );
             std::process::exit(100);
         }
     }

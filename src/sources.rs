@@ -226,6 +226,7 @@ mod tests {
                         record_boot: false,
                         private: false,
                         mode: 0o644,
+                        import: None,
                     })
                     .unwrap();
                     serve(prepared, service);

@@ -32,6 +32,8 @@ fn s6_service_dirs_supervise_both_daemons() {
     let script = r#"
         set -u
         s6-supervise wtmpd & s6-supervise utmpd &
+        # s6-svwait needs the status files s6-supervise writes once it runs.
+        i=0; while [ $i -lt 500 ] && ! { [ -e wtmpd/supervise/status ] && [ -e utmpd/supervise/status ]; }; do sleep 0.01; i=$((i+1)); done
         s6-svwait -U -t 5000 wtmpd && s6-svwait -U -t 5000 utmpd && echo ready
         utmpset -u root -l pts/61 -p $$ login
         who

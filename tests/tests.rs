@@ -18,6 +18,8 @@ mod utmpdump;
 mod utmpfile;
 mod utmps;
 mod utmps_sockets;
+mod utmps_import;
+mod utmps_services;
 mod w;
 mod w_edges;
 mod who;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use std::os::fd::RawFd;
 
 mod forward;
+mod import;
 mod utmps;
 
 use super::boot;
@@ -38,6 +39,8 @@ pub struct Options {
     pub record_boot: bool,
     pub private: bool,
     pub mode: u32,
+    /// A table whose live sessions to take over at start (`--import`).
+    pub import: Option<PathBuf>,
 }
 
 pub struct Utmpd {
@@ -131,6 +134,10 @@ impl Utmpd {
             if let Some(note) = utmpd.record_boot()? {
                 eprintln!("utmpd: info: {note}");
             }
+        }
+        if let Some(path) = utmpd.opts.import.clone() {
+            let counts = utmpd.import(&path)?;
+            import::report(&path, &counts);
         }
         if !utmpd.opts.sweep.is_zero() {
             utmpd.sweep();
