@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for target in decode_file frame_reader lastlog_record legacy_record native_record request text_line; do
+for target in decode_file frame_reader lastlog_record legacy_record native_record request text_line utmps_request; do
 	mkdir -p "$CORPUS/$target"
 done
 mkdir "$work/bin"
@@ -196,3 +196,25 @@ done
 	printf '\000'
 	le32 9999
 } | seed frame_reader too-long
+
+# utmps streams (a byte: top bit wtmpd, low bits how many piece sizes
+# follow; the sizes; then requests as libutmps sends them): a session's
+# calls to utmpd, and wtmpd's append, from the utmpx records above.
+dd if="$work/wtmp.utmpx" bs=400 count=1 2>/dev/null >"$work/one.utmpx"
+{
+	printf '\003\001\017\377'
+	printf 'r'
+	printf 'E'
+	cat "$work/one.utmpx"
+	printf 'i\000\007ts/7'
+	printf 'l'
+	printf 'pts/7'
+	zeros 27
+	printf 'e'
+	printf 'r'
+} | seed utmps_request utmpd-session
+{
+	printf '\202\077\377'
+	printf '+'
+	cat "$work/one.utmpx"
+} | seed utmps_request wtmpd-append

@@ -22,10 +22,11 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("native_record", records::native_record),
     ("request", wire::request),
     ("text_line", records::text_line),
+    ("utmps_request", wire::utmps_request),
 ];
 
 pub use records::{decode_file, lastlog_record, legacy_record, native_record, text_line};
-pub use wire::{frame_reader, request};
+pub use wire::{frame_reader, request, utmps_request};
 
 /// Assert that `encoded`, a re-encoding of `original`, differs from it
 /// only where it is zero (padding after a field's NUL, reserved bytes)

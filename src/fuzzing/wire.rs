@@ -1,6 +1,7 @@
-//! Bodies for the native protocol: the request payload parsers and the
-//! daemons' frame reader.
+//! Bodies for the wire protocols: the native request payload parsers,
+//! the daemons' frame reader, and utmps' framing.
 
+use crate::daemon::utmps;
 use crate::protocol::{self, op, Incoming, ReadQuery, Reader, BODY_HEADER, MAX_REQUEST, PREFIX};
 use crate::record::native::{self, RECORD_SIZE};
 use crate::record::Record;
@@ -169,4 +170,91 @@ fn reference_frames(mut stream: &[u8]) -> Vec<Event> {
         stream = &stream[4 + len..];
     }
     events
+}
+
+/// utmps' framing as utmpd and wtmpd read it (`--utmps-socket`): a
+/// one-byte opcode and a payload of the size it fixes, fed in arbitrary
+/// pieces. The same requests come out wherever the stream is cut, an
+/// unknown opcode ends the stream, a buffer of one largest request never
+/// waits for more, and a record a client sends comes back, as getutxent
+/// returns it, as the same record.
+///
+/// The first byte picks the daemon (its top bit: wtmpd) and how many of
+/// the next bytes are piece sizes; the rest is the stream.
+pub fn utmps_request(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let len_of: fn(u8) -> Option<usize> = if first & 0x80 == 0 {
+        utmps::utmpd_request_len
+    } else {
+        utmps::wtmpd_request_len
+    };
+    let (sizes, stream) = rest.split_at(((first & 0x1f) as usize).min(rest.len()));
+
+    let mut expected = Vec::new();
+    let mut whole = stream.to_vec();
+    loop {
+        match utmps::take_request(&mut whole, len_of) {
+            utmps::Incoming::Partial => break,
+            utmps::Incoming::Unknown => {
+                expected.push(None);
+                break;
+            }
+            utmps::Incoming::Request { op, payload } => expected.push(Some((op, payload))),
+        }
+    }
+
+    let mut events = Vec::new();
+    let mut input = Vec::new();
+    let mut sent = 0;
+    let mut pieces = sizes.iter().map(|&s| s as usize + 1);
+    'stream: while sent < stream.len() {
+        // As the loop reads a utmps connection: at most one largest request.
+        let room = utmps::MAX_REQUEST.saturating_sub(input.len()).max(1);
+        let piece = pieces
+            .next()
+            .unwrap_or(usize::MAX)
+            .min(room)
+            .min(stream.len() - sent);
+        input.extend_from_slice(&stream[sent..sent + piece]);
+        sent += piece;
+        loop {
+            let before = input.len();
+            match utmps::take_request(&mut input, len_of) {
+                utmps::Incoming::Partial => {
+                    assert_eq!(input.len(), before, "Partial changed the buffer");
+                    assert!(before < utmps::MAX_REQUEST, "a full buffer waits for more");
+                    break;
+                }
+                utmps::Incoming::Unknown => {
+                    events.push(None);
+                    break 'stream;
+                }
+                utmps::Incoming::Request { op, payload } => {
+                    assert_eq!(Some(payload.len()), len_of(op));
+                    if payload.len() == utmps::UTMPX_SIZE {
+                        assert_utmpx_round_trip(&payload);
+                    }
+                    events.push(Some((op, payload)));
+                }
+            }
+        }
+    }
+    assert_eq!(events, expected);
+}
+
+/// A struct utmpx read off the wire and answered back (getutxent's reply)
+/// reads as the same record, unless its time does not fit utmpx (EIO).
+fn assert_utmpx_round_trip(payload: &[u8]) {
+    let Some(record) = utmps::decode(payload) else {
+        panic!("a whole struct utmpx did not decode");
+    };
+    let reply = utmps::record_reply(&record);
+    if reply.len() == 1 {
+        assert_eq!(reply[0], libc::EIO as u8);
+        return;
+    }
+    assert_eq!(reply[0], 0);
+    assert_eq!(utmps::decode(&reply[1..]).as_ref(), Some(&record));
 }
