@@ -21,7 +21,8 @@
 //!   AI_CANONNAME; getnameinfo of the address with `--ips`) through musl's
 //!   resolver; when it cannot answer, the host is printed as stored, as
 //!   coreutils does;
-//! - `--version` names utmpbox.
+//! - `--version` names utmpbox;
+//! - `--json` is new: the same entries as a JSON array (applets/who/json.rs).
 
 use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -37,6 +38,8 @@ use crate::record::{Record, RecordKind};
 use crate::sessions;
 use crate::time;
 
+mod json;
+
 const USAGE: &str = "\
 Usage: who [OPTION]... [ FILE | ARG1 ARG2 ]
 Print information about users who are currently logged in.
@@ -48,6 +51,8 @@ Print information about users who are currently logged in.
       --ips         print ips instead of hostnames. with --lookup,
                     canonicalizes based on stored IP, if available,
                     rather than stored hostname
+      --json        print the entries as a JSON array (with -q: the
+                    users it counts)
   -l, --login       print system login processes
       --lookup      attempt to canonicalize hostnames via DNS
   -m                only hostname and user associated with stdin
@@ -93,6 +98,7 @@ const TABLE: Table = Table {
         ("dead", "dead"),
         ("heading", "heading"),
         ("ips", "ips"),
+        ("json", "json"),
         ("login", "login"),
         ("lookup", "lookup"),
         ("message", "mesg"),
@@ -128,6 +134,7 @@ pub struct Options {
     my_line_only: bool,
     do_lookup: bool,
     do_ips: bool,
+    json: bool,
     /// `%Y-%m-%d %H:%M` (width 16) instead of `%b %e %H:%M` (width 12).
     iso_time: bool,
     file: Option<OsString>,
@@ -197,6 +204,7 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
             }
             "lookup" => o.do_lookup = true,
             "ips" => o.do_ips = true,
+            "json" => o.json = true,
             "help" => {
                 print!("{USAGE}");
                 return Err(0);
@@ -210,7 +218,7 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
         // Any selecting option turns off the default (-s, users only).
         if !matches!(
             key,
-            "heading" | "m" | "count" | "short" | "mesg" | "lookup" | "ips"
+            "heading" | "m" | "count" | "short" | "mesg" | "lookup" | "ips" | "json"
         ) {
             assumptions = false;
         }
@@ -247,7 +255,9 @@ fn who(applet: &str, options: &Options) -> i32 {
         sink: cli::Output::new(),
         failed: None,
     };
-    let read = if options.short_list {
+    let read = if options.json {
+        json::scan(applet, file, &mut p)
+    } else if options.short_list {
         let mut count = 0u64;
         let read = sessions::each(applet, file, file.is_none(), |record| {
             if sessions::is_user_process(record) {

@@ -378,8 +378,10 @@ pub fn find_best(
 
 /// Clock ticks per second (procps_hertz_get).
 pub fn hertz() -> u64 {
-    // SAFETY: sysconf has no memory effects.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     if hz > 0 {
         hz as u64
     } else {

@@ -1,5 +1,6 @@
 //! Calendar time through libc (`localtime_r`, `strftime`, `mktime`), as the
 //! peers do it, so `TZ` and the zone database behave exactly as theirs.
+//! Raw libc throughout: nix has none of these calls.
 
 use std::ffi::CStr;
 

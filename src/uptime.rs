@@ -69,6 +69,7 @@ fn scan_double(input: &mut &[u8]) -> Option<f64> {
     buf.extend_from_slice(text);
     buf.push(0);
     let mut end: *mut libc::c_char = std::ptr::null_mut();
+    // libc's strtod on purpose (above); nix has no number parsing.
     // SAFETY: `buf` is NUL-terminated and outlives the call; strtod only
     // reads it and points `end` into it.
     let value = unsafe { libc::strtod(buf.as_ptr().cast(), &mut end) };
@@ -94,15 +95,10 @@ fn c_int(value: f64) -> i32 {
 /// (CLOCK_REALTIME_COARSE), so the HH:MM:SS of the line ticks over exactly
 /// when procps's does.
 pub fn now_secs() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec.
-    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
-        ts.tv_sec
-    } else {
-        time::now_us().div_euclid(1_000_000)
+    use nix::time::{clock_gettime, ClockId};
+    match clock_gettime(ClockId::CLOCK_REALTIME_COARSE) {
+        Ok(ts) => ts.tv_sec(),
+        Err(_) => time::now_us().div_euclid(1_000_000),
     }
 }
 
@@ -150,6 +146,7 @@ pub fn uptime_line(now: i64, uptime_secs: f64, users: usize, loads: [f64; 3]) ->
 fn push_fixed2(value: f64, out: &mut Vec<u8>) {
     // The longest `%.2f` is -DBL_MAX: 309 digits, a sign, a point and 2.
     let mut buf = [0u8; 320];
+    // nix has no printf: libc's, as the doc comment says.
     // SAFETY: the format is NUL-terminated and takes one double; snprintf
     // writes at most `buf.len()` bytes.
     let n = unsafe {

@@ -23,3 +23,4 @@ mod utmps_sockets;
 mod w;
 mod w_edges;
 mod who;
+mod who_json;

@@ -1,7 +1,10 @@
 //! Facts about the running boot, so the daemons can record it themselves:
 //! the kernel's boot_id (which boot this is), the boot time, the release.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use nix::time::{clock_gettime, ClockId};
 
 use crate::record::{Record, RecordKind};
 
@@ -22,40 +25,26 @@ pub fn boot_id() -> Option<Vec<u8>> {
     (!id.is_empty()).then_some(id)
 }
 
-fn clock_us(clock: libc::clockid_t) -> Option<i64> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime fills the timespec.
-    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
-    (rc == 0).then(|| ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000)
+fn clock_us(clock: ClockId) -> Option<i64> {
+    let ts = clock_gettime(clock).ok()?;
+    Some(ts.tv_sec() * 1_000_000 + ts.tv_nsec() / 1000)
 }
 
 pub fn now_us() -> i64 {
-    clock_us(libc::CLOCK_REALTIME).unwrap_or(0)
+    clock_us(ClockId::CLOCK_REALTIME).unwrap_or(0)
 }
 
 /// When this boot began, in microseconds since the epoch: now minus the
 /// time since boot (suspend included), whole seconds as /proc/stat says.
 pub fn boot_time_us() -> Option<i64> {
-    let since_boot = clock_us(libc::CLOCK_BOOTTIME)?;
+    let since_boot = clock_us(ClockId::CLOCK_BOOTTIME)?;
     let t = now_us() - since_boot;
     Some(t - t.rem_euclid(1_000_000))
 }
 
 /// `uname -r`.
 pub fn kernel_release() -> Vec<u8> {
-    // SAFETY: utsname is plain data filled by uname.
-    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut uts) } != 0 {
-        return Vec::new();
-    }
-    uts.release
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect()
+    nix::sys::utsname::uname().map_or_else(|_| Vec::new(), |uts| uts.release().as_bytes().to_vec())
 }
 
 /// The record sysvinit writes at boot: BOOT_TIME, user "reboot", line "~",

@@ -5,6 +5,9 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
+use nix::errno::Errno;
+use nix::sys::socket::{send, MsgFlags};
+
 use super::event::Limits;
 use super::peer::Peer;
 use crate::protocol::{self, Status};
@@ -76,24 +79,12 @@ pub fn send_some(conn: &mut Conn) -> io::Result<bool> {
 pub fn send_from(fd: RawFd, bytes: &[u8], sent: &mut usize) -> io::Result<bool> {
     while *sent < bytes.len() {
         let rest = &bytes[*sent..];
-        // SAFETY: sending from a valid slice.
-        let n = unsafe {
-            libc::send(
-                fd,
-                rest.as_ptr() as *const libc::c_void,
-                rest.len(),
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return match e.raw_os_error() {
-                Some(libc::EAGAIN) => Ok(false),
-                Some(libc::EINTR) => continue,
-                _ => Err(e),
-            };
+        match send(fd, rest, MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT) {
+            Ok(n) => *sent += n,
+            Err(Errno::EAGAIN) => return Ok(false),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
         }
-        *sent += n as usize;
     }
     Ok(true)
 }
@@ -105,13 +96,10 @@ pub fn refuse(fd: &OwnedFd, wire: Wire, why: &str) {
         Wire::Native => protocol::error_frame(Status::Limit, why),
         Wire::Utmps => vec![libc::EAGAIN as u8],
     };
-    // SAFETY: best-effort non-blocking send of a small frame.
-    unsafe {
-        libc::send(
-            fd.as_raw_fd(),
-            frame.as_ptr() as *const libc::c_void,
-            frame.len(),
-            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-        );
-    }
+    // Best effort: the client is not waited for.
+    let _ = send(
+        fd.as_raw_fd(),
+        &frame,
+        MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT,
+    );
 }

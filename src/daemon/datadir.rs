@@ -11,10 +11,16 @@
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use nix::errno::Errno;
+use nix::fcntl::AtFlags;
+use nix::fcntl::{fcntl, renameat, FcntlArg, Flock, FlockArg, OFlag, AT_FDCWD};
+use nix::sys::stat::{fstat, fstatat, FileStat, Mode};
+use nix::unistd::{fchownat, fsync, unlinkat, Gid, Uid, UnlinkatFlags};
 
 use crate::cli::os_reason;
 
@@ -22,14 +28,6 @@ use crate::cli::os_reason;
 pub struct Dir {
     fd: OwnedFd,
     path: PathBuf,
-}
-
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
 }
 
 fn c_bytes(bytes: &[u8]) -> io::Result<CString> {
@@ -43,22 +41,24 @@ pub fn suffixed(name: &CStr, suffix: &str) -> io::Result<CString> {
     c_bytes(&bytes)
 }
 
-fn openat(dir: RawFd, name: &CStr, flags: libc::c_int, mode: u32) -> io::Result<OwnedFd> {
-    // SAFETY: a valid C string relative to a descriptor we hold; the new
-    // descriptor is ours to own.
-    let fd = check(unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_CLOEXEC, mode) })?;
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+fn openat(dir: BorrowedFd, name: &CStr, flags: OFlag, mode: u32) -> io::Result<OwnedFd> {
+    let mode = Mode::from_bits_truncate(mode);
+    Ok(nix::fcntl::openat(
+        dir,
+        name,
+        flags | OFlag::O_CLOEXEC,
+        mode,
+    )?)
 }
 
-fn fstat(fd: RawFd) -> io::Result<libc::stat> {
-    // SAFETY: stat is plain data fstat fills.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    check(unsafe { libc::fstat(fd, &mut st) })?;
-    Ok(st)
-}
-
-fn is(st: &libc::stat, kind: libc::mode_t) -> bool {
+fn is(st: &FileStat, kind: libc::mode_t) -> bool {
     st.st_mode & libc::S_IFMT == kind
+}
+
+impl AsFd for Dir {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
 }
 
 impl AsRawFd for Dir {
@@ -72,7 +72,7 @@ impl Dir {
     /// (unit tests, tools) whose directory was never registered.
     pub fn open(path: &Path) -> io::Result<Dir> {
         let c = c_bytes(path.as_os_str().as_bytes())?;
-        let fd = openat(libc::AT_FDCWD, &c, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+        let fd = openat(AT_FDCWD, &c, OFlag::O_RDONLY | OFlag::O_DIRECTORY, 0)?;
         Ok(Dir {
             fd,
             path: path.to_path_buf(),
@@ -84,52 +84,42 @@ impl Dir {
     }
 
     /// The entry `name` itself (a link is not followed); None if absent.
-    pub fn stat(&self, name: &CStr) -> io::Result<Option<libc::stat>> {
-        // SAFETY: stat is plain data fstatat fills.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        let rc = unsafe {
-            libc::fstatat(
-                self.fd.as_raw_fd(),
-                name.as_ptr(),
-                &mut st,
-                libc::AT_SYMLINK_NOFOLLOW,
-            )
-        };
-        match check(rc) {
-            Ok(_) => Ok(Some(st)),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
-            Err(e) => Err(e),
+    pub fn stat(&self, name: &CStr) -> io::Result<Option<FileStat>> {
+        match fstatat(&self.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(st)),
+            Err(Errno::ENOENT) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
     /// Open the regular file `name` with `flags`, never through a link.
     /// O_NONBLOCK so a FIFO planted there cannot hang the open; a file
     /// that is not regular is refused.
-    pub fn open_file(&self, name: &CStr, flags: libc::c_int, mode: u32) -> io::Result<File> {
+    pub fn open_file(&self, name: &CStr, flags: OFlag, mode: u32) -> io::Result<File> {
         let fd = openat(
-            self.fd.as_raw_fd(),
+            self.fd.as_fd(),
             name,
-            flags | libc::O_NOFOLLOW | libc::O_NONBLOCK,
+            flags | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK,
             mode,
         )?;
-        if !is(&fstat(fd.as_raw_fd())?, libc::S_IFREG) {
+        if !is(&fstat(&fd)?, libc::S_IFREG) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "not a regular file",
             ));
         }
-        // SAFETY: clearing O_NONBLOCK (meaningless on a regular file) on
-        // our own descriptor, so later users see plain flags.
-        unsafe {
-            let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-            libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        // Cleared again (meaningless on a regular file), so later users
+        // see plain flags.
+        if let Ok(flags) = fcntl(&fd, FcntlArg::F_GETFL) {
+            let flags = OFlag::from_bits_retain(flags) & !OFlag::O_NONBLOCK;
+            let _ = fcntl(&fd, FcntlArg::F_SETFL(flags));
         }
         Ok(File::from(fd))
     }
 
     /// An existing file, read-write.
     pub fn open_rw(&self, name: &CStr) -> io::Result<File> {
-        self.open_file(name, libc::O_RDWR, 0)
+        self.open_file(name, OFlag::O_RDWR, 0)
     }
 
     /// Replace `name` by a file holding `bytes`, atomically: written to
@@ -138,7 +128,8 @@ impl Dir {
     pub fn replace(&self, name: &CStr, bytes: &[u8], mode: u32, durable: bool) -> io::Result<()> {
         let tmp = suffixed(name, ".new")?;
         self.unlink(&tmp)?;
-        let mut file = self.open_file(&tmp, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, mode)?;
+        let mut file =
+            self.open_file(&tmp, OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL, mode)?;
         file.write_all(bytes)?;
         if durable {
             file.sync_all()?;
@@ -153,29 +144,24 @@ impl Dir {
     /// Remove the entry `name` (a link itself, never its target); absent
     /// is fine.
     pub fn unlink(&self, name: &CStr) -> io::Result<()> {
-        // SAFETY: a valid C string relative to a descriptor we hold.
-        match check(unsafe { libc::unlinkat(self.fd.as_raw_fd(), name.as_ptr(), 0) }) {
-            Err(e) if e.raw_os_error() != Some(libc::ENOENT) => Err(e),
+        match unlinkat(&self.fd, name, UnlinkatFlags::NoRemoveDir) {
+            Err(e) if e != Errno::ENOENT => Err(e.into()),
             _ => Ok(()),
         }
     }
 
     pub fn rename(&self, from: &CStr, to: &CStr) -> io::Result<()> {
-        let fd = self.fd.as_raw_fd();
-        // SAFETY: valid C strings relative to a descriptor we hold.
-        check(unsafe { libc::renameat(fd, from.as_ptr(), fd, to.as_ptr()) })?;
-        Ok(())
+        Ok(renameat(&self.fd, from, &self.fd, to)?)
     }
 
     /// Make a rename or a new file durable.
     pub fn sync(&self) {
-        // SAFETY: fsync of a descriptor we hold.
-        unsafe { libc::fsync(self.fd.as_raw_fd()) };
+        let _ = fsync(&self.fd);
     }
 
     /// Up to `max` bytes of the regular file `name`.
     pub fn read_small(&self, name: &CStr, max: u64) -> io::Result<Vec<u8>> {
-        let file = self.open_file(name, libc::O_RDONLY, 0)?;
+        let file = self.open_file(name, OFlag::O_RDONLY, 0)?;
         let mut bytes = Vec::new();
         file.take(max).read_to_end(&mut bytes)?;
         Ok(bytes)
@@ -183,23 +169,20 @@ impl Dir {
 
     /// Hand the entry `name` (a link itself, not its target) to uid:gid.
     pub fn chown(&self, name: &CStr, uid: u32, gid: u32) -> io::Result<()> {
-        // SAFETY: a valid C string relative to a descriptor we hold.
-        let rc = unsafe {
-            libc::fchownat(
-                self.fd.as_raw_fd(),
-                name.as_ptr(),
-                uid,
-                gid,
-                libc::AT_SYMLINK_NOFOLLOW,
-            )
-        };
-        check(rc).map(|_| ())
+        let (uid, gid) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+        Ok(fchownat(
+            &self.fd,
+            name,
+            uid,
+            gid,
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )?)
     }
 
     /// Hold the exclusive lock `name` in this directory for as long as the
     /// descriptor returned lives, with our pid written in it. Held by
     /// another process: "`what` is in use by another `daemon` (pid N)".
-    pub fn lock(&self, name: &[u8], daemon: &str, what: &Path) -> Result<File, String> {
+    pub fn lock(&self, name: &[u8], daemon: &str, what: &Path) -> Result<Flock<File>, String> {
         let lock_path = self.path.join(std::ffi::OsStr::from_bytes(name));
         let fail = |doing: &str, e: io::Error| {
             format!(
@@ -209,11 +192,12 @@ impl Dir {
             )
         };
         let name = c_bytes(name).map_err(|e| fail("open", e))?;
-        let mut file = self
-            .open_file(&name, libc::O_RDWR | libc::O_CREAT, 0o600)
+        let file = self
+            .open_file(&name, OFlag::O_RDWR | OFlag::O_CREAT, 0o600)
             .map_err(|e| fail("open", e))?;
         // A hard link to another file would be truncated below.
-        if fstat(file.as_raw_fd())
+        if fstat(&file)
+            .map_err(io::Error::from)
             .map_err(|e| fail("stat", e))?
             .st_nlink
             != 1
@@ -223,24 +207,22 @@ impl Dir {
                 lock_path.display()
             ));
         }
-        // SAFETY: flock on our own descriptor.
-        if let Err(e) =
-            check(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) })
-        {
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(fail("lock", e));
+        let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(locked) => locked,
+            Err((_, e)) if e != Errno::EWOULDBLOCK => return Err(fail("lock", e.into())),
+            Err((file, _)) => {
+                let mut text = String::new();
+                let _ = (&file).take(32).read_to_string(&mut text);
+                let pid = match text.trim().parse::<u32>() {
+                    Ok(pid) => pid.to_string(),
+                    Err(_) => "unknown".to_string(),
+                };
+                return Err(format!(
+                    "{} is in use by another {daemon} (pid {pid})",
+                    what.display()
+                ));
             }
-            let mut text = String::new();
-            let _ = (&file).take(32).read_to_string(&mut text);
-            let pid = match text.trim().parse::<u32>() {
-                Ok(pid) => pid.to_string(),
-                Err(_) => "unknown".to_string(),
-            };
-            return Err(format!(
-                "{} is in use by another {daemon} (pid {pid})",
-                what.display()
-            ));
-        }
+        };
         file.set_len(0)
             .and_then(|_| writeln!(file, "{}", std::process::id()))
             .map_err(|e| fail("write", e))?;
@@ -341,7 +323,7 @@ impl Trust {
             |at: &Path, e: io::Error| format!("unable to open {}: {}", at.display(), os_reason(&e));
         let root = Path::new("/");
         let slash = c_bytes(b"/").map_err(|e| fail(root, e))?;
-        let mut fd = openat(libc::AT_FDCWD, &slash, libc::O_PATH | libc::O_DIRECTORY, 0)
+        let mut fd = openat(AT_FDCWD, &slash, OFlag::O_PATH | OFlag::O_DIRECTORY, 0)
             .map_err(|e| fail(root, e))?;
         let mut at = PathBuf::from("/");
         let names: Vec<_> = real
@@ -352,31 +334,27 @@ impl Trust {
             })
             .collect();
         for (i, name) in names.iter().enumerate() {
-            self.mode(&at, &fstat(fd.as_raw_fd()).map_err(|e| fail(&at, e))?, true)?;
+            let st = fstat(&fd).map_err(|e| fail(&at, e.into()))?;
+            self.mode(&at, &st, true)?;
             at.push(name);
             let last = i + 1 == names.len();
             // The data directory is opened for real (it is fsynced);
             // those above only to walk through (no read permission needed).
-            let how = if last { libc::O_RDONLY } else { libc::O_PATH };
+            let how = if last { OFlag::O_RDONLY } else { OFlag::O_PATH };
             let c = c_bytes(name.as_bytes()).map_err(|e| fail(&at, e))?;
             fd = openat(
-                fd.as_raw_fd(),
+                fd.as_fd(),
                 &c,
-                how | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                how | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW,
                 0,
             )
             .map_err(|e| fail(&at, e))?;
         }
         if names.is_empty() {
-            fd = openat(
-                libc::AT_FDCWD,
-                &slash,
-                libc::O_RDONLY | libc::O_DIRECTORY,
-                0,
-            )
-            .map_err(|e| fail(root, e))?;
+            fd = openat(AT_FDCWD, &slash, OFlag::O_RDONLY | OFlag::O_DIRECTORY, 0)
+                .map_err(|e| fail(root, e))?;
         }
-        let st = fstat(fd.as_raw_fd()).map_err(|e| fail(&at, e))?;
+        let st = fstat(&fd).map_err(|e| fail(&at, e.into()))?;
         self.mode(&at, &st, false)?;
         Ok(Dir {
             fd,

@@ -13,6 +13,9 @@ use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::sys::socket::{recv, MsgFlags};
+
 mod admit;
 mod utmps;
 
@@ -261,6 +264,8 @@ impl Loop {
                     .min(i32::MAX as u128) as libc::c_int
                     + 1
             };
+            // Raw poll: nix's PollFd borrows each descriptor, and the
+            // services hand over raw ones (pidfds, wtmpd's link).
             // SAFETY: pollfds is a valid array of its length.
             let rc = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, ms) };
             if rc < 0 {
@@ -326,20 +331,13 @@ impl Loop {
     fn take_signals(&mut self) -> bool {
         let mut stop = false;
         loop {
-            // SAFETY: signalfd_siginfo is plain data; read fills it.
-            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-            let size = std::mem::size_of::<libc::signalfd_siginfo>();
-            let n = unsafe {
-                libc::read(
-                    self.signals.as_raw_fd(),
-                    &mut info as *mut libc::signalfd_siginfo as *mut libc::c_void,
-                    size,
-                )
-            };
-            if n != size as isize {
+            // A signalfd_siginfo, whose first field is ssi_signo (u32).
+            let mut info = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
+            if nix::unistd::read(&self.signals, &mut info) != Ok(info.len()) {
                 return stop;
             }
-            match info.ssi_signo as i32 {
+            let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+            match signo as i32 {
                 libc::SIGHUP => {
                     eprintln!("{}: info: SIGHUP: reopening files", self.service.name());
                     self.service.reopen();
@@ -388,27 +386,20 @@ impl Loop {
                 let room = most.saturating_sub(conn.input.len()).max(1);
                 let mut buf = [0u8; 4096];
                 let want = room.min(buf.len());
-                // SAFETY: reading into a stack buffer of at least `want` bytes.
-                let n = unsafe {
-                    libc::recv(
-                        conn.fd.as_raw_fd(),
-                        buf.as_mut_ptr() as *mut libc::c_void,
-                        want,
-                        libc::MSG_DONTWAIT,
-                    )
+                let n = match recv(
+                    conn.fd.as_raw_fd(),
+                    &mut buf[..want],
+                    MsgFlags::MSG_DONTWAIT,
+                ) {
+                    Ok(0) => return false,
+                    Ok(n) => n,
+                    Err(e) => return matches!(e, Errno::EAGAIN | Errno::EINTR),
                 };
-                if n == 0 {
-                    return false;
-                }
-                if n < 0 {
-                    let e = errno().raw_os_error();
-                    return matches!(e, Some(libc::EAGAIN) | Some(libc::EINTR));
-                }
                 if conn.input.is_empty() {
                     conn.started = now;
                 }
                 conn.last_active = now;
-                conn.input.extend_from_slice(&buf[..n as usize]);
+                conn.input.extend_from_slice(&buf[..n]);
                 self.dispatch(i, now)
             }
             State::Waiting(_) => revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) == 0,

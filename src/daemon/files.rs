@@ -10,6 +10,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use nix::fcntl::OFlag;
+
 use super::datadir::{self, suffixed};
 use crate::record::native::{self, FileKind, HEADER_SIZE, RECORD_SIZE};
 use crate::record::Record;
@@ -43,7 +45,11 @@ pub fn read_small(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 /// link.
 pub fn open_append(path: &Path, mode: u32) -> io::Result<File> {
     let (dir, name) = datadir::locate(path)?;
-    dir.open_file(&name, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT, mode)
+    dir.open_file(
+        &name,
+        OFlag::O_WRONLY | OFlag::O_APPEND | OFlag::O_CREAT,
+        mode,
+    )
 }
 
 /// Move a file the daemon cannot use out of the way, keeping it for a

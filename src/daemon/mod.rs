@@ -19,7 +19,7 @@ pub mod wtmpd;
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,6 +29,13 @@ use datadir::{Dir, Trust};
 use nix::sys::socket::{
     bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
 };
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, Flock, OFlag};
+use nix::sys::resource::{getrlimit, setrlimit, Resource};
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::stat::{fchmodat, fstat, umask, FchmodatFlags, Mode};
+use nix::unistd::{fchown, geteuid, setgid, setgroups, setuid, Gid, Uid};
 
 use crate::cli::os_reason;
 
@@ -74,7 +81,7 @@ pub struct Held {
     /// Where the sockets were bound (not inherited): removed when stopping.
     bound: Vec<BoundAt>,
     /// The data directories' and the socket's locks.
-    _locks: Vec<File>,
+    _locks: Vec<Flock<File>>,
 }
 
 impl Held {
@@ -94,16 +101,17 @@ pub fn fatal(applet: &str, message: impl std::fmt::Display) -> i32 {
 }
 
 pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
-    // SAFETY: plain process-wide settings made before any thread exists.
+    // SAFETY: ignoring a signal installs no handler code; done before any
+    // thread exists. (nix marks every disposition change unsafe.)
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let _ = signal(Signal::SIGPIPE, SigHandler::SigIgn);
         // A write past RLIMIT_FSIZE is then EFBIG, an error reply, not death.
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        libc::umask(0o022);
-        let mut lim: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        let _ = signal(Signal::SIGXFSZ, SigHandler::SigIgn);
+    }
+    umask(Mode::from_bits_truncate(0o022));
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
         }
     }
     let group = peer::group_by_name(&setup.group);
@@ -120,10 +128,7 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
     }
     let trust = Trust {
         daemon: setup.name,
-        // SAFETY: geteuid cannot fail.
-        uid: user
-            .as_ref()
-            .map_or_else(|| unsafe { libc::geteuid() }, |u| u.uid),
+        uid: user.as_ref().map_or_else(|| geteuid().as_raw(), |u| u.uid),
         group,
     };
     // Checked and locked before any data file is opened or the socket
@@ -186,8 +191,11 @@ pub fn prepare(setup: &Setup) -> Result<Prepared, String> {
             }
         }
         for lock in &locks {
-            // SAFETY: fchown of a lock file we hold.
-            unsafe { libc::fchown(lock.as_raw_fd(), user.uid, user.gid) };
+            let _ = fchown(
+                &**lock,
+                Some(Uid::from_raw(user.uid)),
+                Some(Gid::from_raw(user.gid)),
+            );
         }
         drop_privileges(&user, group)?;
     }
@@ -217,12 +225,10 @@ fn data_dirs(files: &[PathBuf]) -> Vec<PathBuf> {
 /// s6 readiness: a newline on the notification fd, then close it.
 pub fn notify_ready(fd: Option<RawFd>) {
     if let Some(fd) = fd {
-        // SAFETY: writing one byte to, then closing, a descriptor the
-        // supervisor handed us for exactly this.
-        unsafe {
-            libc::write(fd, b"\n".as_ptr() as *const libc::c_void, 1);
-            libc::close(fd);
-        }
+        // SAFETY: the supervisor handed us this descriptor for exactly
+        // this; it is ours to write to and close (on drop).
+        let notify = unsafe { OwnedFd::from_raw_fd(fd) };
+        let _ = nix::unistd::write(&notify, b"\n");
     }
 }
 
@@ -241,63 +247,39 @@ fn cpath(path: &Path) -> Result<CString, String> {
 }
 
 fn lchown(path: &Path, uid: u32, gid: u32) -> Result<(), String> {
-    let c = cpath(path)?;
-    // SAFETY: a valid C string path.
-    if unsafe { libc::lchown(c.as_ptr(), uid, gid) } != 0 {
-        let e = io::Error::last_os_error();
-        return Err(format!(
-            "unable to chown {}: {}",
-            path.display(),
-            os_reason(&e)
-        ));
-    }
-    Ok(())
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))
+        .map_err(|e| format!("unable to chown {}: {}", path.display(), os_reason(&e)))
 }
 
 fn drop_privileges(user: &peer::User, group: Option<u32>) -> Result<(), String> {
-    let groups: Vec<libc::gid_t> = group.into_iter().collect();
-    // SAFETY: the usual setgroups/setgid/setuid sequence, each checked.
-    let ok = unsafe {
-        libc::setgroups(groups.len(), groups.as_ptr()) == 0
-            && libc::setgid(user.gid) == 0
-            && libc::setuid(user.uid) == 0
-    };
-    if !ok {
-        let e = io::Error::last_os_error();
-        return Err(format!("unable to drop privileges: {}", os_reason(&e)));
-    }
-    // SAFETY: checking that root cannot be regained.
-    if user.uid != 0 && unsafe { libc::setuid(0) } == 0 {
+    let groups: Vec<Gid> = group.into_iter().map(Gid::from_raw).collect();
+    setgroups(&groups)
+        .and_then(|()| setgid(Gid::from_raw(user.gid)))
+        .and_then(|()| setuid(Uid::from_raw(user.uid)))
+        .map_err(|e| format!("unable to drop privileges: {}", os_reason(&e.into())))?;
+    if user.uid != 0 && setuid(Uid::from_raw(0)).is_ok() {
         return Err("unable to drop privileges: could regain root".into());
     }
     Ok(())
 }
 
 fn signal_fd() -> Result<OwnedFd, String> {
-    // SAFETY: building and installing a signal mask, then a signalfd for it.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-            libc::sigaddset(&mut set, sig);
-        }
-        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        let fd = libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
-        if fd < 0 {
-            let e = io::Error::last_os_error();
-            return Err(format!("unable to create a signalfd: {}", os_reason(&e)));
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
+    let mut set = SigSet::empty();
+    for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        set.add(sig);
     }
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None);
+    SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map(OwnedFd::from)
+        .map_err(|e| format!("unable to create a signalfd: {}", os_reason(&e.into())))
 }
 
-fn set_nonblocking(fd: RawFd) {
-    // SAFETY: fcntl flag updates on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+fn set_nonblocking(fd: &OwnedFd) {
+    if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
+        let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
     }
+    let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
 }
 
 /// The inherited socket (`-l FD`, or systemd's LISTEN_FDS), else a new one
@@ -309,17 +291,18 @@ fn listening_socket(
     path: &Path,
     inherited: Option<RawFd>,
     trust: &Trust,
-    locks: &mut Vec<File>,
+    locks: &mut Vec<Flock<File>>,
 ) -> Result<(OwnedFd, Option<BoundAt>), String> {
     if let Some(fd) = inherited {
-        // SAFETY: fstat on a descriptor number we were handed.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        // SAFETY: the descriptor was handed to us to own.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        if !fstat(&owned).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFSOCK) {
+            // Not ours after all: left open, as it was found.
+            let _ = owned.into_raw_fd();
             return Err(format!("inherited fd {fd} is not a socket"));
         }
-        set_nonblocking(fd);
-        // SAFETY: the descriptor was handed to us to own.
-        return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, None));
+        set_nonblocking(&owned);
+        return Ok((owned, None));
     }
     let name = path.display();
     let file_name = path
@@ -355,9 +338,8 @@ fn listening_socket(
     // Anyone may connect; what they may do is decided per request. (No
     // lchmod on Linux; the entry is the socket just bound, in a directory
     // only root or the daemon's user can change.)
-    let dirfd = dir.as_raw_fd();
-    // SAFETY: a valid C string relative to a directory descriptor we hold.
-    unsafe { libc::fchmodat(dirfd, entry.as_ptr(), 0o666, 0) };
+    let mode = Mode::from_bits_truncate(0o666);
+    let _ = fchmodat(&dir, entry.as_c_str(), mode, FchmodatFlags::FollowSymlink);
     let backlog = Backlog::new(1024).unwrap_or(Backlog::MAXCONN);
     listen(&owned, backlog).map_err(|e| fail("listen on", e.into()))?;
     Ok((owned, Some((Arc::new(dir), entry))))

@@ -7,7 +7,10 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::AsFd;
+
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use nix::unistd::{getgrouplist, Gid};
 
 /// A connected client, as the kernel reported it at accept time.
 #[derive(Clone, Debug)]
@@ -26,31 +29,14 @@ impl Peer {
 
 /// The credentials of a connected UNIX socket, and whether they are
 /// privileged (uid 0, or `group` as primary or supplementary group).
-pub fn peer_of(fd: RawFd, group: Option<u32>) -> io::Result<Peer> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: reading a ucred socket option into a ucred of that size.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            &mut cred as *mut libc::ucred as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let privileged = cred.uid == 0
-        || group.is_some_and(|g| cred.gid == g || groups_of(cred.pid, cred.uid).contains(&g));
+pub fn peer_of(fd: &impl AsFd, group: Option<u32>) -> io::Result<Peer> {
+    let cred = getsockopt(fd, PeerCredentials)?;
+    let (pid, uid) = (cred.pid(), cred.uid());
+    let privileged =
+        uid == 0 || group.is_some_and(|g| cred.gid() == g || groups_of(pid, uid).contains(&g));
     Ok(Peer {
-        pid: cred.pid,
-        uid: cred.uid,
+        pid,
+        uid,
         privileged,
     })
 }
@@ -79,22 +65,11 @@ fn groups_of(pid: i32, uid: u32) -> Vec<u32> {
     let Ok(name) = CString::new(user.name) else {
         return Vec::new();
     };
-    let mut groups = vec![0 as libc::gid_t; 64];
-    loop {
-        let mut n = groups.len() as libc::c_int;
-        // SAFETY: groups has room for n entries; n is updated to the count.
-        let rc =
-            unsafe { libc::getgrouplist(name.as_ptr(), user.gid, groups.as_mut_ptr(), &mut n) };
-        if rc >= 0 {
-            groups.truncate(n.max(0) as usize);
-            return groups;
-        }
-        if groups.len() >= 65536 {
-            return Vec::new();
-        }
-        let want = (n.max(0) as usize).max(groups.len() * 2);
-        groups.resize(want, 0);
-    }
+    // nix grows the list up to NGROUPS_MAX (65536 on Linux).
+    getgrouplist(&name, Gid::from_raw(user.gid)).map_or_else(
+        |_| Vec::new(),
+        |groups| groups.into_iter().map(Gid::as_raw).collect(),
+    )
 }
 
 /// A passwd entry's name and ids.
@@ -114,6 +89,8 @@ fn user_from(pw: &libc::passwd) -> User {
     }
 }
 
+/// Raw getpwuid_r, not nix's User: that makes the name a lossy String, and
+/// the name found here is the key of getgrouplist and of the policy.
 pub fn user_by_uid(uid: u32) -> Option<User> {
     with_buffer(|buf| {
         // SAFETY: passwd is plain data; getpwuid_r fills it from buf.
@@ -125,42 +102,22 @@ pub fn user_by_uid(uid: u32) -> Option<User> {
     })
 }
 
+/// By a name that is UTF-8 (an argument): nix's lookup, whose String
+/// name is then the name asked for. (By uid, above, the name is whatever
+/// the database holds, so it is read as bytes.)
 pub fn user_by_name(name: &str) -> Option<User> {
-    let cname = CString::new(name).ok()?;
-    with_buffer(|buf| {
-        // SAFETY: as in user_by_uid.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwnam_r(
-                cname.as_ptr(),
-                &mut pw,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        (rc, (!result.is_null()).then(|| user_from(&pw)))
+    let user = nix::unistd::User::from_name(name).ok()??;
+    Some(User {
+        name: user.name.into_bytes(),
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
     })
 }
 
+/// Only the gid is used: nix's lossy String name does not matter here.
 pub fn group_by_name(name: &str) -> Option<u32> {
-    let cname = CString::new(name).ok()?;
-    with_buffer(|buf| {
-        // SAFETY: group is plain data; getgrnam_r fills it from buf.
-        let mut gr: libc::group = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getgrnam_r(
-                cname.as_ptr(),
-                &mut gr,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        (rc, (!result.is_null()).then_some(gr.gr_gid))
-    })
+    let group = nix::unistd::Group::from_name(name).ok()??;
+    Some(group.gid.as_raw())
 }
 
 /// Run a getpw*_r / getgr*_r lookup with a buffer that grows while the

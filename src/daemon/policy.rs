@@ -4,8 +4,11 @@
 
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
+
+use nix::fcntl::{openat, AtFlags, OFlag, AT_FDCWD};
+use nix::sys::stat::{fstat, fstatat, Mode};
 
 use super::peer::{self, Peer};
 use crate::record::{Record, RecordKind};
@@ -104,11 +107,11 @@ fn owns_terminal(line: &[u8], uid: u32) -> bool {
     let Some(last) = parts.pop() else {
         return false;
     };
-    let Some(mut dir) = trusted_dir(libc::AT_FDCWD, b"/dev") else {
+    let Some(mut dir) = trusted_dir(AT_FDCWD, b"/dev") else {
         return false;
     };
     for part in parts {
-        match trusted_dir(dir.as_raw_fd(), part) {
+        match trusted_dir(dir.as_fd(), part) {
             Some(next) => dir = next,
             None => return false,
         }
@@ -116,37 +119,18 @@ fn owns_terminal(line: &[u8], uid: u32) -> bool {
     let Ok(name) = CString::new(last) else {
         return false;
     };
-    // SAFETY: stat is plain data filled by fstatat, which does not follow
-    // a link in the last component.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    rc == 0 && st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_uid == uid
+    // The last component itself: a link there is not followed.
+    fstatat(&dir, name.as_c_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_uid == uid)
 }
 
 /// Directory `name` under `at`, opened for lookups only, if it is a real
 /// directory (not a link) owned by root and writable by no one else.
-fn trusted_dir(at: RawFd, name: &[u8]) -> Option<OwnedFd> {
+fn trusted_dir(at: BorrowedFd, name: &[u8]) -> Option<OwnedFd> {
     let name = CString::new(name).ok()?;
-    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: openat with a valid C string; the result is owned below.
-    let fd = unsafe { libc::openat(at, name.as_ptr(), flags) };
-    if fd < 0 {
-        return None;
-    }
-    // SAFETY: a fresh descriptor from openat.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: stat is plain data filled by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return None;
-    }
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let fd = openat(at, name.as_c_str(), flags, Mode::empty()).ok()?;
+    let st = fstat(&fd).ok()?;
     let trusted =
         st.st_mode & libc::S_IFMT == libc::S_IFDIR && st.st_uid == 0 && st.st_mode & 0o022 == 0;
     trusted.then_some(fd)

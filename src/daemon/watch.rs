@@ -8,6 +8,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::{sysconf, Pid, SysconfVar};
+
 use super::event::{conns_within, FD_HEADROOM};
 
 pub enum Opened {
@@ -55,6 +59,7 @@ impl PidWatch {
             self.unwatched.insert(slot, pid);
             return Opened::Unwatched;
         }
+        // nix has no pidfd_open: the raw system call.
         // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
         if fd < 0 {
@@ -103,9 +108,8 @@ impl PidWatch {
 
 /// Does `pid` exist? One cheap system call, for polling.
 pub fn process_exists(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    // No signal: only the existence check.
+    matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
 }
 
 /// Is `pid` still the process that started the session at `since_us`? A
@@ -127,8 +131,11 @@ pub fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
     else {
         return true;
     };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i64;
+    let hz = sysconf(SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(1)
+        .max(1) as i64;
     let started_us = boot_us + ticks * 1_000_000 / hz;
     started_us <= since_us + 5_000_000
 }

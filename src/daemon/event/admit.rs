@@ -7,7 +7,11 @@ use std::time::Instant;
 
 use super::super::conn::{refuse, Conn, State, Wire};
 use super::super::peer::{self, Peer};
-use super::{errno, Loop};
+use nix::errno::Errno;
+use nix::sys::resource::{getrlimit, Resource};
+use nix::sys::socket::{accept4, SockFlag};
+
+use super::Loop;
 
 /// Descriptors kept free beyond connections (and utmpd's pidfds): the
 /// listener, the signalfd, the service's files, its link to wtmpd, /proc
@@ -22,13 +26,11 @@ pub fn fd_limit() -> usize {
 
 /// RLIMIT_NOFILE: soft and hard.
 pub fn nofile() -> (usize, usize) {
-    // SAFETY: rlimit is plain data filled by getrlimit.
-    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return (1024, 1024);
-    }
+    };
     let size = |v: libc::rlim_t| usize::try_from(v).unwrap_or(usize::MAX);
-    (size(lim.rlim_cur), size(lim.rlim_max))
+    (size(soft), size(hard))
 }
 
 /// Connections the descriptor limit has room for: `max_conns`, at most
@@ -69,39 +71,28 @@ impl Loop {
             },
         };
         for _ in 0..64 {
-            // SAFETY: accept4 with no address buffers.
-            let raw = unsafe {
-                libc::accept4(
-                    listener,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                )
-            };
-            if raw < 0 {
-                let e = errno();
-                match e.raw_os_error() {
-                    Some(libc::EAGAIN) | Some(libc::EINTR) | Some(libc::ECONNABORTED) => return,
-                    Some(libc::EMFILE) | Some(libc::ENFILE) => {
-                        // Out of descriptors: shed the longest-idle client.
-                        if !self.evict(Victim::Idle) {
-                            return;
-                        }
-                        continue;
-                    }
-                    _ => {
-                        eprintln!(
-                            "{}: warning: accept: {}",
-                            self.service.name(),
-                            crate::cli::os_reason(&e)
-                        );
+            let raw = match accept4(listener, SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC) {
+                Ok(raw) => raw,
+                Err(Errno::EAGAIN | Errno::EINTR | Errno::ECONNABORTED) => return,
+                Err(Errno::EMFILE | Errno::ENFILE) => {
+                    // Out of descriptors: shed the longest-idle client.
+                    if !self.evict(Victim::Idle) {
                         return;
                     }
+                    continue;
                 }
-            }
+                Err(e) => {
+                    eprintln!(
+                        "{}: warning: accept: {}",
+                        self.service.name(),
+                        crate::cli::os_reason(&e.into())
+                    );
+                    return;
+                }
+            };
             // SAFETY: a fresh descriptor from accept4.
             let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-            let Ok(peer) = peer::peer_of(fd.as_raw_fd(), self.group) else {
+            let Ok(peer) = peer::peer_of(&fd, self.group) else {
                 continue;
             };
             if let Err(why) = self.make_room(&peer) {

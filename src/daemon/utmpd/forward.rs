@@ -10,7 +10,10 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+use nix::errno::Errno;
+use nix::sys::socket::{
+    connect, recv, socket, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr,
+};
 
 use super::super::conn::send_from;
 use crate::cli::os_reason;
@@ -202,27 +205,14 @@ impl Link {
             if whole {
                 break;
             }
-            // SAFETY: reading into a stack buffer of its length.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
+            let n = match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+                Ok(0) => return Err(Broken("wtmpd closed the connection".into())),
+                Ok(n) => n,
+                Err(Errno::EAGAIN) => return Ok(None),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(Broken(os_reason(&e.into()))),
             };
-            if n == 0 {
-                return Err(Broken("wtmpd closed the connection".into()));
-            }
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return match e.raw_os_error() {
-                    Some(libc::EAGAIN) => Ok(None),
-                    Some(libc::EINTR) => continue,
-                    _ => Err(Broken(os_reason(&e))),
-                };
-            }
-            self.reply.extend_from_slice(&buf[..n as usize]);
+            self.reply.extend_from_slice(&buf[..n]);
             if self.reply.len() > protocol::PREFIX + protocol::MAX_REQUEST {
                 return Err(Broken("reply too large".into()));
             }
