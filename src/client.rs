@@ -1,13 +1,13 @@
 //! The client side of the daemon protocol, used by utmpset and by every
-//! reader (through `sources::load_default`).
+//! reader (through `sources::open_default` and `history::History`).
 //!
 //! Every call has a deadline: connecting, sending and receiving all give up
 //! when it passes, so a hung or absent daemon costs a reader at most that
 //! long before it falls back to the files.
 
 // The read half is used by the reader applets through
-// `sources::load_default`, the lastlog calls by the lastlog applet; a build
-// without them must not warn about it.
+// `sources::open_default` and `history`, the lastlog calls by the lastlog
+// applet; a build without them must not warn about it.
 #![allow(dead_code)]
 
 use std::fmt;
@@ -306,38 +306,27 @@ impl Client {
         Ok((count, path))
     }
 
-    /// One batch of history, newest first; the index to continue from
-    /// (0 when the start of the file was reached).
-    pub fn log_read(&mut self, db: LogDb, query: &ReadQuery) -> Result<(u64, Vec<Record>)> {
+    /// One batch of history, newest first, with the index to continue
+    /// from (0 when the start of the file was reached) and, when the query
+    /// asks, the indexes of the corrupt records it passed over.
+    pub fn log_read(&mut self, db: LogDb, query: &ReadQuery) -> Result<Batch> {
         let reply = self.call(op::LOG_READ, &query.encode(db))?;
         let mut r = Reader::new(&reply);
         let next = r.u64().map_err(Error::Protocol)?;
         let records = r.records().map_err(Error::Protocol)?;
-        r.end().map_err(Error::Protocol)?;
-        Ok((next, records))
-    }
-
-    /// A whole history file, oldest first, read backwards in batches.
-    pub fn log_read_all(&mut self, db: LogDb) -> Result<Vec<Record>> {
-        let mut query = ReadQuery {
-            before: u64::MAX,
-            max: protocol::MAX_BATCH as u16,
-            ..ReadQuery::default()
-        };
-        let mut all = Vec::new();
-        loop {
-            let (next, batch) = self.log_read(db, &query)?;
-            all.extend(batch);
-            if next == 0 {
-                break;
+        let mut corrupt = Vec::new();
+        if query.report_corrupt {
+            let n = r.u16().map_err(Error::Protocol)?;
+            for _ in 0..n {
+                corrupt.push(r.u64().map_err(Error::Protocol)?);
             }
-            if next >= query.before {
-                return Err(Error::Protocol("history read did not move backwards"));
-            }
-            query.before = next;
         }
-        all.reverse();
-        Ok(all)
+        r.end().map_err(Error::Protocol)?;
+        Ok(Batch {
+            next,
+            records,
+            corrupt,
+        })
     }
 
     pub fn lastlog_get(&mut self, user: &[u8]) -> Result<Option<Record>> {
@@ -387,6 +376,13 @@ fn one_record(reply: &[u8]) -> Result<Record> {
     let record = r.record().map_err(Error::Protocol)?;
     r.end().map_err(Error::Protocol)?;
     Ok(record)
+}
+
+/// One LOG_READ answer.
+pub struct Batch {
+    pub next: u64,
+    pub records: Vec<Record>,
+    pub corrupt: Vec<u64>,
 }
 
 /// How long a client retries a non-blocking receive before it sleeps.

@@ -299,12 +299,26 @@ pub struct ReadQuery {
     pub until_us: Option<i64>,
     pub user: Option<Vec<u8>>,
     pub line: Option<Vec<u8>>,
+    /// Only records whose user or line equals one of these (`lastb
+    /// alice pts/3`); None for no such filter.
+    pub any: Option<Vec<Vec<u8>>>,
+    /// The reply also lists the index of each corrupt record the batch
+    /// skipped, so a reader reports it as it would from the file.
+    pub report_corrupt: bool,
 }
 
 const F_SINCE: u8 = 1;
 const F_UNTIL: u8 = 2;
 const F_USER: u8 = 4;
 const F_LINE: u8 = 8;
+const F_CORRUPT: u8 = 16;
+const F_ANY: u8 = 32;
+/// Every filter flag a daemon knows.
+pub const READ_FLAGS: u8 = F_SINCE | F_UNTIL | F_USER | F_LINE | F_CORRUPT | F_ANY;
+/// The most names an `any` filter carries; a client sends names of at
+/// most 32 bytes (a native record's user and line), so the request stays
+/// far under MAX_REQUEST.
+pub const MAX_ANY: usize = 16;
 
 impl ReadQuery {
     pub fn encode(&self, db: LogDb) -> Vec<u8> {
@@ -312,7 +326,9 @@ impl ReadQuery {
         let flags = self.since_us.map_or(0, |_| F_SINCE)
             | self.until_us.map_or(0, |_| F_UNTIL)
             | self.user.as_ref().map_or(0, |_| F_USER)
-            | self.line.as_ref().map_or(0, |_| F_LINE);
+            | self.line.as_ref().map_or(0, |_| F_LINE)
+            | if self.report_corrupt { F_CORRUPT } else { 0 }
+            | self.any.as_ref().map_or(0, |_| F_ANY);
         out.push(flags);
         out.extend_from_slice(&self.max.to_le_bytes());
         out.extend_from_slice(&self.before.to_le_bytes());
@@ -320,6 +336,15 @@ impl ReadQuery {
         out.extend_from_slice(&self.until_us.unwrap_or(0).to_le_bytes());
         put_short_bytes(&mut out, self.user.as_deref().unwrap_or(b""));
         put_short_bytes(&mut out, self.line.as_deref().unwrap_or(b""));
+        // Appended only when asked for, so a query without it is byte for
+        // byte what version 1 daemons before it read.
+        if let Some(any) = &self.any {
+            let any = &any[..any.len().min(u8::MAX as usize)];
+            out.push(any.len() as u8);
+            for name in any {
+                put_short_bytes(&mut out, name);
+            }
+        }
         out
     }
 
@@ -327,7 +352,7 @@ impl ReadQuery {
         let mut r = Reader::new(payload);
         let db = LogDb::from_raw(r.u8()?).ok_or("unknown database")?;
         let flags = r.u8()?;
-        if flags & !(F_SINCE | F_UNTIL | F_USER | F_LINE) != 0 {
+        if flags & !READ_FLAGS != 0 {
             return Err("unknown filter flags");
         }
         let max = r.u16()?;
@@ -336,6 +361,19 @@ impl ReadQuery {
         let until = r.i64()?;
         let user = r.short_bytes()?.to_vec();
         let line = r.short_bytes()?.to_vec();
+        let any = if flags & F_ANY != 0 {
+            let count = r.u8()? as usize;
+            if count > MAX_ANY {
+                return Err("too many names");
+            }
+            let mut any = Vec::with_capacity(count);
+            for _ in 0..count {
+                any.push(r.short_bytes()?.to_vec());
+            }
+            Some(any)
+        } else {
+            None
+        };
         r.end()?;
         Ok((
             db,
@@ -346,6 +384,8 @@ impl ReadQuery {
                 until_us: (flags & F_UNTIL != 0).then_some(until),
                 user: (flags & F_USER != 0).then_some(user),
                 line: (flags & F_LINE != 0).then_some(line),
+                any,
+                report_corrupt: flags & F_CORRUPT != 0,
             },
         ))
     }
@@ -355,6 +395,9 @@ impl ReadQuery {
             && self.until_us.map_or(true, |t| record.time_us <= t)
             && self.user.as_ref().map_or(true, |u| &record.user == u)
             && self.line.as_ref().map_or(true, |l| &record.line == l)
+            && self.any.as_ref().map_or(true, |any| {
+                any.iter().any(|n| &record.user == n || &record.line == n)
+            })
     }
 }
 
@@ -430,6 +473,8 @@ mod tests {
             until_us: None,
             user: Some(b"alice".to_vec()),
             line: None,
+            any: Some(vec![b"bob".to_vec(), b"pts/3".to_vec()]),
+            report_corrupt: true,
         };
         let bytes = q.encode(LogDb::Btmp);
         assert_eq!(ReadQuery::decode(&bytes), Ok((LogDb::Btmp, q)));

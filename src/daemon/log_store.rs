@@ -245,14 +245,15 @@ impl LogFile {
     }
 
     /// Records before index `query.before`, newest first, that match the
-    /// query; and the index to continue from (0 at the start of the file).
-    pub fn read_batch(&self, query: &ReadQuery) -> io::Result<(u64, Vec<Record>)> {
+    /// query; the index to continue from (0 at the start of the file);
+    /// and the indexes of the corrupt records passed over, newest first.
+    pub fn read_batch(&self, query: &ReadQuery) -> io::Result<Batch> {
         let max = (query.max as usize).clamp(1, crate::protocol::MAX_BATCH);
         let mut end = query.before.min(self.count);
         let floor = end.saturating_sub(SCAN_LIMIT);
-        let mut out = Vec::new();
+        let mut batch = Batch::default();
         let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
-        while end > floor && out.len() < max {
+        while end > floor && batch.records.len() < max {
             let start = end.saturating_sub(CHUNK).max(floor);
             let n = (end - start) as usize;
             let bytes = &mut buf[..n * RECORD_SIZE];
@@ -260,18 +261,22 @@ impl LogFile {
             let mut index = end;
             for chunk in bytes.chunks_exact(RECORD_SIZE).rev() {
                 index -= 1;
-                if let Some(record) = native::decode(chunk) {
-                    if query.matches(&record) {
-                        out.push(record);
-                        if out.len() == max {
-                            return Ok((index, out));
+                match native::decode(chunk) {
+                    Some(record) if query.matches(&record) => {
+                        batch.records.push(record);
+                        if batch.records.len() == max {
+                            batch.next = index;
+                            return Ok(batch);
                         }
                     }
+                    Some(_) => {}
+                    None => batch.corrupt.push(index),
                 }
             }
             end = start;
         }
-        Ok((end, out))
+        batch.next = end;
+        Ok(batch)
     }
 
     /// The time of the newest boot record, looking back a bounded way.
@@ -284,17 +289,25 @@ impl LogFile {
         query.line = Some(b"~".to_vec());
         query.user = Some(b"reboot".to_vec());
         for _ in 0..8 {
-            let (next, found) = self.read_batch(&query).ok()?;
-            if let Some(record) = found.into_iter().find(is_boot) {
+            let batch = self.read_batch(&query).ok()?;
+            if let Some(record) = batch.records.into_iter().find(is_boot) {
                 return Some(record.time_us);
             }
-            if next == 0 {
+            if batch.next == 0 {
                 return None;
             }
-            query.before = next;
+            query.before = batch.next;
         }
         None
     }
+}
+
+/// One answer to a history read (`read_batch`).
+#[derive(Default)]
+pub struct Batch {
+    pub next: u64,
+    pub records: Vec<Record>,
+    pub corrupt: Vec<u64>,
 }
 
 /// Reserve records (up to `want`) that fit in the free space of `file`'s

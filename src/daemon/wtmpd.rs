@@ -188,16 +188,24 @@ impl Wtmpd {
         let private = self.opts.private && !peer.privileged;
         let log = self.log(db);
         match log.read_batch(query) {
-            Ok((next, mut records)) => {
+            Ok(mut batch) => {
                 if private {
-                    policy::redact(&mut records, peer);
+                    policy::redact(&mut batch.records, peer);
                 }
-                let mut out = Vec::with_capacity(12 + records.len() * 512);
-                out.extend_from_slice(&next.to_le_bytes());
-                match protocol::put_records(&mut out, records.iter()) {
-                    Ok(()) => ok(&out),
-                    Err(why) => err(Status::Io, why),
+                let mut out = Vec::with_capacity(12 + batch.records.len() * 512);
+                out.extend_from_slice(&batch.next.to_le_bytes());
+                if let Err(why) = protocol::put_records(&mut out, batch.records.iter()) {
+                    return err(Status::Io, why);
                 }
+                if query.report_corrupt {
+                    // At most SCAN_LIMIT (4,096) per batch: fits a u16.
+                    let n = batch.corrupt.len().min(u16::MAX as usize);
+                    out.extend_from_slice(&(n as u16).to_le_bytes());
+                    for index in &batch.corrupt[..n] {
+                        out.extend_from_slice(&index.to_le_bytes());
+                    }
+                }
+                ok(&out)
             }
             Err(e) => err(
                 Status::Io,

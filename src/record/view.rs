@@ -139,10 +139,6 @@ impl<'a> Records<'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// False for a native record whose checksum fails: it is corrupt and
     /// must be skipped, never read.
     #[inline]
