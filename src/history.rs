@@ -80,13 +80,12 @@ impl History {
         let socket = run.join(protocol::SOCKET_WTMPD);
         let stat = Client::connect(&socket, sources::DAEMON_DEADLINE)
             .and_then(|mut client| client.log_stat(log).map(|(_, path)| (client, path)));
-        match stat {
-            Ok((client, path)) => Ok(History {
+        match sources::or_files(stat).map_err(client::Error::into_io)? {
+            Some((client, path)) => Ok(History {
                 path,
                 from: From::Daemon { client, db: log },
             }),
-            Err(e @ client::Error::Refused { .. }) => Err(e.into_io()),
-            Err(_) => Self::open_file(&db.default_path()),
+            None => Self::open_file(&db.default_path()),
         }
     }
 

@@ -137,12 +137,21 @@ pub const DAEMON_DEADLINE: std::time::Duration = std::time::Duration::from_secs(
 /// file. A daemon's refusal is returned as an error (PermissionDenied).
 /// Readers call this and nothing else for their default data.
 pub fn open_default(db: Database) -> io::Result<Source> {
-    match load_from_daemon(db) {
-        Ok(loaded) => Ok(Source::Daemon(loaded)),
-        // The daemon said no (btmp to a non-root reader): that stands.
-        Err(e @ client::Error::Refused { .. }) => Err(e.into_io()),
-        // Absent, hung past the deadline, or talking nonsense: the files.
-        Err(_) => Source::open_file(&db.default_path()),
+    match or_files(load_from_daemon(db)).map_err(client::Error::into_io)? {
+        Some(loaded) => Ok(Source::Daemon(loaded)),
+        None => Source::open_file(&db.default_path()),
+    }
+}
+
+/// The rule of every reader that asks a daemon first: its answer, or
+/// None when the files are to be read instead (no daemon, one hung past
+/// the deadline, a broken connection, a reply that does not parse). A
+/// refusal (btmp to a non-root reader) stands.
+pub fn or_files<T>(asked: Result<T, client::Error>) -> Result<Option<T>, client::Error> {
+    match asked {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e @ client::Error::Refused { .. }) => Err(e),
+        Err(_) => Ok(None),
     }
 }
 
