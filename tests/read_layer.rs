@@ -145,3 +145,56 @@ fn a_corrupt_record_is_reported_once_whichever_way_it_is_read() {
     }
     assert!(w.stop());
 }
+
+#[test]
+fn tables_read_the_same_through_the_daemons_and_from_the_files() {
+    use crate::daemon_util::{ok, start_both, two_logins, utmpset};
+    let s = Scratch::new("rl-tables");
+    let (u, w) = start_both(&s);
+    two_logins(&s);
+    ok(&utmpset(&s, &["-l", "pts/2", "-T", "1790000900", "logout"]));
+    ok(&utmpset(
+        &s,
+        &[
+            "-u",
+            "daemon",
+            "-l",
+            "pts/4",
+            "-p",
+            "1",
+            "-T",
+            "1790001000",
+            "login",
+        ],
+    ));
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("who", vec!["-a"]),
+        ("who", vec!["-u"]),
+        ("who", vec!["-q"]),
+        ("users", vec![]),
+        ("lastlog", vec![]),
+        ("lastlog", vec!["-u", "root"]),
+        ("lastlog", vec!["-u", "0-1"]),
+        ("lastlog", vec!["-t", "36500"]),
+        ("lastlog", vec!["-b", "1"]),
+        ("last", vec!["root"]),
+        ("last", vec!["-n", "1"]),
+    ];
+    let outputs = || -> Vec<std::process::Output> {
+        cases
+            .iter()
+            .map(|(applet, args)| util::run(s.applet(applet).args(args), None))
+            .collect()
+    };
+    let through = outputs();
+    assert!(u.stop() && w.stop());
+    let direct = outputs();
+    for ((a, b), (applet, args)) in through.iter().zip(&direct).zip(&cases) {
+        let what = format!("{applet} {}", args.join(" "));
+        util::assert_same(&a.stdout, &b.stdout, &what);
+        assert_eq!(stderr(a), stderr(b), "{what}");
+        assert_eq!(a.status.code(), b.status.code(), "{what}");
+    }
+    let shown = String::from_utf8_lossy(&through[5].stdout);
+    assert!(shown.contains("root") && shown.contains("pts/1"), "{shown}");
+}
