@@ -313,7 +313,7 @@ impl Client {
         let reply = self.call(op::LOG_READ, &query.encode(db))?;
         let mut r = Reader::new(&reply);
         let next = r.u64().map_err(Error::Protocol)?;
-        let records = r.records().map_err(Error::Protocol)?;
+        let raw = r.raw_records().map_err(Error::Protocol)?.to_vec();
         let mut corrupt = Vec::new();
         if query.report_corrupt {
             let n = r.u16().map_err(Error::Protocol)?;
@@ -322,11 +322,7 @@ impl Client {
             }
         }
         r.end().map_err(Error::Protocol)?;
-        Ok(Batch {
-            next,
-            records,
-            corrupt,
-        })
+        Ok(Batch { next, raw, corrupt })
     }
 
     pub fn lastlog_get(&mut self, user: &[u8]) -> Result<Option<Record>> {
@@ -381,7 +377,9 @@ fn one_record(reply: &[u8]) -> Result<Record> {
 /// One LOG_READ answer.
 pub struct Batch {
     pub next: u64,
-    pub records: Vec<Record>,
+    /// The records, newest first, in their native bytes, every checksum
+    /// checked: viewed in place (`record::view::Records::Native`).
+    pub raw: Vec<u8>,
     pub corrupt: Vec<u64>,
 }
 

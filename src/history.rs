@@ -124,8 +124,9 @@ impl History {
                     let batch = client
                         .log_read(*db, &query)
                         .map_err(client::Error::into_io)?;
-                    if let Some(oldest) = batch.records.last() {
-                        return Ok(Some(oldest.time_secs()));
+                    let records = Records::Native { bytes: &batch.raw };
+                    if !records.is_empty() {
+                        return Ok(Some(records.get(records.len() - 1).secs));
                     }
                     // `next` is at most `before`: it did not reach `end`.
                     let (count, _) = client.log_stat(*db).map_err(client::Error::into_io)?;
@@ -235,7 +236,8 @@ fn walk_daemon(
         for &index in &batch.corrupt {
             record::say_corrupt(applet, path, index);
         }
-        let records = Records::Decoded(&batch.records);
+        // Checksums checked as the reply was read.
+        let records = Records::Native { bytes: &batch.raw };
         for index in 0..records.len() {
             if !each(&records.get(index)) {
                 return Ok(());

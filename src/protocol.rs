@@ -237,6 +237,21 @@ impl<'a> Reader<'a> {
         native::decode(self.take(RECORD_SIZE)?).ok_or("record checksum mismatch")
     }
 
+    /// A u32 count, then that many records, left in their native bytes
+    /// (each checksum checked): readers view them in place.
+    pub fn raw_records(&mut self) -> Result<&'a [u8], &'static str> {
+        let count = self.u32()? as usize;
+        if count > self.bytes.len() / RECORD_SIZE {
+            return Err("record count exceeds payload");
+        }
+        let raw = self.take(count * RECORD_SIZE)?;
+        if raw.chunks_exact(RECORD_SIZE).all(native::checksum_ok) {
+            Ok(raw)
+        } else {
+            Err("record checksum mismatch")
+        }
+    }
+
     /// A u32 count, then that many records.
     pub fn records(&mut self) -> Result<Vec<Record>, &'static str> {
         let count = self.u32()? as usize;
@@ -388,6 +403,21 @@ impl ReadQuery {
                 report_corrupt: flags & F_CORRUPT != 0,
             },
         ))
+    }
+
+    /// `matches` for a record's native bytes.
+    pub fn matches_raw(&self, raw: &[u8]) -> bool {
+        let time_us = crate::record::le_i64(raw, 16);
+        let field = |at: usize, len: usize| crate::record::c_field(&raw[at..at + len]);
+        let user = field(native::USER, native::USER_MAX);
+        let line = field(native::LINE, native::LINE_MAX);
+        self.since_us.map_or(true, |t| time_us >= t)
+            && self.until_us.map_or(true, |t| time_us <= t)
+            && self.user.as_ref().map_or(true, |u| user == &u[..])
+            && self.line.as_ref().map_or(true, |l| line == &l[..])
+            && self.any.as_ref().map_or(true, |any| {
+                any.iter().any(|n| user == &n[..] || line == &n[..])
+            })
     }
 
     pub fn matches(&self, record: &Record) -> bool {

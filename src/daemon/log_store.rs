@@ -253,24 +253,24 @@ impl LogFile {
         let floor = end.saturating_sub(SCAN_LIMIT);
         let mut batch = Batch::default();
         let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
-        while end > floor && batch.records.len() < max {
+        while end > floor && batch.count < max {
             let start = end.saturating_sub(CHUNK).max(floor);
             let n = (end - start) as usize;
             let bytes = &mut buf[..n * RECORD_SIZE];
             self.file.read_exact_at(bytes, native::offset_of(start))?;
             let mut index = end;
-            for chunk in bytes.chunks_exact(RECORD_SIZE).rev() {
+            for raw in bytes.chunks_exact(RECORD_SIZE).rev() {
                 index -= 1;
-                match native::decode(chunk) {
-                    Some(record) if query.matches(&record) => {
-                        batch.records.push(record);
-                        if batch.records.len() == max {
-                            batch.next = index;
-                            return Ok(batch);
-                        }
+                if !native::checksum_ok(raw) {
+                    batch.corrupt.push(index);
+                } else if query.matches_raw(raw) {
+                    // Served as stored: no decoding and encoding again.
+                    batch.raw.extend_from_slice(raw);
+                    batch.count += 1;
+                    if batch.count == max {
+                        batch.next = index;
+                        return Ok(batch);
                     }
-                    Some(_) => {}
-                    None => batch.corrupt.push(index),
                 }
             }
             end = start;
@@ -290,7 +290,7 @@ impl LogFile {
         query.user = Some(b"reboot".to_vec());
         for _ in 0..8 {
             let batch = self.read_batch(&query).ok()?;
-            if let Some(record) = batch.records.into_iter().find(is_boot) {
+            if let Some(record) = batch.records().into_iter().find(is_boot) {
                 return Some(record.time_us);
             }
             if batch.next == 0 {
@@ -306,8 +306,20 @@ impl LogFile {
 #[derive(Default)]
 pub struct Batch {
     pub next: u64,
-    pub records: Vec<Record>,
+    /// The records found, newest first, in their native bytes.
+    pub raw: Vec<u8>,
+    pub count: usize,
     pub corrupt: Vec<u64>,
+}
+
+impl Batch {
+    /// The records found, decoded.
+    pub fn records(&self) -> Vec<Record> {
+        self.raw
+            .chunks_exact(RECORD_SIZE)
+            .filter_map(native::decode)
+            .collect()
+    }
 }
 
 /// Reserve records (up to `want`) that fit in the free space of `file`'s

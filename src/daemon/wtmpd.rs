@@ -188,14 +188,18 @@ impl Wtmpd {
         let private = self.opts.private && !peer.privileged;
         let log = self.log(db);
         match log.read_batch(query) {
-            Ok(mut batch) => {
-                if private {
-                    policy::redact(&mut batch.records, peer);
-                }
-                let mut out = Vec::with_capacity(12 + batch.records.len() * 512);
+            Ok(batch) => {
+                let mut out = Vec::with_capacity(12 + batch.raw.len());
                 out.extend_from_slice(&batch.next.to_le_bytes());
-                if let Err(why) = protocol::put_records(&mut out, batch.records.iter()) {
-                    return err(Status::Io, why);
+                if private {
+                    let mut records = batch.records();
+                    policy::redact(&mut records, peer);
+                    if let Err(why) = protocol::put_records(&mut out, records.iter()) {
+                        return err(Status::Io, why);
+                    }
+                } else {
+                    out.extend_from_slice(&(batch.count as u32).to_le_bytes());
+                    out.extend_from_slice(&batch.raw);
                 }
                 if query.report_corrupt {
                     // At most SCAN_LIMIT (4,096) per batch: fits a u16.
