@@ -124,7 +124,7 @@ impl History {
                     let batch = client
                         .log_read(*db, &query)
                         .map_err(client::Error::into_io)?;
-                    let records = Records::Native { bytes: &batch.raw };
+                    let records = Records::Native { bytes: batch.raw() };
                     if !records.is_empty() {
                         return Ok(Some(records.get(records.len() - 1).secs));
                     }
@@ -229,15 +229,18 @@ fn walk_daemon(
         report_corrupt: true,
         ..ReadQuery::default()
     };
+    let mut batch = client::Batch::default();
     loop {
-        let batch = client.log_read(db, &query).map_err(|e| (query.before, e))?;
+        client
+            .log_read_into(db, &query, &mut batch)
+            .map_err(|e| (query.before, e))?;
         // Reported before the batch's records: the reply does not say
         // where among them each fell.
         for &index in &batch.corrupt {
             record::say_corrupt(applet, path, index);
         }
         // Checksums checked as the reply was read.
-        let records = Records::Native { bytes: &batch.raw };
+        let records = Records::Native { bytes: batch.raw() };
         for index in 0..records.len() {
             if !each(&records.get(index)) {
                 return Ok(());

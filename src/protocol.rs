@@ -101,6 +101,17 @@ pub fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A whole frame whose payload `payload` writes in place (a history
+/// batch is half a megabyte: built once, not copied into a frame).
+pub fn frame_with(code: u8, capacity: usize, payload: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PREFIX + BODY_HEADER + capacity);
+    out.extend_from_slice(&[0, 0, 0, 0, VERSION, code, 0, 0]);
+    payload(&mut out);
+    let body = (out.len() - PREFIX) as u32;
+    out[..PREFIX].copy_from_slice(&body.to_le_bytes());
+    out
+}
+
 /// A reply frame with an error status and a one-line message.
 pub fn error_frame(status: Status, message: &str) -> Vec<u8> {
     let bytes = message.as_bytes();

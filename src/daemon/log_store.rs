@@ -251,7 +251,10 @@ impl LogFile {
         let max = (query.max as usize).clamp(1, crate::protocol::MAX_BATCH);
         let mut end = query.before.min(self.count);
         let floor = end.saturating_sub(SCAN_LIMIT);
-        let mut batch = Batch::default();
+        let mut batch = Batch {
+            raw: Vec::with_capacity(max.min(SCAN_LIMIT as usize) * RECORD_SIZE),
+            ..Batch::default()
+        };
         let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
         while end > floor && batch.count < max {
             let start = end.saturating_sub(CHUNK).max(floor);
