@@ -257,3 +257,70 @@ fn walk_daemon(
         query.max = query.max.saturating_mul(4).min(protocol::MAX_BATCH as u16);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{encode_file, testgen, Record};
+    use std::io::{Read, Write};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::UnixListener;
+
+    /// A wtmpd that knows LOG_STAT (naming `path`) but answers every
+    /// LOG_READ with BAD_REQUEST, as one from before filters 16 and 32.
+    fn older_daemon(dir: &Path, path: &Path) {
+        let listener = UnixListener::bind(dir.join(protocol::SOCKET_WTMPD)).unwrap();
+        let path = path.as_os_str().as_bytes().to_vec();
+        std::thread::spawn(move || {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut input = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                input.extend_from_slice(&buf[..n]);
+                while let protocol::Incoming::Request(request) = protocol::take_request(&mut input)
+                {
+                    let reply = if request.code == protocol::op::LOG_STAT {
+                        let mut out = 7u64.to_le_bytes().to_vec();
+                        protocol::put_bytes16(&mut out, &path);
+                        protocol::frame(0, &out)
+                    } else {
+                        protocol::error_frame(protocol::Status::BadRequest, "unknown filter flags")
+                    };
+                    if conn.write_all(&reply).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn a_daemon_without_the_new_filters_leaves_the_reader_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("utmpbox-history-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = testgen::Rng::new(3);
+        let records: Vec<Record> = (0..7).map(|_| testgen::native_record(&mut rng)).collect();
+        let file = dir.join("wtmp");
+        std::fs::write(&file, encode_file(&records, Format::Native).unwrap()).unwrap();
+        older_daemon(&dir, &file);
+        let mut history = History::open_default_in(Database::Wtmp, &dir).unwrap();
+        assert_eq!(history.path(), file);
+        let mut seen = Vec::new();
+        history
+            .newest_first("test", &Filter::default(), |v| {
+                seen.push(v.secs);
+                true
+            })
+            .unwrap();
+        let expected: Vec<i64> = records.iter().rev().map(Record::time_secs).collect();
+        assert_eq!(seen, expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
