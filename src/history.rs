@@ -111,14 +111,16 @@ impl History {
                 Ok(oldest)
             }
             From::Daemon { client, db } => {
-                // Batches from the start of the file: the last record of
-                // the first non-empty one is the oldest.
-                let mut end = 0u64;
-                loop {
-                    end += protocol::MAX_BATCH as u64;
+                // Windows from the start of the file, 1, 1, 2, 4 ... up to
+                // 1,024 records long, each asked for whole: the oldest
+                // record of the first non-empty one is the oldest of all.
+                // One small request when record 0 is sound.
+                let (count, _) = client.log_stat(*db).map_err(client::Error::into_io)?;
+                let (mut start, mut end) = (0u64, 1u64);
+                while start < count {
                     let query = ReadQuery {
                         before: end,
-                        max: protocol::MAX_BATCH as u16,
+                        max: (end - start) as u16,
                         ..ReadQuery::default()
                     };
                     let batch = client
@@ -128,12 +130,10 @@ impl History {
                     if !records.is_empty() {
                         return Ok(Some(records.get(records.len() - 1).secs));
                     }
-                    // `next` is at most `before`: it did not reach `end`.
-                    let (count, _) = client.log_stat(*db).map_err(client::Error::into_io)?;
-                    if end >= count {
-                        return Ok(None);
-                    }
+                    start = end;
+                    end += start.min(protocol::MAX_BATCH as u64);
                 }
+                Ok(None)
             }
         }
     }

@@ -198,3 +198,37 @@ fn tables_read_the_same_through_the_daemons_and_from_the_files() {
     let shown = String::from_utf8_lossy(&through[5].stdout);
     assert!(shown.contains("root") && shown.contains("pts/1"), "{shown}");
 }
+
+#[test]
+fn the_begins_date_skips_corrupt_first_records_either_way() {
+    let s = Scratch::new("rl-begins");
+    let mut rng = Rng::new(77);
+    let records = history(&mut rng, 1_300_000_000, 3000);
+    let mut wtmp = encode_native(&records);
+    // The first five records broken: "wtmp begins" is the sixth's time.
+    for i in 0..5 {
+        wtmp[64 + i * 512 + 300] ^= 0x11;
+    }
+    std::fs::create_dir_all(log_dir(&s)).unwrap();
+    let path = log_dir(&s).join("wtmp");
+    std::fs::write(&path, &wtmp).unwrap();
+    let w = Daemon::start(&s, "wtmpd", &[]);
+    // What `last` says of the same history without those five.
+    std::fs::create_dir_all(s.path("other")).unwrap();
+    let sound = s.path("other/wtmp");
+    std::fs::write(&sound, encode_native(&records[5..])).unwrap();
+    let reference = util::run(s.applet("last").args(["-n", "3", "-f"]).arg(&sound), None);
+    let reference = String::from_utf8_lossy(&reference.stdout).into_owned();
+    let begins = &reference[reference.rfind("\nwtmp begins").unwrap()..];
+    for args in [vec!["-n", "3"], vec!["-n", "3", "-F"]] {
+        let daemon = util::run(s.applet("last").args(&args), None);
+        let direct = util::run(s.applet("last").args(&args).arg("-f").arg(&path), None);
+        util::assert_same(&daemon.stdout, &direct.stdout, format!("{args:?}"));
+        assert_eq!(stderr(&daemon), "", "{args:?}");
+        assert_eq!(stderr(&direct), "", "{args:?}");
+    }
+    let daemon = util::run(s.applet("last").args(["-n", "3"]), None);
+    let text = String::from_utf8_lossy(&daemon.stdout);
+    assert!(text.ends_with(begins), "{text} / {begins}");
+    assert!(w.stop());
+}
