@@ -1,7 +1,9 @@
 //! Where accounting data comes from: the files of DESIGN.md (native files
 //! under `$UTMPBOX_RUNDIR` / `$UTMPBOX_LOGDIR`, else the legacy glibc paths)
-//! or a file the user names. The daemon client slots in here, so applets
-//! never care where records came from.
+//! or a file the user names, and the one rule for asking a daemon first
+//! (`or_files`). The tables (utmp, lastlog) are read here, oldest first;
+//! the histories (wtmp, btmp) are streamed newest first by `history`.
+//! Applets never care where records came from.
 
 use std::io;
 use std::path::{Path, PathBuf};
