@@ -43,24 +43,23 @@
 //! keys are not reported; `--help` lists `--json`, which is new; without
 //! `-R`, wtmpd's policy decides who may `-S`/`-C`, with its reason.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
 
 use crate::cli;
-use crate::client::{self, Client};
 use crate::escape;
-use crate::lastlog_store::{Access, LastlogStore, LegacyLastlog};
 use crate::logindefs::LoginDefs;
 use crate::passwd::User;
 use crate::record::{Record, RecordKind};
-use crate::sources::{self, Database};
 use crate::time;
 
 #[path = "lastlog/options.rs"]
 mod options;
+#[path = "lastlog/source.rs"]
+mod source;
 
 use options::{in_root, Mode, Options};
+use source::Source;
 
 const HEADER: &[u8] =
     b"Username         Port     From                                       Latest\n";
@@ -72,146 +71,10 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     }
 }
 
-/// The open lastlog, whichever kind it is.
-enum Source {
-    /// wtmpd answered: `-S`/`-C` go to it; to print, its list by name
-    /// (left empty when updating).
-    Daemon(Client, HashMap<Vec<u8>, Record>),
-    Legacy(LegacyLastlog),
-    Native(LastlogStore),
-}
-
-impl Source {
-    fn get(&self, user: &User) -> std::io::Result<Option<Record>> {
-        match self {
-            Source::Daemon(_, entries) => Ok(entries.get(user.name).cloned()),
-            Source::Legacy(file) => file.get(user.uid),
-            Source::Native(store) => store.get(user.name),
-        }
-    }
-
-    /// Set (`Some`, the entry to store) or clear (`None`) `user`'s entry.
-    fn update(&mut self, user: &User, set: Option<&Record>) -> Result<(), String> {
-        let named = |record: &Record| Record {
-            kind: RecordKind::UserProcess,
-            user: user.name.to_vec(),
-            ..record.clone()
-        };
-        match (self, set) {
-            (Source::Daemon(client, _), Some(record)) => client
-                .lastlog_set(&named(record))
-                .map_err(|e| e.to_string()),
-            (Source::Daemon(client, _), None) => {
-                client.lastlog_clear(user.name).map_err(|e| e.to_string())
-            }
-            // shadow's -C writes a zero entry.
-            (Source::Legacy(file), record) => file
-                .put(user.uid, record.unwrap_or(&Record::default()))
-                .map_err(|e| cli::os_reason(&e)),
-            (Source::Native(store), Some(record)) => store
-                .put(&named(record))
-                .map(drop)
-                .map_err(|e| cli::os_reason(&e)),
-            (Source::Native(store), None) => store
-                .clear(user.name)
-                .map(drop)
-                .map_err(|e| cli::os_reason(&e)),
-        }
-    }
-
-    fn sync(&mut self) -> std::io::Result<()> {
-        match self {
-            // wtmpd acknowledged each change once it was synced.
-            Source::Daemon(..) => Ok(()),
-            Source::Legacy(file) => file.sync(),
-            Source::Native(store) => store.sync(),
-        }
-    }
-}
-
-/// wtmpd, when it answers within the deadline: for printing, with its
-/// list. Ok(None) when no daemon answers (absent, hung, broken): the
-/// files are read then, as `sources::load_default` does. A refusal stands.
-fn from_daemon(mode: Mode) -> Result<Option<Source>, client::Error> {
-    let Ok(mut client) = Client::wtmpd(sources::DAEMON_DEADLINE) else {
-        return Ok(None);
-    };
-    if mode != Mode::Print {
-        return Ok(Some(Source::Daemon(client, HashMap::new())));
-    }
-    match client.lastlog_list() {
-        Ok((_, records)) => {
-            let mut entries = HashMap::with_capacity(records.len());
-            for record in records {
-                entries.entry(record.user.clone()).or_insert(record);
-            }
-            Ok(Some(Source::Daemon(client, entries)))
-        }
-        Err(e @ client::Error::Refused { .. }) => Err(e),
-        Err(_) => Ok(None),
-    }
-}
-
-/// The lastlog files: the native one when it exists, else the legacy one.
-fn from_files(applet: &str, o: &Options) -> Result<Source, i32> {
-    let access = if o.mode == Mode::Print {
-        Access::Read
-    } else {
-        Access::Write
-    };
-    let native = Database::Lastlog.native_path();
-    let native_here = in_root(&o.root, &native);
-    if native_here.exists() {
-        match LastlogStore::open(&native_here, access) {
-            Ok(store) => {
-                for slot in store.corrupt() {
-                    eprintln!(
-                        "{applet}: {}: record {slot} is corrupt (checksum mismatch), skipped",
-                        native.display()
-                    );
-                }
-                Ok(Source::Native(store))
-            }
-            Err(e) => {
-                let reason = cli::os_reason(&e);
-                Err(cli::fail(
-                    applet,
-                    format_args!("{}: {reason}", native.display()),
-                    1,
-                ))
-            }
-        }
-    } else {
-        let legacy = Database::Lastlog.legacy_path();
-        match LegacyLastlog::open(&in_root(&o.root, legacy), access) {
-            Ok(file) => Ok(Source::Legacy(file)),
-            // A FIFO or a device in its place: refused, not read.
-            Err(e) if crate::infile::is_not_regular(&e) => {
-                Err(cli::fail(applet, format_args!("{legacy}: {e}"), 1))
-            }
-            Err(e) => {
-                // perror(_PATH_LASTLOG), as shadow.
-                eprintln!("{legacy}: {}", cli::os_reason(&e));
-                Err(1)
-            }
-        }
-    }
-}
-
 fn run(applet: &str, o: &Options) -> i32 {
-    // With -R the files in that root are the data: no daemon serves them.
-    let daemon = if o.rooted {
-        Ok(None)
-    } else {
-        from_daemon(o.mode)
-    };
-    let source = match daemon {
-        Ok(Some(source)) => source,
-        Ok(None) => match from_files(applet, o) {
-            Ok(source) => source,
-            Err(status) => return status,
-        },
-        Err(e) => return cli::fail(applet, format_args!("wtmpd: {e}"), 1),
+    let source = match Source::open(applet, o) {
+        Ok(source) => source,
+        Err(status) => return status,
     };
     // LASTLOG_UID_MAX is read after the file is opened, as shadow reads it.
     let defs = LoginDefs::read(&in_root(&o.root, crate::logindefs::PATH));

@@ -1,13 +1,13 @@
 //! The client side of the daemon protocol, used by utmpset and by every
-//! reader (through `sources::load_default`).
+//! reader (through `sources::open_default` and `history::History`).
 //!
 //! Every call has a deadline: connecting, sending and receiving all give up
 //! when it passes, so a hung or absent daemon costs a reader at most that
 //! long before it falls back to the files.
 
 // The read half is used by the reader applets through
-// `sources::load_default`, the lastlog calls by the lastlog applet; a build
-// without them must not warn about it.
+// `sources::open_default` and `history`, the lastlog calls by the lastlog
+// applet; a build without them must not warn about it.
 #![allow(dead_code)]
 
 use std::fmt;
@@ -148,6 +148,23 @@ impl Client {
 
     /// Send one request and wait for its reply; the payload on success.
     pub fn call(&mut self, code: u8, payload: &[u8]) -> Result<Vec<u8>> {
+        let mut body = Vec::new();
+        let range = self.call_into(code, payload, &mut body)?;
+        body.truncate(range.end);
+        body.drain(..range.start);
+        Ok(body)
+    }
+
+    /// As `call`, the reply read into `body` (its memory reused: a reader
+    /// streaming a history asks hundreds of times for up to 512 KiB, and
+    /// fresh buffers cost a page fault per page each time); the range of
+    /// the payload in it.
+    fn call_into(
+        &mut self,
+        code: u8,
+        payload: &[u8],
+        body: &mut Vec<u8>,
+    ) -> Result<std::ops::Range<usize>> {
         let deadline = Instant::now() + self.timeout;
         // A durable write's reply waits for the disk: spinning would only
         // take CPU time a virtual machine's I/O path may need.
@@ -156,7 +173,7 @@ impl Client {
         self.send_all(&request, deadline).map_err(Error::Io)?;
         // One read usually brings the whole reply; read the prefix and as
         // much as came with it, then exactly what is missing.
-        let mut body = vec![0u8; 64 * 1024];
+        body.resize(body.len().max(64 * 1024), 0);
         let mut got = 0;
         while got < protocol::PREFIX {
             got += self.recv_some(&mut body[got..], deadline)?;
@@ -169,12 +186,12 @@ impl Client {
         if got > total {
             return Err(Error::Protocol("reply longer than announced"));
         }
-        body.resize(total, 0);
-        self.recv_exact(&mut body[got..], deadline)?;
-        let body = &body[protocol::PREFIX..];
-        let (status, reply) = protocol::split_body(body).map_err(Error::Protocol)?;
+        body.resize(total.max(body.len()), 0);
+        self.recv_exact(&mut body[got..total], deadline)?;
+        let (status, reply) =
+            protocol::split_body(&body[protocol::PREFIX..total]).map_err(Error::Protocol)?;
         match Status::from_raw(status) {
-            Status::Ok => Ok(reply.to_vec()),
+            Status::Ok => Ok(total - reply.len()..total),
             status => Err(Error::Refused {
                 status,
                 message: String::from_utf8_lossy(reply).into_owned(),
@@ -306,38 +323,32 @@ impl Client {
         Ok((count, path))
     }
 
-    /// One batch of history, newest first; the index to continue from
-    /// (0 when the start of the file was reached).
-    pub fn log_read(&mut self, db: LogDb, query: &ReadQuery) -> Result<(u64, Vec<Record>)> {
-        let reply = self.call(op::LOG_READ, &query.encode(db))?;
-        let mut r = Reader::new(&reply);
-        let next = r.u64().map_err(Error::Protocol)?;
-        let records = r.records().map_err(Error::Protocol)?;
-        r.end().map_err(Error::Protocol)?;
-        Ok((next, records))
+    /// One batch of history, newest first, with the index to continue
+    /// from (0 when the start of the file was reached) and, when the query
+    /// asks, the indexes of the corrupt records it passed over.
+    pub fn log_read(&mut self, db: LogDb, query: &ReadQuery) -> Result<Batch> {
+        let mut batch = Batch::default();
+        self.log_read_into(db, query, &mut batch)?;
+        Ok(batch)
     }
 
-    /// A whole history file, oldest first, read backwards in batches.
-    pub fn log_read_all(&mut self, db: LogDb) -> Result<Vec<Record>> {
-        let mut query = ReadQuery {
-            before: u64::MAX,
-            max: protocol::MAX_BATCH as u16,
-            ..ReadQuery::default()
-        };
-        let mut all = Vec::new();
-        loop {
-            let (next, batch) = self.log_read(db, &query)?;
-            all.extend(batch);
-            if next == 0 {
-                break;
+    /// As `log_read`, into `batch`, whose memory is reused.
+    pub fn log_read_into(&mut self, db: LogDb, query: &ReadQuery, batch: &mut Batch) -> Result<()> {
+        let range = self.call_into(op::LOG_READ, &query.encode(db), &mut batch.reply)?;
+        let reply = &batch.reply[range.clone()];
+        let mut r = Reader::new(reply);
+        batch.next = r.u64().map_err(Error::Protocol)?;
+        let raw = r.raw_records().map_err(Error::Protocol)?;
+        let start = range.start + (raw.as_ptr() as usize - reply.as_ptr() as usize);
+        batch.raw = start..start + raw.len();
+        batch.corrupt.clear();
+        if query.report_corrupt {
+            let n = r.u16().map_err(Error::Protocol)?;
+            for _ in 0..n {
+                batch.corrupt.push(r.u64().map_err(Error::Protocol)?);
             }
-            if next >= query.before {
-                return Err(Error::Protocol("history read did not move backwards"));
-            }
-            query.before = next;
         }
-        all.reverse();
-        Ok(all)
+        r.end().map_err(Error::Protocol)
     }
 
     pub fn lastlog_get(&mut self, user: &[u8]) -> Result<Option<Record>> {
@@ -387,6 +398,24 @@ fn one_record(reply: &[u8]) -> Result<Record> {
     let record = r.record().map_err(Error::Protocol)?;
     r.end().map_err(Error::Protocol)?;
     Ok(record)
+}
+
+/// One LOG_READ answer.
+#[derive(Default)]
+pub struct Batch {
+    pub next: u64,
+    /// The whole reply; `raw` is where its records are.
+    reply: Vec<u8>,
+    raw: std::ops::Range<usize>,
+    pub corrupt: Vec<u64>,
+}
+
+impl Batch {
+    /// The records, newest first, in their native bytes, every checksum
+    /// checked: to be viewed in place (`record::view::Records::Native`).
+    pub fn raw(&self) -> &[u8] {
+        &self.reply[self.raw.clone()]
+    }
 }
 
 /// How long a client retries a non-blocking receive before it sleeps.

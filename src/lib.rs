@@ -13,6 +13,7 @@ mod daemon;
 mod escape;
 mod follow;
 mod getopt;
+mod history;
 mod inet;
 mod infile;
 mod lastlog_store;

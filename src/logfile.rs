@@ -179,9 +179,20 @@ impl LogFile {
 
     /// The record chunks from the end of the file to its start.
     pub fn backwards(&self) -> Backwards<'_> {
+        self.backwards_before(u64::MAX)
+    }
+
+    /// The record chunks from index `before` (exclusive; past the end for
+    /// the whole file) to the file's start.
+    pub fn backwards_before(&self, before: u64) -> Backwards<'_> {
+        let Geometry { base, size, .. } = self.geometry;
+        let end = before
+            .saturating_mul(size as u64)
+            .saturating_add(base as u64)
+            .min(self.whole_end);
         Backwards {
             log: self,
-            end: self.whole_end,
+            end,
             buf: Vec::new(),
             map: None,
             window: None,

@@ -101,6 +101,17 @@ pub fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A whole frame whose payload `payload` writes in place (a history
+/// batch is half a megabyte: built once, not copied into a frame).
+pub fn frame_with(code: u8, capacity: usize, payload: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PREFIX + BODY_HEADER + capacity);
+    out.extend_from_slice(&[0, 0, 0, 0, VERSION, code, 0, 0]);
+    payload(&mut out);
+    let body = (out.len() - PREFIX) as u32;
+    out[..PREFIX].copy_from_slice(&body.to_le_bytes());
+    out
+}
+
 /// A reply frame with an error status and a one-line message.
 pub fn error_frame(status: Status, message: &str) -> Vec<u8> {
     let bytes = message.as_bytes();
@@ -237,6 +248,21 @@ impl<'a> Reader<'a> {
         native::decode(self.take(RECORD_SIZE)?).ok_or("record checksum mismatch")
     }
 
+    /// A u32 count, then that many records, left in their native bytes
+    /// (each checksum checked): readers view them in place.
+    pub fn raw_records(&mut self) -> Result<&'a [u8], &'static str> {
+        let count = self.u32()? as usize;
+        if count > self.bytes.len() / RECORD_SIZE {
+            return Err("record count exceeds payload");
+        }
+        let raw = self.take(count * RECORD_SIZE)?;
+        if raw.chunks_exact(RECORD_SIZE).all(native::checksum_ok) {
+            Ok(raw)
+        } else {
+            Err("record checksum mismatch")
+        }
+    }
+
     /// A u32 count, then that many records.
     pub fn records(&mut self) -> Result<Vec<Record>, &'static str> {
         let count = self.u32()? as usize;
@@ -299,12 +325,26 @@ pub struct ReadQuery {
     pub until_us: Option<i64>,
     pub user: Option<Vec<u8>>,
     pub line: Option<Vec<u8>>,
+    /// Only records whose user or line equals one of these (`lastb
+    /// alice pts/3`); None for no such filter.
+    pub any: Option<Vec<Vec<u8>>>,
+    /// The reply also lists the index of each corrupt record the batch
+    /// skipped, so a reader reports it as it would from the file.
+    pub report_corrupt: bool,
 }
 
 const F_SINCE: u8 = 1;
 const F_UNTIL: u8 = 2;
 const F_USER: u8 = 4;
 const F_LINE: u8 = 8;
+const F_CORRUPT: u8 = 16;
+const F_ANY: u8 = 32;
+/// Every filter flag a daemon knows.
+pub const READ_FLAGS: u8 = F_SINCE | F_UNTIL | F_USER | F_LINE | F_CORRUPT | F_ANY;
+/// The most names an `any` filter carries; a client sends names of at
+/// most 32 bytes (a native record's user and line), so the request stays
+/// far under MAX_REQUEST.
+pub const MAX_ANY: usize = 16;
 
 impl ReadQuery {
     pub fn encode(&self, db: LogDb) -> Vec<u8> {
@@ -312,7 +352,9 @@ impl ReadQuery {
         let flags = self.since_us.map_or(0, |_| F_SINCE)
             | self.until_us.map_or(0, |_| F_UNTIL)
             | self.user.as_ref().map_or(0, |_| F_USER)
-            | self.line.as_ref().map_or(0, |_| F_LINE);
+            | self.line.as_ref().map_or(0, |_| F_LINE)
+            | if self.report_corrupt { F_CORRUPT } else { 0 }
+            | self.any.as_ref().map_or(0, |_| F_ANY);
         out.push(flags);
         out.extend_from_slice(&self.max.to_le_bytes());
         out.extend_from_slice(&self.before.to_le_bytes());
@@ -320,6 +362,15 @@ impl ReadQuery {
         out.extend_from_slice(&self.until_us.unwrap_or(0).to_le_bytes());
         put_short_bytes(&mut out, self.user.as_deref().unwrap_or(b""));
         put_short_bytes(&mut out, self.line.as_deref().unwrap_or(b""));
+        // Appended only when asked for, so a query without it is byte for
+        // byte what version 1 daemons before it read.
+        if let Some(any) = &self.any {
+            let any = &any[..any.len().min(u8::MAX as usize)];
+            out.push(any.len() as u8);
+            for name in any {
+                put_short_bytes(&mut out, name);
+            }
+        }
         out
     }
 
@@ -327,7 +378,7 @@ impl ReadQuery {
         let mut r = Reader::new(payload);
         let db = LogDb::from_raw(r.u8()?).ok_or("unknown database")?;
         let flags = r.u8()?;
-        if flags & !(F_SINCE | F_UNTIL | F_USER | F_LINE) != 0 {
+        if flags & !READ_FLAGS != 0 {
             return Err("unknown filter flags");
         }
         let max = r.u16()?;
@@ -336,6 +387,19 @@ impl ReadQuery {
         let until = r.i64()?;
         let user = r.short_bytes()?.to_vec();
         let line = r.short_bytes()?.to_vec();
+        let any = if flags & F_ANY != 0 {
+            let count = r.u8()? as usize;
+            if count > MAX_ANY {
+                return Err("too many names");
+            }
+            let mut any = Vec::with_capacity(count);
+            for _ in 0..count {
+                any.push(r.short_bytes()?.to_vec());
+            }
+            Some(any)
+        } else {
+            None
+        };
         r.end()?;
         Ok((
             db,
@@ -346,8 +410,25 @@ impl ReadQuery {
                 until_us: (flags & F_UNTIL != 0).then_some(until),
                 user: (flags & F_USER != 0).then_some(user),
                 line: (flags & F_LINE != 0).then_some(line),
+                any,
+                report_corrupt: flags & F_CORRUPT != 0,
             },
         ))
+    }
+
+    /// `matches` for a record's native bytes.
+    pub fn matches_raw(&self, raw: &[u8]) -> bool {
+        let time_us = crate::record::le_i64(raw, 16);
+        let field = |at: usize, len: usize| crate::record::c_field(&raw[at..at + len]);
+        let user = field(native::USER, native::USER_MAX);
+        let line = field(native::LINE, native::LINE_MAX);
+        self.since_us.map_or(true, |t| time_us >= t)
+            && self.until_us.map_or(true, |t| time_us <= t)
+            && self.user.as_ref().map_or(true, |u| user == &u[..])
+            && self.line.as_ref().map_or(true, |l| line == &l[..])
+            && self.any.as_ref().map_or(true, |any| {
+                any.iter().any(|n| user == &n[..] || line == &n[..])
+            })
     }
 
     pub fn matches(&self, record: &Record) -> bool {
@@ -355,6 +436,9 @@ impl ReadQuery {
             && self.until_us.map_or(true, |t| record.time_us <= t)
             && self.user.as_ref().map_or(true, |u| &record.user == u)
             && self.line.as_ref().map_or(true, |l| &record.line == l)
+            && self.any.as_ref().map_or(true, |any| {
+                any.iter().any(|n| &record.user == n || &record.line == n)
+            })
     }
 }
 
@@ -430,6 +514,8 @@ mod tests {
             until_us: None,
             user: Some(b"alice".to_vec()),
             line: None,
+            any: Some(vec![b"bob".to_vec(), b"pts/3".to_vec()]),
+            report_corrupt: true,
         };
         let bytes = q.encode(LogDb::Btmp);
         assert_eq!(ReadQuery::decode(&bytes), Ok((LogDb::Btmp, q)));

@@ -1,14 +1,15 @@
 //! Where accounting data comes from: the files of DESIGN.md (native files
 //! under `$UTMPBOX_RUNDIR` / `$UTMPBOX_LOGDIR`, else the legacy glibc paths)
-//! or a file the user names. The daemon client slots in here, so applets
-//! never care where records came from.
+//! or a file the user names, and the one rule for asking a daemon first
+//! (`or_files`). The tables (utmp, lastlog) are read here, oldest first;
+//! the histories (wtmp, btmp) are streamed newest first by `history`.
+//! Applets never care where records came from.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::client;
 use crate::logfile::LogFile;
-use crate::protocol::LogDb;
 use crate::record::{self, Decoded, Record};
 
 pub const DEFAULT_RUNDIR: &str = "/run/utmpbox";
@@ -138,16 +139,27 @@ pub const DAEMON_DEADLINE: std::time::Duration = std::time::Duration::from_secs(
 /// file. A daemon's refusal is returned as an error (PermissionDenied).
 /// Readers call this and nothing else for their default data.
 pub fn open_default(db: Database) -> io::Result<Source> {
-    match load_from_daemon(db) {
-        Ok(loaded) => Ok(Source::Daemon(loaded)),
-        // The daemon said no (btmp to a non-root reader): that stands.
-        Err(e @ client::Error::Refused { .. }) => Err(e.into_io()),
-        // Absent, hung past the deadline, or talking nonsense: the files.
-        Err(_) => Source::open_file(&db.default_path()),
+    match or_files(load_from_daemon(db)).map_err(client::Error::into_io)? {
+        Some(loaded) => Ok(Source::Daemon(loaded)),
+        None => Source::open_file(&db.default_path()),
     }
 }
 
-/// Ask the owning daemon for the whole of `db`, oldest record first.
+/// The rule of every reader that asks a daemon first: its answer, or
+/// None when the files are to be read instead (no daemon, one hung past
+/// the deadline, a broken connection, a reply that does not parse). A
+/// refusal (btmp to a non-root reader) stands.
+pub fn or_files<T>(asked: Result<T, client::Error>) -> Result<Option<T>, client::Error> {
+    match asked {
+        Ok(answer) => Ok(Some(answer)),
+        Err(e @ client::Error::Refused { .. }) => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Ask the owning daemon for the whole table `db` (utmp or lastlog: both
+/// bounded), oldest record first. The histories are streamed, never
+/// loaded whole: `history::History`.
 pub fn load_from_daemon(db: Database) -> Result<Loaded, client::Error> {
     load_from_daemon_in(db, &rundir())
 }
@@ -155,21 +167,17 @@ pub fn load_from_daemon(db: Database) -> Result<Loaded, client::Error> {
 /// As `load_from_daemon`, with the sockets in `run`.
 pub fn load_from_daemon_in(db: Database, run: &Path) -> Result<Loaded, client::Error> {
     use crate::protocol::{SOCKET_UTMPD, SOCKET_WTMPD};
-    let utmpd = || client::Client::connect(&run.join(SOCKET_UTMPD), DAEMON_DEADLINE);
-    let wtmpd = || client::Client::connect(&run.join(SOCKET_WTMPD), DAEMON_DEADLINE);
     let (path, records) = match db {
-        Database::Utmp => utmpd()?.utmp_list()?,
-        Database::Wtmp | Database::Btmp => {
-            let log = if db == Database::Wtmp {
-                LogDb::Wtmp
-            } else {
-                LogDb::Btmp
-            };
-            let mut c = wtmpd()?;
-            let (_, path) = c.log_stat(log)?;
-            (path, c.log_read_all(log)?)
+        Database::Utmp => {
+            client::Client::connect(&run.join(SOCKET_UTMPD), DAEMON_DEADLINE)?.utmp_list()?
         }
-        Database::Lastlog => wtmpd()?.lastlog_list()?,
+        Database::Lastlog => {
+            client::Client::connect(&run.join(SOCKET_WTMPD), DAEMON_DEADLINE)?.lastlog_list()?
+        }
+        // Read from the file, as `who FILE` reads one.
+        Database::Wtmp | Database::Btmp => {
+            return Err(client::Error::Protocol("a history is streamed, not loaded"))
+        }
     };
     Ok(Loaded {
         path,
@@ -186,6 +194,7 @@ pub fn load_from_daemon_in(db: Database, run: &Path) -> Result<Loaded, client::E
 mod tests {
     use super::*;
     use crate::daemon::{self, event, utmpd, wtmpd};
+    use crate::protocol::LogDb;
     use crate::record::testgen;
     use std::time::Duration;
 
@@ -270,6 +279,32 @@ mod tests {
         })
     }
 
+    type Fields = (i16, i32, Vec<u8>, Vec<u8>, Vec<u8>, i64);
+
+    /// A history's path and the fields `last` reads of each record, newest
+    /// first.
+    fn history_newest_first(
+        history: io::Result<crate::history::History>,
+    ) -> (PathBuf, Vec<Fields>) {
+        let mut history = history.unwrap();
+        let mut all = Vec::new();
+        let filter = crate::history::Filter::default();
+        history
+            .newest_first("test", &filter, |v| {
+                all.push((
+                    v.kind,
+                    v.pid,
+                    v.line.to_vec(),
+                    v.user.to_vec(),
+                    v.host().to_vec(),
+                    v.secs,
+                ));
+                true
+            })
+            .unwrap();
+        (history.path().to_path_buf(), all)
+    }
+
     fn valid(rng: &mut testgen::Rng, kind: record::RecordKind, i: usize) -> record::Record {
         let mut r = testgen::native_record(rng);
         r.kind = kind;
@@ -302,7 +337,7 @@ mod tests {
         );
         // No socket at all is immediate.
         let start = std::time::Instant::now();
-        let result = load_from_daemon_in(Database::Wtmp, &dir);
+        let result = load_from_daemon_in(Database::Lastlog, &dir);
         assert!(matches!(result, Err(client::Error::NoDaemon(_))));
         assert!(start.elapsed() < Duration::from_millis(100));
         let _ = std::fs::remove_dir_all(&dir);
@@ -339,9 +374,17 @@ mod tests {
             .unwrap();
         }
         for (db, file) in [
-            (Database::Utmp, run.join("utmp")),
             (Database::Wtmp, dir.join("log/wtmp")),
             (Database::Btmp, dir.join("log/btmp")),
+        ] {
+            let streamed = history_newest_first(crate::history::History::open_default_in(db, &run));
+            let on_disk = history_newest_first(crate::history::History::open_file(&file));
+            assert_eq!(streamed.0, file);
+            assert_eq!(streamed.1.len(), on_disk.1.len(), "{db:?}");
+            assert!(streamed.1 == on_disk.1, "{db:?} differs");
+        }
+        for (db, file) in [
+            (Database::Utmp, run.join("utmp")),
             (Database::Lastlog, dir.join("log/lastlog")),
         ] {
             let loaded = load_from_daemon_in(db, &run).unwrap();
@@ -354,14 +397,11 @@ mod tests {
             );
             assert!(loaded.decoded.records == on_disk.records, "{db:?} differs");
         }
-        assert_eq!(
-            load_from_daemon_in(Database::Wtmp, &run)
-                .unwrap()
-                .decoded
-                .records
-                .len(),
-            2500
-        );
+        let all = history_newest_first(crate::history::History::open_default_in(
+            Database::Wtmp,
+            &run,
+        ));
+        assert_eq!(all.1.len(), 2500);
         assert_eq!(
             load_from_daemon_in(Database::Lastlog, &run)
                 .unwrap()

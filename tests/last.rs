@@ -13,7 +13,7 @@ use crate::util::{self, Scratch};
 #[path = "last/compat.rs"]
 mod compat;
 #[path = "last/gen.rs"]
-mod gen;
+pub mod gen;
 
 use gen::*;
 

@@ -10,6 +10,7 @@ mod daemons_robust;
 mod getopt;
 mod last;
 mod lastlog;
+mod read_layer;
 mod readers_hardening;
 mod services;
 mod uptime;

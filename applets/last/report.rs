@@ -10,12 +10,8 @@ use super::{Input, Options, TimeFormat};
 use crate::bufout::OutBuf;
 use crate::cli;
 use crate::clock::Clock;
-use crate::logfile::LogFile;
-use crate::record::{
-    self,
-    view::{self, Records, View},
-};
-use crate::sources::{self, Source};
+use crate::history::{Filter, History};
+use crate::record::view::View;
 
 /// util-linux's private type for a shutdown record.
 const SHUTDOWN_TIME: i16 = 254;
@@ -120,13 +116,6 @@ impl Walk {
     }
 }
 
-/// A file's status-change time, which `last` prints for an empty one.
-fn ctime(path: &Path) -> i64 {
-    std::fs::metadata(path)
-        .map(|m| std::os::unix::fs::MetadataExt::ctime(&m))
-        .unwrap_or(0)
-}
-
 /// Boot time in whole seconds, as util-linux computes it (now minus
 /// CLOCK_BOOTTIME).
 fn boot_time() -> i64 {
@@ -163,13 +152,13 @@ impl<'o> Report<'o> {
     fn file(&mut self, applet: &str, input: &Input) -> Result<(), i32> {
         self.now = crate::time::now_us().div_euclid(1_000_000);
         let opened = match input {
-            Input::File(path) => Source::open_file(Path::new(path)).map_err(|e| (path.clone(), e)),
+            Input::File(path) => History::open_file(Path::new(path)).map_err(|e| (path.clone(), e)),
             Input::Default(db) => {
-                sources::open_default(*db).map_err(|e| (db.default_path().into_os_string(), e))
+                History::open_default(*db).map_err(|e| (db.default_path().into_os_string(), e))
             }
         };
-        let source = match opened {
-            Ok(source) => source,
+        let mut history = match opened {
+            Ok(history) => history,
             Err((path, e)) => {
                 let path = String::from_utf8_lossy(path.as_bytes());
                 if e.kind() == std::io::ErrorKind::InvalidData {
@@ -180,86 +169,59 @@ impl<'o> Report<'o> {
                 return Err(1);
             }
         };
-        let path = source.path().as_os_str().as_bytes().to_vec();
+        let path = history.path().as_os_str().as_bytes().to_vec();
         let mut w = Walk::new(self.now);
-        let begintime = match &source {
-            Source::Daemon(loaded) => {
-                loaded.decoded.warn(applet, &loaded.path);
-                let records = Records::Decoded(&loaded.decoded.records);
-                let begintime = match records.is_empty() {
-                    true => ctime(&loaded.path),
-                    false => records.get(0).secs,
-                };
-                self.walk_chunk(applet, &mut w, &records, |_| {});
-                begintime
-            }
-            Source::File(file, log) => {
-                if log.trailing > 0 {
-                    record::say_trailing(applet, file, log.trailing);
-                }
-                let mut begintime = log.ctime;
-                let first = log.each_record(
-                    |_| {},
-                    |r| {
-                        begintime = r.time_secs();
-                        false
-                    },
-                );
-                let read = first.and_then(|_| self.walk_backwards(applet, &mut w, file, log));
-                if let Err(e) = read {
-                    self.out.flush();
-                    let shown = String::from_utf8_lossy(&path);
-                    eprintln!("{applet}: cannot read {shown}: {}", cli::os_reason(&e));
-                    return Err(1);
-                }
-                begintime
+        let filter = self.filter();
+        let read = history.newest_first(applet, &filter, |ut| {
+            self.step(applet, &mut w, ut);
+            !w.quit
+        });
+        let begintime = read.and_then(|()| history.oldest_secs());
+        let begintime = match begintime {
+            Ok(Some(secs)) => secs,
+            Ok(None) => history.ctime(),
+            Err(e) => {
+                self.out.flush();
+                let shown = String::from_utf8_lossy(&path);
+                eprintln!("{applet}: cannot read {shown}: {}", cli::os_reason(&e));
+                return Err(1);
             }
         };
         self.trailer(&path, begintime);
         Ok(())
     }
 
-    /// A file's records from its end, a chunk at a time.
-    fn walk_backwards(
-        &mut self,
-        applet: &str,
-        w: &mut Walk,
-        path: &Path,
-        log: &LogFile,
-    ) -> std::io::Result<()> {
-        let format = log.geometry.format;
-        let mut chunks = log.backwards();
-        while !w.quit {
-            let Some(chunk) = chunks.next_chunk()? else {
-                break;
-            };
-            let records = view::chunk(format, chunk.bytes);
-            let first = chunk.first;
-            self.walk_chunk(applet, w, &records, |i| {
-                record::say_corrupt(applet, path, first + i as u64)
-            });
-        }
-        Ok(())
-    }
-
-    /// Records newest first, until the limit is reached; `corrupt` is told
-    /// the index of each record that fails its checksum.
-    fn walk_chunk(
-        &mut self,
-        applet: &str,
-        w: &mut Walk,
-        records: &Records,
-        mut corrupt: impl FnMut(usize),
-    ) {
-        let mut index = records.len();
-        while !w.quit && index > 0 {
-            index -= 1;
-            if !records.valid(index) {
-                corrupt(index);
-                continue;
+    /// What wtmpd may leave out: only what `step` skips whatever the
+    /// other records say. The time window (step ignores a record outside
+    /// it entirely), and for lastb, whose entries stand alone, the names
+    /// asked for; never names for last, which needs every record of a
+    /// line to end its sessions.
+    fn filter(&self) -> Filter {
+        let o = self.o;
+        let secs = |t: i64| t.saturating_mul(1_000_000);
+        let mut filter = Filter {
+            since_us: (o.since != 0).then(|| secs(o.since)),
+            // Any time within the second `until` names.
+            until_us: (o.until != 0).then(|| secs(o.until).saturating_add(999_999)),
+            any: None,
+        };
+        // list() matches a name as a user (first 32 bytes), a line, or a
+        // line "tty" + name; "ftp" and "uucp" match lines cut short, which
+        // no equality on the daemon's side can say.
+        let plain = |w: &Vec<u8>| w.len() <= 29 && w[..] != *b"ftp" && w[..] != *b"uucp";
+        if o.lastb
+            && !o.show.is_empty()
+            && o.show.len() * 2 <= crate::protocol::MAX_ANY
+            && o.show.iter().all(plain)
+        {
+            let mut any = Vec::new();
+            for w in &o.show {
+                any.push(w.clone());
+                any.push([&b"tty"[..], w].concat());
             }
-            self.step(applet, w, &records.get(index));
+            filter.any = Some(any);
         }
+        filter
     }
 
     /// util-linux `process_wtmp_file`'s loop body: one record, reading

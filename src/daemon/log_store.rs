@@ -245,33 +245,41 @@ impl LogFile {
     }
 
     /// Records before index `query.before`, newest first, that match the
-    /// query; and the index to continue from (0 at the start of the file).
-    pub fn read_batch(&self, query: &ReadQuery) -> io::Result<(u64, Vec<Record>)> {
+    /// query; the index to continue from (0 at the start of the file);
+    /// and the indexes of the corrupt records passed over, newest first.
+    pub fn read_batch(&self, query: &ReadQuery) -> io::Result<Batch> {
         let max = (query.max as usize).clamp(1, crate::protocol::MAX_BATCH);
         let mut end = query.before.min(self.count);
         let floor = end.saturating_sub(SCAN_LIMIT);
-        let mut out = Vec::new();
+        let mut batch = Batch {
+            raw: Vec::with_capacity(max.min(SCAN_LIMIT as usize) * RECORD_SIZE),
+            ..Batch::default()
+        };
         let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
-        while end > floor && out.len() < max {
+        while end > floor && batch.count < max {
             let start = end.saturating_sub(CHUNK).max(floor);
             let n = (end - start) as usize;
             let bytes = &mut buf[..n * RECORD_SIZE];
             self.file.read_exact_at(bytes, native::offset_of(start))?;
             let mut index = end;
-            for chunk in bytes.chunks_exact(RECORD_SIZE).rev() {
+            for raw in bytes.chunks_exact(RECORD_SIZE).rev() {
                 index -= 1;
-                if let Some(record) = native::decode(chunk) {
-                    if query.matches(&record) {
-                        out.push(record);
-                        if out.len() == max {
-                            return Ok((index, out));
-                        }
+                if !native::checksum_ok(raw) {
+                    batch.corrupt.push(index);
+                } else if query.matches_raw(raw) {
+                    // Served as stored: no decoding and encoding again.
+                    batch.raw.extend_from_slice(raw);
+                    batch.count += 1;
+                    if batch.count == max {
+                        batch.next = index;
+                        return Ok(batch);
                     }
                 }
             }
             end = start;
         }
-        Ok((end, out))
+        batch.next = end;
+        Ok(batch)
     }
 
     /// The time of the newest boot record, looking back a bounded way.
@@ -284,16 +292,36 @@ impl LogFile {
         query.line = Some(b"~".to_vec());
         query.user = Some(b"reboot".to_vec());
         for _ in 0..8 {
-            let (next, found) = self.read_batch(&query).ok()?;
-            if let Some(record) = found.into_iter().find(is_boot) {
+            let batch = self.read_batch(&query).ok()?;
+            if let Some(record) = batch.records().into_iter().find(is_boot) {
                 return Some(record.time_us);
             }
-            if next == 0 {
+            if batch.next == 0 {
                 return None;
             }
-            query.before = next;
+            query.before = batch.next;
         }
         None
+    }
+}
+
+/// One answer to a history read (`read_batch`).
+#[derive(Default)]
+pub struct Batch {
+    pub next: u64,
+    /// The records found, newest first, in their native bytes.
+    pub raw: Vec<u8>,
+    pub count: usize,
+    pub corrupt: Vec<u64>,
+}
+
+impl Batch {
+    /// The records found, decoded.
+    pub fn records(&self) -> Vec<Record> {
+        self.raw
+            .chunks_exact(RECORD_SIZE)
+            .filter_map(native::decode)
+            .collect()
     }
 }
 

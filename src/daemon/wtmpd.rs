@@ -188,14 +188,33 @@ impl Wtmpd {
         let private = self.opts.private && !peer.privileged;
         let log = self.log(db);
         match log.read_batch(query) {
-            Ok((next, mut records)) => {
+            Ok(batch) => {
+                let mut records = Vec::new();
                 if private {
+                    records = batch.records();
                     policy::redact(&mut records, peer);
                 }
-                let mut out = Vec::with_capacity(12 + records.len() * 512);
-                out.extend_from_slice(&next.to_le_bytes());
-                match protocol::put_records(&mut out, records.iter()) {
-                    Ok(()) => ok(&out),
+                let capacity = 14 + batch.raw.len() + 8 * batch.corrupt.len();
+                let mut encoded = Ok(());
+                let frame = protocol::frame_with(Status::Ok as u8, capacity, |out| {
+                    out.extend_from_slice(&batch.next.to_le_bytes());
+                    if private {
+                        encoded = protocol::put_records(out, records.iter());
+                    } else {
+                        out.extend_from_slice(&(batch.count as u32).to_le_bytes());
+                        out.extend_from_slice(&batch.raw);
+                    }
+                    if query.report_corrupt {
+                        // At most SCAN_LIMIT (4,096) per batch: fits a u16.
+                        let n = batch.corrupt.len().min(u16::MAX as usize);
+                        out.extend_from_slice(&(n as u16).to_le_bytes());
+                        for index in &batch.corrupt[..n] {
+                            out.extend_from_slice(&index.to_le_bytes());
+                        }
+                    }
+                });
+                match encoded {
+                    Ok(()) => Response::Now(frame),
                     Err(why) => err(Status::Io, why),
                 }
             }

@@ -42,7 +42,7 @@ pub fn request(data: &[u8]) {
                 // Filters not asked for are skipped, whatever their
                 // bytes, and written as zeros: only they may differ.
                 assert_eq!(again[..4], payload[..4]);
-                if payload[1] == 0x0f {
+                if payload[1] == protocol::READ_FLAGS {
                     assert_eq!(again, payload);
                 }
             }

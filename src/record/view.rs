@@ -6,7 +6,7 @@
 //! in `legacy` and `native`, checked against them by a test); a native
 //! record is viewed only once `valid` has checked its checksum.
 
-use super::{c_field, native, Format, Record};
+use super::{c_field, native, Format};
 
 /// One record's fields as `last` needs them; text fields are C strings
 /// (up to the first NUL), times whole seconds.
@@ -99,7 +99,7 @@ const UTMPX: Layout = Layout {
 };
 
 /// A run of records, indexable from either end: a chunk of a file's bytes
-/// (`chunk`) or records already decoded (a daemon's answer).
+/// (`chunk`) or a daemon's answer, which carries native records.
 pub enum Records<'a> {
     Legacy {
         bytes: &'a [u8],
@@ -109,7 +109,6 @@ pub enum Records<'a> {
     Native {
         bytes: &'a [u8],
     },
-    Decoded(&'a [Record]),
 }
 
 /// Opaque handle on a legacy layout.
@@ -135,7 +134,6 @@ impl<'a> Records<'a> {
         match self {
             Records::Legacy { bytes, layout } => bytes.len() / layout.0.size,
             Records::Native { bytes } => bytes.len() / native::RECORD_SIZE,
-            Records::Decoded(records) => records.len(),
         }
     }
 
@@ -196,18 +194,6 @@ impl<'a> Records<'a> {
                     secs: i64::from_le_bytes(word(r, 16)).div_euclid(1_000_000),
                 }
             }
-            Records::Decoded(records) => {
-                let r = &records[index];
-                View {
-                    kind: r.kind.raw(),
-                    pid: r.pid,
-                    line: &r.line,
-                    user: &r.user,
-                    host_raw: &r.host,
-                    addr: r.addr,
-                    secs: r.time_secs(),
-                }
-            }
         }
     }
 }
@@ -215,7 +201,7 @@ impl<'a> Records<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{encode_file, testgen};
+    use crate::record::{encode_file, testgen, Record};
 
     #[test]
     fn views_agree_with_the_decoders() {
