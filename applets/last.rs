@@ -189,14 +189,8 @@ fn apply(
         }
     }
     match key {
-        "help" => {
-            print_usage(applet, o.lastb);
-            return Err(0);
-        }
-        "version" => {
-            cli::print_version(applet);
-            return Err(0);
-        }
+        "help" => return Err(print_usage(applet, o.lastb)),
+        "version" => return Err(cli::print_version(applet)),
         "nohostname" => o.showhost = false,
         "system" => o.extended = true,
         "limit" => o.maxrecs = parse_number(applet, value)? as u32,
@@ -284,7 +278,7 @@ fn parse_number(applet: &str, text: &[u8]) -> Result<i32, i32> {
     Ok(value as i32)
 }
 
-fn print_usage(applet: &str, lastb: bool) {
+fn print_usage(applet: &str, lastb: bool) -> i32 {
     let file = if lastb {
         Database::Btmp.legacy_path()
     } else {
@@ -321,9 +315,7 @@ Options:
 For more details see last(1).
 "
     );
-    let mut out = cli::Output::new();
-    let _ = out.write(text.as_bytes());
-    let _ = out.finish(applet);
+    cli::print_all(applet, text.as_bytes())
 }
 
 /// Where the records of one listing come from.

@@ -104,16 +104,14 @@ struct Job {
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
     if wants_help(args) {
-        print!("{HELP}");
-        return 0;
+        return cli::print_all(applet, HELP.as_bytes());
     }
     let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     if opts.version {
-        cli::print_version(applet);
-        return 0;
+        return cli::print_version(applet);
     }
     let format = match opts.format.as_deref() {
         None => Format::Glibc,

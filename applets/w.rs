@@ -139,14 +139,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 opts.from = true;
             }
             Item::Opt("pids") => opts.pids = true,
-            Item::Opt("help") => {
-                print!("{USAGE}");
-                return 0;
-            }
-            Item::Opt(_) | Item::Value(..) => {
-                cli::print_version(applet);
-                return 0;
-            }
+            Item::Opt("help") => return cli::print_all(applet, USAGE.as_bytes()),
+            Item::Opt(_) | Item::Value(..) => return cli::print_version(applet),
             Item::Operand(user) => {
                 if opts.user.is_none() {
                     opts.user = Some(user.as_bytes().to_vec());

@@ -27,30 +27,30 @@ pub fn parse<T: argh::FromArgs>(
     }
 }
 
-/// `--version`, then the normaliser; Err is the exit status.
+/// The normaliser, then `--version` or `-V`; Err is the exit status.
 #[inline(never)]
 fn prepare(applet: &str, args: &[OsString], spec: &Spec, usage_status: i32) -> Result<Args, i32> {
-    if args
-        .iter()
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--version")
-    {
-        print_version(applet);
-        return Err(0);
+    let normalised = args::normalise(args, spec)
+        .map_err(|message| usage_error(applet, &message, usage_status))?;
+    if normalised.version {
+        return Err(print_version(applet));
     }
-    args::normalise(args, spec).map_err(|message| usage_error(applet, &message, usage_status))
+    Ok(normalised)
 }
 
-/// argh's early exit: the help on stdout (status 0) or a usage error.
+/// argh's early exit: the help on stdout (status 0, or 1 when it could not
+/// be written) or a usage error. argh only hands the text back; writing it
+/// here instead of through `println!` is what keeps a full disk from
+/// becoming a panic.
 #[inline(never)]
 fn early_exit(applet: &str, early: argh::EarlyExit, usage_status: i32) -> i32 {
     if early.status.is_ok() {
-        let mut out = io::stdout().lock();
-        let _ = out.write_all(early.output.as_bytes());
-        let _ = out.flush();
-        0
+        print_all(applet, early.output.as_bytes())
     } else {
-        let message = early.output.trim_end().replace('\n', "; ");
+        // A non-UTF-8 value argh quotes back is shown as its bytes, never
+        // as the normaliser's stand-in for them.
+        let message = args::shown(&early.output);
+        let message = message.trim_end().replace('\n', "; ");
         usage_error(applet, &message, usage_status)
     }
 }
@@ -63,8 +63,9 @@ pub fn usage_error(applet: &str, message: &str, status: i32) -> i32 {
     status
 }
 
-pub fn print_version(applet: &str) {
-    println!("{applet} (utmpbox) {VERSION}");
+/// `applet (utmpbox) VERSION` on stdout: 0, or 1 after a write error.
+pub fn print_version(applet: &str) -> i32 {
+    print_all(applet, format!("{applet} (utmpbox) {VERSION}\n").as_bytes())
 }
 
 /// Report an error as `applet: what: reason` and return `status`.

@@ -97,8 +97,7 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
         return 127;
     }
     let Some(first) = args.first() else {
-        print_usage();
-        return 0;
+        return print_usage();
     };
     match first.to_str() {
         Some("--list") | Some("-l") => {
@@ -107,18 +106,11 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
                 list.push_str(name);
                 list.push('\n');
             }
-            print!("{list}");
-            0
+            cli::print_all("utmpbox", list.as_bytes())
         }
         Some("--install") => install(&args[1..]),
-        Some("--help") | Some("-h") => {
-            print_usage();
-            0
-        }
-        Some("--version") | Some("-V") => {
-            cli::print_version("utmpbox");
-            0
-        }
+        Some("--help") | Some("-h") => print_usage(),
+        Some("--version") | Some("-V") => cli::print_version("utmpbox"),
         Some(name) => match find(name) {
             Some(entry) => entry(name, &args[1..]),
             None => {
@@ -133,7 +125,7 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
     }
 }
 
-fn print_usage() {
+fn print_usage() -> i32 {
     let mut text = String::from(
         "Usage: utmpbox APPLET [ARGS...]\n   or: APPLET [ARGS...]  (through a symlink named APPLET)\n   or: utmpbox --list\n   or: utmpbox --install [--force] DIR\n\nLinux user accounting (utmp, wtmp, btmp, lastlog) in one binary.\n\nApplets:",
     );
@@ -142,7 +134,7 @@ fn print_usage() {
         text.push_str(name);
     }
     text.push('\n');
-    print!("{text}");
+    cli::print_all("utmpbox", text.as_bytes())
 }
 
 /// `--install [--force] DIR`: one symlink per applet in DIR pointing at this

@@ -196,13 +196,10 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
             "json" => options.json = true,
             "root" => {}
             "help" => {
-                println!("{USAGE}{JSON_HELP}");
-                return Err(0);
+                let text = format!("{USAGE}{JSON_HELP}\n");
+                return Err(cli::print_all(applet, text.as_bytes()));
             }
-            _ => {
-                cli::print_version(applet);
-                return Err(0);
-            }
+            _ => return Err(cli::print_version(applet)),
         }
     }
     if let Some(first) = operands.first() {
