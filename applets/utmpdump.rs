@@ -118,6 +118,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Some(name) => match Format::from_name(name) {
             Some(format) => format,
             None => {
+                let name = crate::args::shown(name);
                 let message = format!("unknown format '{name}' (glibc, utmpx or native)");
                 return cli::usage_error(applet, &message, 1);
             }

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use argh::FromArgs;
 
-use crate::args::Spec;
+use crate::args::{self, OsArg, Spec};
 use crate::cli;
 use crate::client::{Client, Error};
 use crate::daemon::{boot, peer};
@@ -61,16 +61,16 @@ Exit status: 0 done, 1 a daemon refused the record, 100 usage,
 struct Opts {
     /// user name (default: yours)
     #[argh(option, short = 'u')]
-    user: Option<String>,
+    user: Option<OsArg>,
     /// terminal line without /dev/ (default: stdin's)
     #[argh(option, short = 'l')]
-    line: Option<String>,
+    line: Option<OsArg>,
     /// the inittab-style id (default: the last 4 bytes of the line)
     #[argh(option, short = 'i')]
-    id: Option<String>,
+    id: Option<OsArg>,
     /// remote host
     #[argh(option, short = 'H')]
-    host: Option<String>,
+    host: Option<OsArg>,
     /// remote address (IPv4 or IPv6)
     #[argh(option, short = 'A')]
     address: Option<String>,
@@ -88,16 +88,16 @@ struct Opts {
     timeout: u64,
     /// sysvinit: add a LOGIN entry for LINE
     #[argh(option, short = 'a')]
-    add: Option<String>,
+    add: Option<OsArg>,
     /// sysvinit: end the session on LINE
     #[argh(option, short = 'd')]
-    dead: Option<String>,
+    dead: Option<OsArg>,
     /// runit: with LINE, write the logout to wtmp too
     #[argh(switch, short = 'w')]
     wtmp: bool,
     /// the command and its arguments (after `--` for `run`)
     #[argh(positional)]
-    rest: Vec<String>,
+    rest: Vec<OsArg>,
 }
 
 const SPEC: Spec = Spec {
@@ -116,11 +116,11 @@ const USAGE: &str =
 struct Fail(i32, String);
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+    let (opts, _) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
         Ok(p) => p,
         Err(status) => return status,
     };
-    let rest: Vec<OsString> = opts.rest.iter().map(|a| parsed.os(a)).collect();
+    let rest: Vec<OsString> = opts.rest.iter().map(|a| a.0.clone()).collect();
     match run(&opts, &rest) {
         Ok(status) => status,
         Err(Fail(status, message)) => cli::fail("utmpset", message, status),
@@ -297,7 +297,10 @@ fn time_of(opts: &Opts) -> Result<Option<i64>, Fail> {
     };
     let text = text.strip_prefix('@').unwrap_or(text);
     let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
-    let bad = || usage(&format!("invalid time '{text}' (seconds since the epoch)"));
+    let bad = || {
+        let shown = args::shown(text);
+        usage(&format!("invalid time '{shown}' (seconds since the epoch)"))
+    };
     let secs: i64 = secs.parse().map_err(|_| bad())?;
     if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
@@ -316,7 +319,7 @@ fn now_or(opts: &Opts) -> Result<i64, Fail> {
 
 /// The terminal: -l, else stdin's, without /dev/.
 fn line_of(opts: &Opts, given: Option<&[u8]>) -> Result<Vec<u8>, Fail> {
-    if let Some(line) = given.or(opts.line.as_deref().map(str::as_bytes)) {
+    if let Some(line) = given.or(opts.line.as_ref().map(OsArg::as_bytes)) {
         return Ok(line.strip_prefix(b"/dev/").unwrap_or(line).to_vec());
     }
     // SAFETY: ttyname returns NULL or a NUL-terminated static string,
@@ -344,7 +347,7 @@ fn addr_of(opts: &Opts) -> Result<[u8; 16], Fail> {
         // binary, not std's too); it reads "" as no address, -a does not.
         Some(text) => match crate::record::inet::parse(text.as_bytes()) {
             Some(addr) if !text.is_empty() => Ok(addr),
-            _ => Err(usage(&format!("invalid address '{text}'"))),
+            _ => Err(usage(&format!("invalid address '{}'", args::shown(text)))),
         },
         None => Ok([0u8; 16]),
     }
@@ -372,7 +375,10 @@ fn session(opts: &Opts, kind: RecordKind, line: Option<&[u8]>) -> Result<Record,
         id: id_of(opts, &line),
         line,
         user,
-        host: opts.host.clone().unwrap_or_default().into_bytes(),
+        host: opts
+            .host
+            .as_ref()
+            .map_or(Vec::new(), |h| h.as_bytes().to_vec()),
         addr: addr_of(opts)?,
         time_us: now_or(opts)?,
         ..Record::default()

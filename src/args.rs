@@ -72,6 +72,22 @@ impl From<OsArg> for std::path::PathBuf {
     }
 }
 
+/// An argument that must be UTF-8 (a user or group name the system looks
+/// up as a C string, a number, a word): a non-UTF-8 one is refused by argh
+/// with `Error parsing option '-U' with value '...': not valid UTF-8`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl std::str::FromStr for Text {
+    type Err = &'static str;
+    fn from_str(value: &str) -> Result<Text, Self::Err> {
+        match stand_in(value) {
+            Some(_) => Err("not valid UTF-8"),
+            None => Ok(Text(value.to_owned())),
+        }
+    }
+}
+
 /// The stand-in for a non-UTF-8 argument.
 fn encode(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(2 * bytes.len() + 2);
@@ -345,6 +361,37 @@ mod tests {
         let parsed = normalise(&attached, &LAST).unwrap();
         assert_eq!(parsed.os(&parsed.strings[1]).as_bytes(), b"x\xff");
         assert_eq!(parsed.os("plain"), OsString::from("plain"));
+    }
+
+    #[test]
+    fn stand_ins_decode_without_a_table_and_are_shown_as_bytes() {
+        let raw = OsString::from_vec(b"pts/\xff\x00x".to_vec());
+        let stand_in = encode(raw.as_bytes());
+        assert_eq!(decode(&stand_in), raw);
+        assert_eq!("plain".parse::<OsArg>().unwrap().0, "plain");
+        assert_eq!(stand_in.parse::<OsArg>().unwrap().0, raw);
+        assert!(stand_in.parse::<Text>().is_err());
+        assert_eq!("utmp".parse::<Text>().unwrap().0, "utmp");
+        let message = format!("with value '{stand_in}': invalid digit");
+        assert_eq!(
+            shown(&message),
+            "with value 'pts/\u{fffd}\u{0}x': invalid digit"
+        );
+        assert!(!shown(&message).contains("ff"));
+    }
+
+    #[test]
+    fn version_is_seen_only_as_an_option() {
+        let version = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            normalise(&args, &LAST).unwrap().version
+        };
+        assert!(version(&["--version"]));
+        assert!(version(&["--vers"]));
+        assert!(version(&["-xV"]));
+        assert!(!version(&["-f", "-V"]));
+        assert!(!version(&["-fV"]));
+        assert!(!version(&["--", "--version"]));
     }
 
     #[test]
