@@ -11,7 +11,8 @@
 //!        utmpset [OPTIONS] run -- COMMAND [ARG...]
 //!                                          a session for COMMAND's lifetime
 //!        utmpset -a LINE | -d LINE         sysvinit style: add / end LINE
-//!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too)
+//!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too);
+//!                                          LINE has a digit or '/', or is in /dev
 //!
 //! Options: -u USER  -l LINE  -i ID  -H HOST  -A ADDRESS  -p PID
 //!          -e STATUS (logout's exit status)  -T SECONDS (record time)
@@ -30,7 +31,7 @@
 //!
 //! Peers: skarnet utmps-write, sessreg, runit's utmpset, wtmpdb boot.
 
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
@@ -54,7 +55,8 @@ use crate::record::{ExitStatus, Record, RecordKind};
   logout                 a session ends (utmp and wtmp)
   fail                   a failed login (btmp)
   run -- COMMAND [ARG]   a session for COMMAND's lifetime
-  LINE                   runit: end LINE in utmp (-w: and in wtmp)
+  LINE                   runit: end LINE in utmp (-w: and in wtmp); LINE
+                         has a digit or '/' (tty1, pts/3) or is in /dev
 
 Exit status: 0 done, 1 a daemon refused the record, 100 usage,
 111 a daemon could not be reached.")]
@@ -225,7 +227,7 @@ fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
             }
             return run_session(opts, &w, argv);
         }
-        line if args.is_empty() && !line.is_empty() && !line.starts_with(b"-") => {
+        line if args.is_empty() && looks_like_a_line(line) => {
             // runit's `utmpset [-w] LINE`.
             let r = logout_record(opts, line, &w)?;
             w.utmp(&r)?;
@@ -241,6 +243,23 @@ fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
         }
     }
     Ok(0)
+}
+
+/// Whether a word that is no command is runit's LINE: it must look like a
+/// terminal line (a digit or a '/': tty1, ttyS0, pts/3, /dev/console) or
+/// name an entry in /dev (console). A mistyped command (`lgoin`) is then
+/// a usage error, not a logout for a line of that name.
+fn looks_like_a_line(word: &[u8]) -> bool {
+    if word.is_empty() || word.starts_with(b"-") {
+        return false;
+    }
+    if word.contains(&b'/') || word.iter().any(u8::is_ascii_digit) {
+        return true;
+    }
+    word != b"."
+        && word != b".."
+        && std::fs::symlink_metadata(std::path::Path::new("/dev").join(OsStr::from_bytes(word)))
+            .is_ok()
 }
 
 /// Sends records with a deadline and words the failures.
