@@ -489,8 +489,9 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
             }
         }
         pos += used.len();
-        if out.write_all(&text).and_then(|_| out.flush()).is_err() {
-            return cli::fail(applet, "write error", 1);
+        if let Err(e) = out.write_all(&text).and_then(|_| out.flush()) {
+            let reason = cli::os_reason(&e);
+            return cli::fail(applet, format_args!("write error: {reason}"), 1);
         }
         if used.len() == FOLLOW_CHUNK {
             // More was there than one read takes: no need to wait.

@@ -74,7 +74,7 @@ fn normal_output_into_a_full_disk_is_a_write_error() {
         &glibc(&[Entry::new(7, 1, "pts/1", "root", "192.0.2.1", 1790000000)]),
     );
     let file = utmp.as_os_str();
-    let runs: [(&str, &[&std::ffi::OsStr]); 10] = [
+    let runs: [(&str, &[&std::ffi::OsStr]); 11] = [
         ("last", &["-f".as_ref(), file]),
         ("last", &["--json".as_ref(), "-f".as_ref(), file]),
         ("lastb", &["-f".as_ref(), file]),
@@ -83,6 +83,7 @@ fn normal_output_into_a_full_disk_is_a_write_error() {
         ("uptime", &[]),
         ("users", &[file]),
         ("utmpdump", &[file]),
+        ("utmpdump", &["-f".as_ref(), file]),
         ("w", &[]),
         ("who", &[file]),
     ];
