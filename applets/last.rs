@@ -182,7 +182,9 @@ fn apply(
     if key == "fulltimes" || key == "time-format" {
         match *seen_exclusive {
             Some(first) if first != key => {
-                eprintln!("{applet}: mutually exclusive arguments: --fulltimes --time-format");
+                cli::say(format_args!(
+                    "{applet}: mutually exclusive arguments: --fulltimes --time-format"
+                ));
                 return Err(1);
             }
             _ => *seen_exclusive = Some(key),
@@ -202,10 +204,10 @@ fn apply(
         "present" | "since" | "until" => {
             let now = crate::time::now_us().div_euclid(1_000_000);
             let Some(usec) = timeparse::parse_timestamp(value, now) else {
-                eprintln!(
+                cli::say(format_args!(
                     "{applet}: invalid time value \"{}\"",
                     String::from_utf8_lossy(value)
-                );
+                ));
                 return Err(1);
             };
             let secs = (usec / 1_000_000) as i64;
@@ -226,10 +228,10 @@ fn apply(
                 b"full" => TimeFormat::Full,
                 b"iso" => TimeFormat::Iso,
                 _ => {
-                    eprintln!(
+                    cli::say(format_args!(
                         "{applet}: unknown time format: {}",
                         String::from_utf8_lossy(value)
-                    );
+                    ));
                     return Err(1);
                 }
             }
@@ -261,7 +263,7 @@ fn parse_number(applet: &str, text: &[u8]) -> Result<i32, i32> {
         _ => (false, trimmed),
     };
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        eprintln!("{applet}: failed to parse number: '{shown}'");
+        cli::say(format_args!("{applet}: failed to parse number: '{shown}'"));
         return Err(1);
     }
     let mut value: i64 = 0;
@@ -272,7 +274,9 @@ fn parse_number(applet: &str, text: &[u8]) -> Result<i32, i32> {
         value = -value;
     }
     if value < i32::MIN as i64 || value > i32::MAX as i64 {
-        eprintln!("{applet}: failed to parse number: '{shown}': Numerical result out of range");
+        cli::say(format_args!(
+            "{applet}: failed to parse number: '{shown}': Numerical result out of range"
+        ));
         return Err(1);
     }
     Ok(value as i32)

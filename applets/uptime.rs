@@ -60,7 +60,7 @@ fn usage_error(applet: &str, error: Option<&getopt::Error>) -> i32 {
     if let Some(error) = error {
         error.print(applet);
     }
-    eprint!("{USAGE}");
+    cli::say_raw(format_args!("{USAGE}"));
     1
 }
 

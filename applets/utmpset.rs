@@ -130,7 +130,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
 }
 
 fn usage(message: &str) -> Fail {
-    eprintln!("utmpset: {message}");
+    cli::say(format_args!("utmpset: {message}"));
     Fail(100, USAGE.to_string())
 }
 
@@ -520,7 +520,9 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
     let logged_in = match w.utmp(&login).and_then(|_| w.log(LogDb::Wtmp, &login)) {
         Ok(()) => true,
         Err(Fail(_, why)) => {
-            eprintln!("utmpset: warning: session not recorded: {why}");
+            cli::say(format_args!(
+                "utmpset: warning: session not recorded: {why}"
+            ));
             false
         }
     };
@@ -558,7 +560,7 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
             ..Record::default()
         };
         if let Err(Fail(_, why)) = w.utmp(&logout).and_then(|_| w.log(LogDb::Wtmp, &logout)) {
-            eprintln!("utmpset: warning: logout not recorded: {why}");
+            cli::say(format_args!("utmpset: warning: logout not recorded: {why}"));
         }
     }
     Ok(exit_status)

@@ -58,8 +58,8 @@ fn early_exit(applet: &str, early: argh::EarlyExit, usage_status: i32) -> i32 {
 /// `applet: message` and the help hint on stderr; returns `status`.
 pub fn usage_error(applet: &str, message: &str, status: i32) -> i32 {
     let message = message.strip_prefix("Error: ").unwrap_or(message);
-    eprintln!("{applet}: {message}");
-    eprintln!("Try '{applet} --help' for more information.");
+    say(format_args!("{applet}: {message}"));
+    say(format_args!("Try '{applet} --help' for more information."));
     status
 }
 
@@ -68,9 +68,21 @@ pub fn print_version(applet: &str) -> i32 {
     print_all(applet, format!("{applet} (utmpbox) {VERSION}\n").as_bytes())
 }
 
+/// `text` and a newline on stderr in one write. Unlike `eprintln!`, a
+/// stderr that cannot be written (a full disk) is no panic: there is
+/// nowhere left to report to, and the exit status still says it.
+pub fn say(text: impl std::fmt::Display) {
+    let _ = io::stderr().write_all(format!("{text}\n").as_bytes());
+}
+
+/// `text` on stderr as it is, in one write (see `say`).
+pub fn say_raw(text: impl std::fmt::Display) {
+    let _ = io::stderr().write_all(text.to_string().as_bytes());
+}
+
 /// Report an error as `applet: what: reason` and return `status`.
 pub fn fail(applet: &str, what: impl std::fmt::Display, status: i32) -> i32 {
-    eprintln!("{applet}: {what}");
+    say(format_args!("{applet}: {what}"));
     status
 }
 

@@ -93,7 +93,7 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
         return entry(invoked, args);
     }
     if invoked != "utmpbox" {
-        eprintln!("utmpbox: {invoked}: applet not found");
+        cli::say(format_args!("utmpbox: {invoked}: applet not found"));
         return 127;
     }
     let Some(first) = args.first() else {
@@ -114,12 +114,15 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
         Some(name) => match find(name) {
             Some(entry) => entry(name, &args[1..]),
             None => {
-                eprintln!("utmpbox: {name}: applet not found");
+                cli::say(format_args!("utmpbox: {name}: applet not found"));
                 127
             }
         },
         None => {
-            eprintln!("utmpbox: {}: applet not found", first.to_string_lossy());
+            cli::say(format_args!(
+                "utmpbox: {}: applet not found",
+                first.to_string_lossy()
+            ));
             127
         }
     }
@@ -183,29 +186,29 @@ fn install(args: &[OsString]) -> i32 {
                 continue;
             }
             if !force {
-                eprintln!(
+                cli::say(format_args!(
                     "utmpbox: refusing to replace {} (not a link to utmpbox; use --force)",
                     link.display()
-                );
+                ));
                 status = 1;
                 continue;
             }
             if let Err(e) = std::fs::remove_file(&link) {
-                eprintln!(
+                cli::say(format_args!(
                     "utmpbox: unable to remove {}: {}",
                     link.display(),
                     cli::os_reason(&e)
-                );
+                ));
                 status = 111;
                 continue;
             }
         }
         if let Err(e) = std::os::unix::fs::symlink(&target, &link) {
-            eprintln!(
+            cli::say(format_args!(
                 "utmpbox: unable to create {}: {}",
                 link.display(),
                 cli::os_reason(&e)
-            );
+            ));
             status = 111;
         }
     }

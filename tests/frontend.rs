@@ -442,3 +442,30 @@ fn lastlog_takes_a_non_utf8_user_as_bytes() {
     let out = run(s.applet("lastlog").arg("-u").arg(user), None);
     assert_eq!(out.stderr, b"lastlog: Unknown user or range: n\xffbody\n");
 }
+
+#[test]
+fn a_full_stderr_too_is_an_exit_status_not_a_panic() {
+    let s = Scratch::new("full-stderr");
+    let empty = s.write("empty", b"");
+    let full = || File::options().write(true).open("/dev/full").unwrap();
+    // stdout and stderr full: the write error cannot be told, exit 1 says it.
+    let out = s
+        .applet("who")
+        .args(["-q".as_ref(), empty.as_os_str()])
+        .stdout(full())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(out.code(), Some(1));
+    // A usage error into a full stderr: coreutils' status, 1 (utmpset: 100).
+    for (applet, bogus, status) in [("who", "--bogus", 1), ("utmpset", "--bogus", 100)] {
+        let out = s
+            .applet(applet)
+            .arg(bogus)
+            .stdout(Stdio::null())
+            .stderr(full())
+            .status()
+            .unwrap();
+        assert_eq!(out.code(), Some(status), "{applet} {bogus}");
+    }
+}

@@ -105,7 +105,7 @@ fn err_line(parts: &[&[u8]]) {
 /// An error line, then the usage on stderr: exit 1, as shadow's usage().
 fn usage_error(applet: &str, message: &[u8]) -> i32 {
     err_line(&[applet.as_bytes(), b": ", message]);
-    eprintln!("{USAGE}");
+    cli::say(format_args!("{USAGE}"));
     1
 }
 
