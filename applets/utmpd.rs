@@ -137,8 +137,8 @@ const SPEC: Spec = Spec {
 };
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let (opts, _) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
-        Ok(parsed) => parsed,
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
     let rundir = sources::rundir();

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
 
-use crate::args::{self, Spec};
+use crate::args::{self, OsArg, Spec};
 use crate::cli;
 use crate::infile;
 use crate::logfile::{self, Geometry, LogFile};
@@ -80,17 +80,14 @@ struct Opts {
     reverse: bool,
     /// write to file instead of standard output
     #[argh(option, short = 'o')]
-    output: Option<String>,
+    output: Option<OsArg>,
     /// what -r writes: glibc, utmpx or native
     #[argh(option)]
     format: Option<String>,
-    /// display version
-    #[argh(switch, short = 'V')]
-    version: bool,
     /// the file to read (standard input if none); later ones are ignored,
     /// as util-linux does
     #[argh(positional)]
-    files: Vec<String>,
+    files: Vec<OsArg>,
 }
 
 /// What to do, with argv gone.
@@ -106,13 +103,11 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     if wants_help(args) {
         return cli::print_all(applet, HELP.as_bytes());
     }
-    let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
-        Ok(parsed) => parsed,
+    // -V and --version are answered by cli::parse.
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
-    if opts.version {
-        return cli::print_version(applet);
-    }
     let format = match opts.format.as_deref() {
         None => Format::Glibc,
         Some(name) => match Format::from_name(name) {
@@ -127,8 +122,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     let job = Job {
         reverse: opts.reverse,
         follow: opts.follow,
-        input: opts.files.first().map(|f| PathBuf::from(parsed.os(f))),
-        output: opts.output.map(|o| PathBuf::from(parsed.os(&o))),
+        input: opts.files.into_iter().next().map(PathBuf::from),
+        output: opts.output.map(PathBuf::from),
         format,
     };
     run(applet, &job)

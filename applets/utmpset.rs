@@ -118,8 +118,8 @@ const USAGE: &str =
 struct Fail(i32, String);
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let (opts, _) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
-        Ok(p) => p,
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
     let rest: Vec<OsString> = opts.rest.iter().map(|a| a.0.clone()).collect();

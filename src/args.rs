@@ -9,8 +9,8 @@
 //! An argument that is not UTF-8 is carried through argh as a stand-in:
 //! a NUL, its bytes in hex, a NUL. No real argument can contain a NUL, so
 //! the stand-in is unambiguous and decodes without any table: an applet
-//! takes a path, user, line or host as [`OsArg`] (or turns a parsed value
-//! back with [`Args::os`]) and gets the original bytes, and a message that
+//! takes a path, user, line or host as [`OsArg`] and gets the original
+//! bytes, and a message that
 //! quotes a value shows its bytes ([`shown`]), never the stand-in.
 
 use std::ffi::{OsStr, OsString};
@@ -40,11 +40,6 @@ impl Args {
     /// argv as `&str`s for `argh::FromArgs::from_args`.
     pub fn as_strs(&self) -> Vec<&str> {
         self.strings.iter().map(String::as_str).collect()
-    }
-
-    /// The original bytes behind a value argh handed back.
-    pub fn os(&self, value: &str) -> OsString {
-        decode(value)
     }
 }
 
@@ -355,12 +350,12 @@ mod tests {
         let args = vec![OsString::from("-f"), name.clone(), OsString::from("-x")];
         let parsed = normalise(&args, &LAST).unwrap();
         assert_eq!(parsed.strings[0], "-f");
-        assert_eq!(parsed.os(&parsed.strings[1]), name);
+        assert_eq!(decode(&parsed.strings[1]), name);
         assert_eq!(parsed.strings[2], "-x");
         let attached = vec![OsString::from_vec(b"-fx\xff".to_vec())];
         let parsed = normalise(&attached, &LAST).unwrap();
-        assert_eq!(parsed.os(&parsed.strings[1]).as_bytes(), b"x\xff");
-        assert_eq!(parsed.os("plain"), OsString::from("plain"));
+        assert_eq!(decode(&parsed.strings[1]).as_bytes(), b"x\xff");
+        assert_eq!(decode("plain"), OsString::from("plain"));
     }
 
     #[test]

@@ -9,20 +9,22 @@ use crate::args::{self, Args, Spec};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Parse `args` (without argv[0]) into the applet's options. On `--help`
-/// the help is printed and Err(0) returned; on a usage error a one-line
-/// message and a hint go to stderr and Err(status) is returned.
+/// Parse `args` (without argv[0]) into the applet's options. `--help`,
+/// `--version` and `-V` print their text and return Err(0) (Err(1) when
+/// it could not be written); on a usage error a one-line message and a
+/// hint go to stderr and Err(status) is returned. Values that are paths,
+/// users, lines or hosts are `args::OsArg` fields: the user's bytes.
 pub fn parse<T: argh::FromArgs>(
     applet: &str,
     args: &[OsString],
     spec: &Spec,
     usage_status: i32,
-) -> Result<(T, Args), i32> {
+) -> Result<T, i32> {
     // Only the from_args call depends on T; the rest is shared by every
     // applet instead of copied into each one's parse.
     let normalised = prepare(applet, args, spec, usage_status)?;
     match T::from_args(&[applet], &normalised.as_strs()) {
-        Ok(options) => Ok((options, normalised)),
+        Ok(options) => Ok(options),
         Err(early) => Err(early_exit(applet, early, usage_status)),
     }
 }
