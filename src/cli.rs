@@ -92,13 +92,13 @@ pub fn fail(applet: &str, what: impl std::fmt::Display, status: i32) -> i32 {
 /// reported once; a closed pipe kills the process quietly (SIGPIPE is left
 /// at its default for reader applets, as in the C tools).
 pub struct Output {
-    out: io::BufWriter<io::StdoutLock<'static>>,
+    out: Sticky<io::BufWriter<io::StdoutLock<'static>>>,
 }
 
 impl Output {
     pub fn new() -> Output {
         Output {
-            out: io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+            out: Sticky::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())),
         }
     }
 
@@ -106,12 +106,70 @@ impl Output {
         self.out.write_all(bytes)
     }
 
-    /// Flush and turn any failure into an exit status for `applet`.
-    pub fn finish(mut self, applet: &str) -> i32 {
-        match self.out.flush() {
+    /// Flush and turn the first failure, if any, into an exit status for
+    /// `applet`: 1 after `applet: write error: REASON`.
+    pub fn finish(self, applet: &str) -> i32 {
+        match self.out.finish() {
             Ok(()) => 0,
             Err(e) => fail(applet, format_args!("write error: {}", os_reason(&e)), 1),
         }
+    }
+}
+
+/// A writer that remembers its first error: every later write fails too,
+/// and `finish` reports that error even when the final flush succeeds, so
+/// output lost to a passing error (EIO, ENOSPC on a disk since freed) is
+/// never an exit 0, whatever the caller did with the failed write.
+struct Sticky<W: Write> {
+    inner: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Sticky<W> {
+    fn new(inner: W) -> Sticky<W> {
+        Sticky { inner, error: None }
+    }
+
+    fn keep<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.error.get_or_insert_with(|| copy_of(e));
+            }
+        }
+        result
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        let flushed = self.flush();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => flushed,
+        }
+    }
+}
+
+impl<W: Write> Write for Sticky<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(e) = &self.error {
+            return Err(copy_of(e));
+        }
+        let result = self.inner.write(buf);
+        self.keep(result)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(copy_of(e));
+        }
+        let result = self.inner.flush();
+        self.keep(result)
+    }
+}
+
+/// io::Error is not Clone; the OS code (or kind and text) is what counts.
+fn copy_of(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
     }
 }
 
@@ -151,5 +209,46 @@ pub fn os_reason(e: &io::Error) -> String {
             }
         }
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails its first write with ENOSPC, then takes everything.
+    struct FailsOnce(bool, Vec<u8>);
+
+    impl Write for FailsOnce {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !self.0 {
+                self.0 = true;
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            self.1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_passing_write_error_is_still_reported_at_the_end() {
+        let mut out = Sticky::new(FailsOnce(false, Vec::new()));
+        assert!(out.write_all(b"lost\n").is_err());
+        // A caller that goes on: later writes fail too, nothing is written
+        // after the gap, and the end reports the first error.
+        assert!(out.write_all(b"after\n").is_err());
+        assert!(out.inner.1.is_empty());
+        let e = out.finish().unwrap_err();
+        assert_eq!(os_reason(&e), "No space left on device");
+    }
+
+    #[test]
+    fn no_error_finishes_clean() {
+        let mut out = Sticky::new(FailsOnce(true, Vec::new()));
+        out.write_all(b"all\n").unwrap();
+        assert!(out.finish().is_ok());
     }
 }
