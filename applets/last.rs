@@ -182,21 +182,17 @@ fn apply(
     if key == "fulltimes" || key == "time-format" {
         match *seen_exclusive {
             Some(first) if first != key => {
-                eprintln!("{applet}: mutually exclusive arguments: --fulltimes --time-format");
+                cli::say(format_args!(
+                    "{applet}: mutually exclusive arguments: --fulltimes --time-format"
+                ));
                 return Err(1);
             }
             _ => *seen_exclusive = Some(key),
         }
     }
     match key {
-        "help" => {
-            print_usage(applet, o.lastb);
-            return Err(0);
-        }
-        "version" => {
-            cli::print_version(applet);
-            return Err(0);
-        }
+        "help" => return Err(print_usage(applet, o.lastb)),
+        "version" => return Err(cli::print_version(applet)),
         "nohostname" => o.showhost = false,
         "system" => o.extended = true,
         "limit" => o.maxrecs = parse_number(applet, value)? as u32,
@@ -208,10 +204,10 @@ fn apply(
         "present" | "since" | "until" => {
             let now = crate::time::now_us().div_euclid(1_000_000);
             let Some(usec) = timeparse::parse_timestamp(value, now) else {
-                eprintln!(
+                cli::say(format_args!(
                     "{applet}: invalid time value \"{}\"",
                     String::from_utf8_lossy(value)
-                );
+                ));
                 return Err(1);
             };
             let secs = (usec / 1_000_000) as i64;
@@ -232,10 +228,10 @@ fn apply(
                 b"full" => TimeFormat::Full,
                 b"iso" => TimeFormat::Iso,
                 _ => {
-                    eprintln!(
+                    cli::say(format_args!(
                         "{applet}: unknown time format: {}",
                         String::from_utf8_lossy(value)
-                    );
+                    ));
                     return Err(1);
                 }
             }
@@ -267,7 +263,7 @@ fn parse_number(applet: &str, text: &[u8]) -> Result<i32, i32> {
         _ => (false, trimmed),
     };
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        eprintln!("{applet}: failed to parse number: '{shown}'");
+        cli::say(format_args!("{applet}: failed to parse number: '{shown}'"));
         return Err(1);
     }
     let mut value: i64 = 0;
@@ -278,13 +274,15 @@ fn parse_number(applet: &str, text: &[u8]) -> Result<i32, i32> {
         value = -value;
     }
     if value < i32::MIN as i64 || value > i32::MAX as i64 {
-        eprintln!("{applet}: failed to parse number: '{shown}': Numerical result out of range");
+        cli::say(format_args!(
+            "{applet}: failed to parse number: '{shown}': Numerical result out of range"
+        ));
         return Err(1);
     }
     Ok(value as i32)
 }
 
-fn print_usage(applet: &str, lastb: bool) {
+fn print_usage(applet: &str, lastb: bool) -> i32 {
     let file = if lastb {
         Database::Btmp.legacy_path()
     } else {
@@ -321,9 +319,7 @@ Options:
 For more details see last(1).
 "
     );
-    let mut out = cli::Output::new();
-    let _ = out.write(text.as_bytes());
-    let _ = out.finish(applet);
+    cli::print_all(applet, text.as_bytes())
 }
 
 /// Where the records of one listing come from.

@@ -60,7 +60,7 @@ fn usage_error(applet: &str, error: Option<&getopt::Error>) -> i32 {
     if let Some(error) = error {
         error.print(applet);
     }
-    eprint!("{USAGE}");
+    cli::say_raw(format_args!("{USAGE}"));
     1
 }
 
@@ -73,14 +73,10 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         match item {
             Item::Opt("pretty") => pretty = true,
             Item::Opt("help") => {
-                print!("{USAGE}");
-                return 0;
+                return cli::print_all(applet, USAGE.as_bytes());
             }
             Item::Opt("since") => return since(applet),
-            Item::Opt(_) | Item::Value(..) => {
-                cli::print_version(applet);
-                return 0;
-            }
+            Item::Opt(_) | Item::Value(..) => return cli::print_version(applet),
             Item::Operand(_) => operands += 1,
             Item::Error(error) => return usage_error(applet, Some(&error)),
         }

@@ -45,13 +45,9 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     for item in getopt::parse(args, &TABLE) {
         match item {
             Item::Opt("help") => {
-                print!("{USAGE}");
-                return 0;
+                return cli::print_all(applet, USAGE.as_bytes());
             }
-            Item::Opt(_) | Item::Value(..) => {
-                cli::print_version(applet);
-                return 0;
-            }
+            Item::Opt(_) | Item::Value(..) => return cli::print_version(applet),
             Item::Operand(operand) => operands.push(operand),
             Item::Error(error) => return getopt::usage_error(applet, &error),
         }

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use argh::FromArgs;
 
-use crate::args::Spec;
+use crate::args::{OsArg, Spec, Text};
 use crate::daemon::{serve, utmpd};
 use crate::{cli, protocol, sources};
 
@@ -53,26 +53,26 @@ struct Opts {
     listen_fd: Option<i32>,
     /// drop to USER after binding
     #[argh(option, short = 'U')]
-    user: Option<String>,
+    user: Option<Text>,
     /// the accounting group whose members may write any record (utmp)
-    #[argh(option, short = 'G', default = "String::from(\"utmp\")")]
-    group: String,
+    #[argh(option, short = 'G', default = "Text(String::from(\"utmp\"))")]
+    group: Text,
     /// socket path (default $UTMPBOX_RUNDIR/utmpd.sock)
     #[argh(option, short = 's')]
-    socket: Option<String>,
+    socket: Option<OsArg>,
     /// also serve skarnet utmps' protocol on this socket (libutmps clients;
     /// usually /run/utmps/.utmpd-socket)
     #[argh(option)]
-    utmps_socket: Option<String>,
+    utmps_socket: Option<OsArg>,
     /// serve utmps' protocol on the listening socket inherited on FD
     #[argh(option)]
     utmps_listen_fd: Option<i32>,
     /// table file (default $UTMPBOX_RUNDIR/utmp)
     #[argh(option, short = 'f')]
-    file: Option<String>,
+    file: Option<OsArg>,
     /// wtmpd's socket, for the logouts of ended sessions
     #[argh(option, short = 'W')]
-    wtmpd_socket: Option<String>,
+    wtmpd_socket: Option<OsArg>,
     /// most connections at once (1000)
     #[argh(option, short = 'c', default = "1000")]
     max_conns: usize,
@@ -106,7 +106,7 @@ struct Opts {
     /// at start, take over the live sessions of the table FILE (utmps,
     /// glibc or native)
     #[argh(option)]
-    import: Option<String>,
+    import: Option<OsArg>,
 }
 
 const SPEC: Spec = Spec {
@@ -137,8 +137,8 @@ const SPEC: Spec = Spec {
 };
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let (opts, _) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
-        Ok(parsed) => parsed,
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
     let rundir = sources::rundir();
@@ -147,8 +147,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         listen_fd: opts.listen_fd,
         utmps_socket: opts.utmps_socket.map(std::path::PathBuf::from),
         utmps_listen_fd: opts.utmps_listen_fd,
-        user: opts.user,
-        group: opts.group,
+        user: opts.user.map(|name| name.0),
+        group: opts.group.0,
         socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_UTMPD)),
         max_conns: opts.max_conns,
         max_per_uid: opts.max_per_uid,

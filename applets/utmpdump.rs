@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
 
-use crate::args::{self, Spec};
+use crate::args::{self, OsArg, Spec};
 use crate::cli;
 use crate::infile;
 use crate::logfile::{self, Geometry, LogFile};
@@ -80,17 +80,14 @@ struct Opts {
     reverse: bool,
     /// write to file instead of standard output
     #[argh(option, short = 'o')]
-    output: Option<String>,
+    output: Option<OsArg>,
     /// what -r writes: glibc, utmpx or native
     #[argh(option)]
     format: Option<String>,
-    /// display version
-    #[argh(switch, short = 'V')]
-    version: bool,
     /// the file to read (standard input if none); later ones are ignored,
     /// as util-linux does
     #[argh(positional)]
-    files: Vec<String>,
+    files: Vec<OsArg>,
 }
 
 /// What to do, with argv gone.
@@ -104,22 +101,19 @@ struct Job {
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
     if wants_help(args) {
-        print!("{HELP}");
-        return 0;
+        return cli::print_all(applet, HELP.as_bytes());
     }
-    let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
-        Ok(parsed) => parsed,
+    // -V and --version are answered by cli::parse.
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
-    if opts.version {
-        cli::print_version(applet);
-        return 0;
-    }
     let format = match opts.format.as_deref() {
         None => Format::Glibc,
         Some(name) => match Format::from_name(name) {
             Some(format) => format,
             None => {
+                let name = crate::args::shown(name);
                 let message = format!("unknown format '{name}' (glibc, utmpx or native)");
                 return cli::usage_error(applet, &message, 1);
             }
@@ -128,8 +122,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     let job = Job {
         reverse: opts.reverse,
         follow: opts.follow,
-        input: opts.files.first().map(|f| PathBuf::from(parsed.os(f))),
-        output: opts.output.map(|o| PathBuf::from(parsed.os(&o))),
+        input: opts.files.into_iter().next().map(PathBuf::from),
+        output: opts.output.map(PathBuf::from),
         format,
     };
     run(applet, &job)
@@ -490,8 +484,9 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
             }
         }
         pos += used.len();
-        if out.write_all(&text).and_then(|_| out.flush()).is_err() {
-            return cli::fail(applet, "write error", 1);
+        if let Err(e) = out.write_all(&text).and_then(|_| out.flush()) {
+            let reason = cli::os_reason(&e);
+            return cli::fail(applet, format_args!("write error: {reason}"), 1);
         }
         if used.len() == FOLLOW_CHUNK {
             // More was there than one read takes: no need to wait.

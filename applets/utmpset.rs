@@ -11,7 +11,8 @@
 //!        utmpset [OPTIONS] run -- COMMAND [ARG...]
 //!                                          a session for COMMAND's lifetime
 //!        utmpset -a LINE | -d LINE         sysvinit style: add / end LINE
-//!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too)
+//!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too);
+//!                                          LINE has a digit or '/', or is in /dev
 //!
 //! Options: -u USER  -l LINE  -i ID  -H HOST  -A ADDRESS  -p PID
 //!          -e STATUS (logout's exit status)  -T SECONDS (record time)
@@ -30,14 +31,14 @@
 //!
 //! Peers: skarnet utmps-write, sessreg, runit's utmpset, wtmpdb boot.
 
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use argh::FromArgs;
 
-use crate::args::Spec;
+use crate::args::{self, OsArg, Spec};
 use crate::cli;
 use crate::client::{Client, Error};
 use crate::daemon::{boot, peer};
@@ -54,23 +55,24 @@ use crate::record::{ExitStatus, Record, RecordKind};
   logout                 a session ends (utmp and wtmp)
   fail                   a failed login (btmp)
   run -- COMMAND [ARG]   a session for COMMAND's lifetime
-  LINE                   runit: end LINE in utmp (-w: and in wtmp)
+  LINE                   runit: end LINE in utmp (-w: and in wtmp); LINE
+                         has a digit or '/' (tty1, pts/3) or is in /dev
 
 Exit status: 0 done, 1 a daemon refused the record, 100 usage,
 111 a daemon could not be reached.")]
 struct Opts {
     /// user name (default: yours)
     #[argh(option, short = 'u')]
-    user: Option<String>,
+    user: Option<OsArg>,
     /// terminal line without /dev/ (default: stdin's)
     #[argh(option, short = 'l')]
-    line: Option<String>,
+    line: Option<OsArg>,
     /// the inittab-style id (default: the last 4 bytes of the line)
     #[argh(option, short = 'i')]
-    id: Option<String>,
+    id: Option<OsArg>,
     /// remote host
     #[argh(option, short = 'H')]
-    host: Option<String>,
+    host: Option<OsArg>,
     /// remote address (IPv4 or IPv6)
     #[argh(option, short = 'A')]
     address: Option<String>,
@@ -88,16 +90,16 @@ struct Opts {
     timeout: u64,
     /// sysvinit: add a LOGIN entry for LINE
     #[argh(option, short = 'a')]
-    add: Option<String>,
+    add: Option<OsArg>,
     /// sysvinit: end the session on LINE
     #[argh(option, short = 'd')]
-    dead: Option<String>,
+    dead: Option<OsArg>,
     /// runit: with LINE, write the logout to wtmp too
     #[argh(switch, short = 'w')]
     wtmp: bool,
     /// the command and its arguments (after `--` for `run`)
     #[argh(positional)]
-    rest: Vec<String>,
+    rest: Vec<OsArg>,
 }
 
 const SPEC: Spec = Spec {
@@ -116,11 +118,11 @@ const USAGE: &str =
 struct Fail(i32, String);
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let (opts, parsed) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
-        Ok(p) => p,
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
-    let rest: Vec<OsString> = opts.rest.iter().map(|a| parsed.os(a)).collect();
+    let rest: Vec<OsString> = opts.rest.iter().map(|a| a.0.clone()).collect();
     match run(&opts, &rest) {
         Ok(status) => status,
         Err(Fail(status, message)) => cli::fail("utmpset", message, status),
@@ -128,7 +130,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
 }
 
 fn usage(message: &str) -> Fail {
-    eprintln!("utmpset: {message}");
+    cli::say(format_args!("utmpset: {message}"));
     Fail(100, USAGE.to_string())
 }
 
@@ -225,7 +227,7 @@ fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
             }
             return run_session(opts, &w, argv);
         }
-        line if args.is_empty() && !line.is_empty() && !line.starts_with(b"-") => {
+        line if args.is_empty() && looks_like_a_line(line) => {
             // runit's `utmpset [-w] LINE`.
             let r = logout_record(opts, line, &w)?;
             w.utmp(&r)?;
@@ -241,6 +243,23 @@ fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
         }
     }
     Ok(0)
+}
+
+/// Whether a word that is no command is runit's LINE: it must look like a
+/// terminal line (a digit or a '/': tty1, ttyS0, pts/3, /dev/console) or
+/// name an entry in /dev (console). A mistyped command (`lgoin`) is then
+/// a usage error, not a logout for a line of that name.
+fn looks_like_a_line(word: &[u8]) -> bool {
+    if word.is_empty() || word.starts_with(b"-") {
+        return false;
+    }
+    if word.contains(&b'/') || word.iter().any(u8::is_ascii_digit) {
+        return true;
+    }
+    word != b"."
+        && word != b".."
+        && std::fs::symlink_metadata(std::path::Path::new("/dev").join(OsStr::from_bytes(word)))
+            .is_ok()
 }
 
 /// Sends records with a deadline and words the failures.
@@ -297,7 +316,10 @@ fn time_of(opts: &Opts) -> Result<Option<i64>, Fail> {
     };
     let text = text.strip_prefix('@').unwrap_or(text);
     let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
-    let bad = || usage(&format!("invalid time '{text}' (seconds since the epoch)"));
+    let bad = || {
+        let shown = args::shown(text);
+        usage(&format!("invalid time '{shown}' (seconds since the epoch)"))
+    };
     let secs: i64 = secs.parse().map_err(|_| bad())?;
     if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
@@ -316,7 +338,7 @@ fn now_or(opts: &Opts) -> Result<i64, Fail> {
 
 /// The terminal: -l, else stdin's, without /dev/.
 fn line_of(opts: &Opts, given: Option<&[u8]>) -> Result<Vec<u8>, Fail> {
-    if let Some(line) = given.or(opts.line.as_deref().map(str::as_bytes)) {
+    if let Some(line) = given.or(opts.line.as_ref().map(OsArg::as_bytes)) {
         return Ok(line.strip_prefix(b"/dev/").unwrap_or(line).to_vec());
     }
     // SAFETY: ttyname returns NULL or a NUL-terminated static string,
@@ -344,7 +366,7 @@ fn addr_of(opts: &Opts) -> Result<[u8; 16], Fail> {
         // binary, not std's too); it reads "" as no address, -a does not.
         Some(text) => match crate::record::inet::parse(text.as_bytes()) {
             Some(addr) if !text.is_empty() => Ok(addr),
-            _ => Err(usage(&format!("invalid address '{text}'"))),
+            _ => Err(usage(&format!("invalid address '{}'", args::shown(text)))),
         },
         None => Ok([0u8; 16]),
     }
@@ -372,7 +394,10 @@ fn session(opts: &Opts, kind: RecordKind, line: Option<&[u8]>) -> Result<Record,
         id: id_of(opts, &line),
         line,
         user,
-        host: opts.host.clone().unwrap_or_default().into_bytes(),
+        host: opts
+            .host
+            .as_ref()
+            .map_or(Vec::new(), |h| h.as_bytes().to_vec()),
         addr: addr_of(opts)?,
         time_us: now_or(opts)?,
         ..Record::default()
@@ -495,7 +520,9 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
     let logged_in = match w.utmp(&login).and_then(|_| w.log(LogDb::Wtmp, &login)) {
         Ok(()) => true,
         Err(Fail(_, why)) => {
-            eprintln!("utmpset: warning: session not recorded: {why}");
+            cli::say(format_args!(
+                "utmpset: warning: session not recorded: {why}"
+            ));
             false
         }
     };
@@ -533,7 +560,7 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
             ..Record::default()
         };
         if let Err(Fail(_, why)) = w.utmp(&logout).and_then(|_| w.log(LogDb::Wtmp, &logout)) {
-            eprintln!("utmpset: warning: logout not recorded: {why}");
+            cli::say(format_args!("utmpset: warning: logout not recorded: {why}"));
         }
     }
     Ok(exit_status)

@@ -139,14 +139,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
                 opts.from = true;
             }
             Item::Opt("pids") => opts.pids = true,
-            Item::Opt("help") => {
-                print!("{USAGE}");
-                return 0;
-            }
-            Item::Opt(_) | Item::Value(..) => {
-                cli::print_version(applet);
-                return 0;
-            }
+            Item::Opt("help") => return cli::print_all(applet, USAGE.as_bytes()),
+            Item::Opt(_) | Item::Value(..) => return cli::print_version(applet),
             Item::Operand(user) => {
                 if opts.user.is_none() {
                     opts.user = Some(user.as_bytes().to_vec());
@@ -154,7 +148,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
             }
             Item::Error(error) => {
                 error.print(applet);
-                eprint!("{USAGE}");
+                cli::say_raw(format_args!("{USAGE}"));
                 return 1;
             }
         }
@@ -199,9 +193,9 @@ fn widths(applet: &str, opts: &Options) -> Widths {
             user = n as usize;
         } else {
             // procps's message ends in "\n" and warnx adds another.
-            eprintln!(
+            cli::say(format_args!(
                 "{applet}: User length environment PROCPS_USERLEN must be between 8 and {UT_NAMESIZE}, ignoring.\n"
-            );
+            ));
         }
     }
     let mut from = 16;
@@ -209,9 +203,9 @@ fn widths(applet: &str, opts: &Options) -> Widths {
         if (8..=UT_HOSTSIZE as i32).contains(&n) {
             from = n as usize;
         } else {
-            eprintln!(
+            cli::say(format_args!(
                 "{applet}: from length environment PROCPS_FROMLEN must be between 8 and {UT_HOSTSIZE}, ignoring\n"
-            );
+            ));
         }
     }
     let mut what = match terminal_columns() {

@@ -205,14 +205,8 @@ fn parse(applet: &str, args: &[OsString]) -> Result<Options, i32> {
             "lookup" => o.do_lookup = true,
             "ips" => o.do_ips = true,
             "json" => o.json = true,
-            "help" => {
-                print!("{USAGE}");
-                return Err(0);
-            }
-            "version" => {
-                cli::print_version(applet);
-                return Err(0);
-            }
+            "help" => return Err(cli::print_all(applet, USAGE.as_bytes())),
+            "version" => return Err(cli::print_version(applet)),
             _ => {}
         }
         // Any selecting option turns off the default (-s, users only).

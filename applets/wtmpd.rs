@@ -27,7 +27,7 @@ use std::ffi::OsString;
 
 use argh::FromArgs;
 
-use crate::args::Spec;
+use crate::args::{OsArg, Spec, Text};
 use crate::daemon::{serve, wtmpd};
 use crate::{cli, protocol, sources};
 
@@ -42,32 +42,32 @@ struct Opts {
     listen_fd: Option<i32>,
     /// drop to USER after binding
     #[argh(option, short = 'U')]
-    user: Option<String>,
+    user: Option<Text>,
     /// the accounting group whose members may write any record (utmp)
-    #[argh(option, short = 'G', default = "String::from(\"utmp\")")]
-    group: String,
+    #[argh(option, short = 'G', default = "Text(String::from(\"utmp\"))")]
+    group: Text,
     /// socket path (default $UTMPBOX_RUNDIR/wtmpd.sock)
     #[argh(option, short = 's')]
-    socket: Option<String>,
+    socket: Option<OsArg>,
     /// also serve skarnet utmps' protocol on this socket (libutmps clients;
     /// usually /run/utmps/.wtmpd-socket)
     #[argh(option)]
-    utmps_socket: Option<String>,
+    utmps_socket: Option<OsArg>,
     /// serve utmps' protocol on the listening socket inherited on FD
     #[argh(option)]
     utmps_listen_fd: Option<i32>,
     /// directory of the files (default $UTMPBOX_LOGDIR)
     #[argh(option, short = 'D')]
-    dir: Option<String>,
+    dir: Option<OsArg>,
     /// wtmp file (default DIR/wtmp)
     #[argh(option)]
-    wtmp: Option<String>,
+    wtmp: Option<OsArg>,
     /// btmp file (default DIR/btmp)
     #[argh(option)]
-    btmp: Option<String>,
+    btmp: Option<OsArg>,
     /// lastlog file (default DIR/lastlog)
     #[argh(option)]
-    lastlog: Option<String>,
+    lastlog: Option<OsArg>,
     /// most connections at once (1000)
     #[argh(option, short = 'c', default = "1000")]
     max_conns: usize,
@@ -117,8 +117,8 @@ const SPEC: Spec = Spec {
 };
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let (opts, _) = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
-        Ok(parsed) => parsed,
+    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+        Ok(opts) => opts,
         Err(status) => return status,
     };
     let rundir = sources::rundir();
@@ -128,8 +128,8 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         listen_fd: opts.listen_fd,
         utmps_socket: opts.utmps_socket.map(std::path::PathBuf::from),
         utmps_listen_fd: opts.utmps_listen_fd,
-        user: opts.user,
-        group: opts.group,
+        user: opts.user.map(|name| name.0),
+        group: opts.group.0,
         socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_WTMPD)),
         max_conns: opts.max_conns,
         max_per_uid: opts.max_per_uid,

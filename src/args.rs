@@ -6,12 +6,15 @@
 //! argv into the one-option-per-argument form argh understands, from a small
 //! per-applet table of which options take values.
 //!
-//! Arguments that are not UTF-8 are replaced by a placeholder (a NUL, which
-//! no real argument can contain, then the index); the applet turns a parsed
-//! value back into the original bytes with [`Args::os`].
+//! An argument that is not UTF-8 is carried through argh as a stand-in:
+//! a NUL, its bytes in hex, a NUL. No real argument can contain a NUL, so
+//! the stand-in is unambiguous and decodes without any table: an applet
+//! takes a path, user, line or host as [`OsArg`] and gets the original
+//! bytes, and a message that
+//! quotes a value shows its bytes ([`shown`]), never the stand-in.
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// What the normaliser must know about an applet's options.
 pub struct Spec {
@@ -24,11 +27,13 @@ pub struct Spec {
     pub number_option: Option<&'static str>,
 }
 
-/// argv rewritten for argh, plus the original bytes of non-UTF-8 arguments.
+/// argv rewritten for argh.
 #[derive(Debug)]
 pub struct Args {
     pub strings: Vec<String>,
-    raw: Vec<OsString>,
+    /// `--version` or `-V` was given as an option (not as a value, not
+    /// after `--`).
+    pub version: bool,
 }
 
 impl Args {
@@ -36,19 +41,102 @@ impl Args {
     pub fn as_strs(&self) -> Vec<&str> {
         self.strings.iter().map(String::as_str).collect()
     }
+}
 
-    /// The original bytes behind a value argh handed back.
-    pub fn os(&self, value: &str) -> OsString {
-        if let Some(index) = value
-            .strip_prefix('\0')
-            .and_then(|i| i.parse::<usize>().ok())
-        {
-            if let Some(raw) = self.raw.get(index) {
-                return raw.clone();
+/// An argument taken as the bytes the user gave (a path, user, line or
+/// host), for argh fields: `Option<OsArg>` instead of `Option<String>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsArg(pub OsString);
+
+impl std::str::FromStr for OsArg {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<OsArg, Self::Err> {
+        Ok(OsArg(decode(value)))
+    }
+}
+
+impl OsArg {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl From<OsArg> for std::path::PathBuf {
+    fn from(arg: OsArg) -> std::path::PathBuf {
+        arg.0.into()
+    }
+}
+
+/// An argument that must be UTF-8 (a user or group name the system looks
+/// up as a C string, a number, a word): a non-UTF-8 one is refused by argh
+/// with `Error parsing option '-U' with value '...': not valid UTF-8`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl std::str::FromStr for Text {
+    type Err = &'static str;
+    fn from_str(value: &str) -> Result<Text, Self::Err> {
+        match stand_in(value) {
+            Some(_) => Err("not valid UTF-8"),
+            None => Ok(Text(value.to_owned())),
+        }
+    }
+}
+
+/// The stand-in for a non-UTF-8 argument.
+fn encode(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(2 * bytes.len() + 2);
+    text.push('\0');
+    for b in bytes {
+        text.push_str(&format!("{b:02x}"));
+    }
+    text.push('\0');
+    text
+}
+
+/// The stand-in's bytes, or `value` itself when it is not one.
+fn decode(value: &str) -> OsString {
+    match stand_in(value) {
+        Some((bytes, rest)) if rest.is_empty() => OsString::from_vec(bytes),
+        _ => OsString::from(value),
+    }
+}
+
+/// A stand-in at the start of `text`: its bytes and what follows it.
+fn stand_in(text: &str) -> Option<(Vec<u8>, &str)> {
+    let body = text.strip_prefix('\0')?;
+    let end = body.find('\0')?;
+    let hex = &body[..end];
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some((bytes, &body[end + 1..]))
+}
+
+/// `text` (a message from argh) with every stand-in shown as its bytes,
+/// invalid UTF-8 replaced as `String::from_utf8_lossy` does.
+pub fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\0') {
+        out.push_str(&rest[..at]);
+        match stand_in(&rest[at..]) {
+            Some((bytes, after)) => {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+                rest = after;
+            }
+            None => {
+                out.push('?');
+                rest = &rest[at + 1..];
             }
         }
-        OsString::from(value)
     }
+    out.push_str(rest);
+    out
 }
 
 /// Rewrite `args` (without argv[0]) for argh. The error is a one-line
@@ -56,7 +144,7 @@ impl Args {
 pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
     let mut out = Args {
         strings: Vec::with_capacity(args.len()),
-        raw: Vec::new(),
+        version: false,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -76,6 +164,7 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
             let name = std::str::from_utf8(name)
                 .map_err(|_| format!("unrecognized option '{}'", arg.to_string_lossy()))?;
             let (name, takes_value) = expand_long(name, spec)?;
+            out.version |= name == "version";
             out.strings.push(format!("--{name}"));
             match value {
                 Some(value) => out.push_verbatim(OsStr::from_bytes(value)),
@@ -106,6 +195,7 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
                     ));
                 }
                 out.strings.push(format!("-{}", c as char));
+                out.version |= c == b'V';
                 if spec.short_values.contains(&c) {
                     let rest = &group[i + 1..];
                     if !rest.is_empty() {
@@ -128,10 +218,7 @@ impl Args {
     fn push_verbatim(&mut self, arg: &OsStr) {
         match arg.to_str() {
             Some(s) if !s.starts_with('\0') => self.strings.push(s.to_owned()),
-            _ => {
-                self.strings.push(format!("\0{}", self.raw.len()));
-                self.raw.push(arg.to_owned());
-            }
+            _ => self.strings.push(encode(arg.as_bytes())),
         }
     }
 }
@@ -263,12 +350,43 @@ mod tests {
         let args = vec![OsString::from("-f"), name.clone(), OsString::from("-x")];
         let parsed = normalise(&args, &LAST).unwrap();
         assert_eq!(parsed.strings[0], "-f");
-        assert_eq!(parsed.os(&parsed.strings[1]), name);
+        assert_eq!(decode(&parsed.strings[1]), name);
         assert_eq!(parsed.strings[2], "-x");
         let attached = vec![OsString::from_vec(b"-fx\xff".to_vec())];
         let parsed = normalise(&attached, &LAST).unwrap();
-        assert_eq!(parsed.os(&parsed.strings[1]).as_bytes(), b"x\xff");
-        assert_eq!(parsed.os("plain"), OsString::from("plain"));
+        assert_eq!(decode(&parsed.strings[1]).as_bytes(), b"x\xff");
+        assert_eq!(decode("plain"), OsString::from("plain"));
+    }
+
+    #[test]
+    fn stand_ins_decode_without_a_table_and_are_shown_as_bytes() {
+        let raw = OsString::from_vec(b"pts/\xff\x00x".to_vec());
+        let stand_in = encode(raw.as_bytes());
+        assert_eq!(decode(&stand_in), raw);
+        assert_eq!("plain".parse::<OsArg>().unwrap().0, "plain");
+        assert_eq!(stand_in.parse::<OsArg>().unwrap().0, raw);
+        assert!(stand_in.parse::<Text>().is_err());
+        assert_eq!("utmp".parse::<Text>().unwrap().0, "utmp");
+        let message = format!("with value '{stand_in}': invalid digit");
+        assert_eq!(
+            shown(&message),
+            "with value 'pts/\u{fffd}\u{0}x': invalid digit"
+        );
+        assert!(!shown(&message).contains("ff"));
+    }
+
+    #[test]
+    fn version_is_seen_only_as_an_option() {
+        let version = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            normalise(&args, &LAST).unwrap().version
+        };
+        assert!(version(&["--version"]));
+        assert!(version(&["--vers"]));
+        assert!(version(&["-xV"]));
+        assert!(!version(&["-f", "-V"]));
+        assert!(!version(&["-fV"]));
+        assert!(!version(&["--", "--version"]));
     }
 
     #[test]

@@ -9,48 +9,50 @@ use crate::args::{self, Args, Spec};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Parse `args` (without argv[0]) into the applet's options. On `--help`
-/// the help is printed and Err(0) returned; on a usage error a one-line
-/// message and a hint go to stderr and Err(status) is returned.
+/// Parse `args` (without argv[0]) into the applet's options. `--help`,
+/// `--version` and `-V` print their text and return Err(0) (Err(1) when
+/// it could not be written); on a usage error a one-line message and a
+/// hint go to stderr and Err(status) is returned. Values that are paths,
+/// users, lines or hosts are `args::OsArg` fields: the user's bytes.
 pub fn parse<T: argh::FromArgs>(
     applet: &str,
     args: &[OsString],
     spec: &Spec,
     usage_status: i32,
-) -> Result<(T, Args), i32> {
+) -> Result<T, i32> {
     // Only the from_args call depends on T; the rest is shared by every
     // applet instead of copied into each one's parse.
     let normalised = prepare(applet, args, spec, usage_status)?;
     match T::from_args(&[applet], &normalised.as_strs()) {
-        Ok(options) => Ok((options, normalised)),
+        Ok(options) => Ok(options),
         Err(early) => Err(early_exit(applet, early, usage_status)),
     }
 }
 
-/// `--version`, then the normaliser; Err is the exit status.
+/// The normaliser, then `--version` or `-V`; Err is the exit status.
 #[inline(never)]
 fn prepare(applet: &str, args: &[OsString], spec: &Spec, usage_status: i32) -> Result<Args, i32> {
-    if args
-        .iter()
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--version")
-    {
-        print_version(applet);
-        return Err(0);
+    let normalised = args::normalise(args, spec)
+        .map_err(|message| usage_error(applet, &message, usage_status))?;
+    if normalised.version {
+        return Err(print_version(applet));
     }
-    args::normalise(args, spec).map_err(|message| usage_error(applet, &message, usage_status))
+    Ok(normalised)
 }
 
-/// argh's early exit: the help on stdout (status 0) or a usage error.
+/// argh's early exit: the help on stdout (status 0, or 1 when it could not
+/// be written) or a usage error. argh only hands the text back; writing it
+/// here instead of through `println!` is what keeps a full disk from
+/// becoming a panic.
 #[inline(never)]
 fn early_exit(applet: &str, early: argh::EarlyExit, usage_status: i32) -> i32 {
     if early.status.is_ok() {
-        let mut out = io::stdout().lock();
-        let _ = out.write_all(early.output.as_bytes());
-        let _ = out.flush();
-        0
+        print_all(applet, early.output.as_bytes())
     } else {
-        let message = early.output.trim_end().replace('\n', "; ");
+        // A non-UTF-8 value argh quotes back is shown as its bytes, never
+        // as the normaliser's stand-in for them.
+        let message = args::shown(&early.output);
+        let message = message.trim_end().replace('\n', "; ");
         usage_error(applet, &message, usage_status)
     }
 }
@@ -58,18 +60,31 @@ fn early_exit(applet: &str, early: argh::EarlyExit, usage_status: i32) -> i32 {
 /// `applet: message` and the help hint on stderr; returns `status`.
 pub fn usage_error(applet: &str, message: &str, status: i32) -> i32 {
     let message = message.strip_prefix("Error: ").unwrap_or(message);
-    eprintln!("{applet}: {message}");
-    eprintln!("Try '{applet} --help' for more information.");
+    say(format_args!("{applet}: {message}"));
+    say(format_args!("Try '{applet} --help' for more information."));
     status
 }
 
-pub fn print_version(applet: &str) {
-    println!("{applet} (utmpbox) {VERSION}");
+/// `applet (utmpbox) VERSION` on stdout: 0, or 1 after a write error.
+pub fn print_version(applet: &str) -> i32 {
+    print_all(applet, format!("{applet} (utmpbox) {VERSION}\n").as_bytes())
+}
+
+/// `text` and a newline on stderr in one write. Unlike `eprintln!`, a
+/// stderr that cannot be written (a full disk) is no panic: there is
+/// nowhere left to report to, and the exit status still says it.
+pub fn say(text: impl std::fmt::Display) {
+    let _ = io::stderr().write_all(format!("{text}\n").as_bytes());
+}
+
+/// `text` on stderr as it is, in one write (see `say`).
+pub fn say_raw(text: impl std::fmt::Display) {
+    let _ = io::stderr().write_all(text.to_string().as_bytes());
 }
 
 /// Report an error as `applet: what: reason` and return `status`.
 pub fn fail(applet: &str, what: impl std::fmt::Display, status: i32) -> i32 {
-    eprintln!("{applet}: {what}");
+    say(format_args!("{applet}: {what}"));
     status
 }
 
@@ -77,13 +92,13 @@ pub fn fail(applet: &str, what: impl std::fmt::Display, status: i32) -> i32 {
 /// reported once; a closed pipe kills the process quietly (SIGPIPE is left
 /// at its default for reader applets, as in the C tools).
 pub struct Output {
-    out: io::BufWriter<io::StdoutLock<'static>>,
+    out: Sticky<io::BufWriter<io::StdoutLock<'static>>>,
 }
 
 impl Output {
     pub fn new() -> Output {
         Output {
-            out: io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+            out: Sticky::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock())),
         }
     }
 
@@ -91,12 +106,70 @@ impl Output {
         self.out.write_all(bytes)
     }
 
-    /// Flush and turn any failure into an exit status for `applet`.
-    pub fn finish(mut self, applet: &str) -> i32 {
-        match self.out.flush() {
+    /// Flush and turn the first failure, if any, into an exit status for
+    /// `applet`: 1 after `applet: write error: REASON`.
+    pub fn finish(self, applet: &str) -> i32 {
+        match self.out.finish() {
             Ok(()) => 0,
             Err(e) => fail(applet, format_args!("write error: {}", os_reason(&e)), 1),
         }
+    }
+}
+
+/// A writer that remembers its first error: every later write fails too,
+/// and `finish` reports that error even when the final flush succeeds, so
+/// output lost to a passing error (EIO, ENOSPC on a disk since freed) is
+/// never an exit 0, whatever the caller did with the failed write.
+struct Sticky<W: Write> {
+    inner: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Sticky<W> {
+    fn new(inner: W) -> Sticky<W> {
+        Sticky { inner, error: None }
+    }
+
+    fn keep<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            if e.kind() != io::ErrorKind::Interrupted {
+                self.error.get_or_insert_with(|| copy_of(e));
+            }
+        }
+        result
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        let flushed = self.flush();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => flushed,
+        }
+    }
+}
+
+impl<W: Write> Write for Sticky<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(e) = &self.error {
+            return Err(copy_of(e));
+        }
+        let result = self.inner.write(buf);
+        self.keep(result)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(copy_of(e));
+        }
+        let result = self.inner.flush();
+        self.keep(result)
+    }
+}
+
+/// io::Error is not Clone; the OS code (or kind and text) is what counts.
+fn copy_of(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
     }
 }
 
@@ -136,5 +209,46 @@ pub fn os_reason(e: &io::Error) -> String {
             }
         }
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails its first write with ENOSPC, then takes everything.
+    struct FailsOnce(bool, Vec<u8>);
+
+    impl Write for FailsOnce {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !self.0 {
+                self.0 = true;
+                return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            self.1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_passing_write_error_is_still_reported_at_the_end() {
+        let mut out = Sticky::new(FailsOnce(false, Vec::new()));
+        assert!(out.write_all(b"lost\n").is_err());
+        // A caller that goes on: later writes fail too, nothing is written
+        // after the gap, and the end reports the first error.
+        assert!(out.write_all(b"after\n").is_err());
+        assert!(out.inner.1.is_empty());
+        let e = out.finish().unwrap_err();
+        assert_eq!(os_reason(&e), "No space left on device");
+    }
+
+    #[test]
+    fn no_error_finishes_clean() {
+        let mut out = Sticky::new(FailsOnce(true, Vec::new()));
+        out.write_all(b"all\n").unwrap();
+        assert!(out.finish().is_ok());
     }
 }

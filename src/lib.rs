@@ -94,12 +94,11 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
         return entry(invoked, args);
     }
     if invoked != "utmpbox" {
-        eprintln!("utmpbox: {invoked}: applet not found");
+        cli::say(format_args!("utmpbox: {invoked}: applet not found"));
         return 127;
     }
     let Some(first) = args.first() else {
-        print_usage();
-        return 0;
+        return print_usage();
     };
     match first.to_str() {
         Some("--list") | Some("-l") => {
@@ -108,33 +107,29 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
                 list.push_str(name);
                 list.push('\n');
             }
-            print!("{list}");
-            0
+            cli::print_all("utmpbox", list.as_bytes())
         }
         Some("--install") => install(&args[1..]),
-        Some("--help") | Some("-h") => {
-            print_usage();
-            0
-        }
-        Some("--version") | Some("-V") => {
-            cli::print_version("utmpbox");
-            0
-        }
+        Some("--help") | Some("-h") => print_usage(),
+        Some("--version") | Some("-V") => cli::print_version("utmpbox"),
         Some(name) => match find(name) {
             Some(entry) => entry(name, &args[1..]),
             None => {
-                eprintln!("utmpbox: {name}: applet not found");
+                cli::say(format_args!("utmpbox: {name}: applet not found"));
                 127
             }
         },
         None => {
-            eprintln!("utmpbox: {}: applet not found", first.to_string_lossy());
+            cli::say(format_args!(
+                "utmpbox: {}: applet not found",
+                first.to_string_lossy()
+            ));
             127
         }
     }
 }
 
-fn print_usage() {
+fn print_usage() -> i32 {
     let mut text = String::from(
         "Usage: utmpbox APPLET [ARGS...]\n   or: APPLET [ARGS...]  (through a symlink named APPLET)\n   or: utmpbox --list\n   or: utmpbox --install [--force] DIR\n\nLinux user accounting (utmp, wtmp, btmp, lastlog) in one binary.\n\nApplets:",
     );
@@ -143,7 +138,7 @@ fn print_usage() {
         text.push_str(name);
     }
     text.push('\n');
-    print!("{text}");
+    cli::print_all("utmpbox", text.as_bytes())
 }
 
 /// `--install [--force] DIR`: one symlink per applet in DIR pointing at this
@@ -192,29 +187,29 @@ fn install(args: &[OsString]) -> i32 {
                 continue;
             }
             if !force {
-                eprintln!(
+                cli::say(format_args!(
                     "utmpbox: refusing to replace {} (not a link to utmpbox; use --force)",
                     link.display()
-                );
+                ));
                 status = 1;
                 continue;
             }
             if let Err(e) = std::fs::remove_file(&link) {
-                eprintln!(
+                cli::say(format_args!(
                     "utmpbox: unable to remove {}: {}",
                     link.display(),
                     cli::os_reason(&e)
-                );
+                ));
                 status = 111;
                 continue;
             }
         }
         if let Err(e) = std::os::unix::fs::symlink(&target, &link) {
-            eprintln!(
+            cli::say(format_args!(
                 "utmpbox: unable to create {}: {}",
                 link.display(),
                 cli::os_reason(&e)
-            );
+            ));
             status = 111;
         }
     }

@@ -7,6 +7,7 @@ mod daemons_files;
 mod daemons_limits;
 mod daemons_policy;
 mod daemons_robust;
+mod frontend;
 mod getopt;
 mod last;
 mod lastlog;

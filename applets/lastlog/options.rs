@@ -105,7 +105,7 @@ fn err_line(parts: &[&[u8]]) {
 /// An error line, then the usage on stderr: exit 1, as shadow's usage().
 fn usage_error(applet: &str, message: &[u8]) -> i32 {
     err_line(&[applet.as_bytes(), b": ", message]);
-    eprintln!("{USAGE}");
+    cli::say(format_args!("{USAGE}"));
     1
 }
 
@@ -196,13 +196,10 @@ pub fn parse(applet: &str, raw: &[OsString]) -> Result<Options, i32> {
             "json" => options.json = true,
             "root" => {}
             "help" => {
-                println!("{USAGE}{JSON_HELP}");
-                return Err(0);
+                let text = format!("{USAGE}{JSON_HELP}\n");
+                return Err(cli::print_all(applet, text.as_bytes()));
             }
-            _ => {
-                cli::print_version(applet);
-                return Err(0);
-            }
+            _ => return Err(cli::print_version(applet)),
         }
     }
     if let Some(first) = operands.first() {

@@ -27,8 +27,8 @@ pub struct Common {
 }
 
 /// A given path, else the default.
-pub fn path_or(given: Option<String>, default: impl FnOnce() -> PathBuf) -> PathBuf {
-    given.map(PathBuf::from).unwrap_or_else(default)
+pub fn path_or<P: Into<PathBuf>>(given: Option<P>, default: impl FnOnce() -> PathBuf) -> PathBuf {
+    given.map(Into::into).unwrap_or_else(default)
 }
 
 /// Mode of the files a daemon creates: private mode hides them from others.
