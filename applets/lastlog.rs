@@ -86,9 +86,9 @@ fn run(applet: &str, o: &Options) -> i32 {
         } else {
             "they will not be updated."
         };
-        eprint!(
+        crate::cli::say_raw(format_args!(
             "{applet}: Selected uid(s) are higher than LASTLOG_UID_MAX ({uid_max}),\n\t{tail}\n"
-        );
+        ));
         if o.mode != Mode::Print {
             return 0;
         }

@@ -60,11 +60,11 @@ pub fn each(
     match result {
         Ok(()) => Ok(()),
         Err((path, e)) if infile::is_not_regular(&e) => {
-            eprintln!("{applet}: {}: {e}", path.display());
+            crate::cli::say(format_args!("{applet}: {}: {e}", path.display()));
             Err(1)
         }
         Err((path, e)) if e.kind() == std::io::ErrorKind::InvalidData => {
-            eprintln!("{applet}: {}: {e}", path.display());
+            crate::cli::say(format_args!("{applet}: {}: {e}", path.display()));
             Ok(())
         }
         Err(_) => Ok(()),

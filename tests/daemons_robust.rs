@@ -364,3 +364,40 @@ fn wtmpd_restarts_into_its_reserve() {
         3
     );
 }
+
+/// A daemon whose stderr fails (a full disk under its log, a log pipe
+/// whose reader died) keeps serving: its log lines are lost, not the
+/// daemon (`eprintln!` used to panic, and panic aborts).
+#[test]
+fn a_daemon_whose_log_fails_keeps_serving() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new("dm-full-log");
+    for name in ["wtmpd", "utmpd"] {
+        let link = s.path("bin").join(name);
+        std::fs::remove_file(&link).unwrap();
+        let script = format!(
+            "#!/bin/sh\nexec 2>/dev/full\nexec {} {name} \"$@\"\n",
+            s.path("bin").join("utmpbox").display()
+        );
+        std::fs::write(&link, script).unwrap();
+        std::fs::set_permissions(&link, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let (u, w) = start_both(&s);
+    // Each of these makes a daemon log a line: a SIGHUP, a login, a
+    // session whose process is gone.
+    w.signal(libc::SIGHUP);
+    ok(&utmpset(
+        &s,
+        &["-u", "root", "-l", "pts/7", "-p", "1", "login"],
+    ));
+    ok(&utmpset(
+        &s,
+        &["-u", "root", "-l", "pts/8", "-p", "999999", "login"],
+    ));
+    w.signal(libc::SIGHUP);
+    ok(&utmpset(&s, &["-u", "root", "-l", "pts/7", "logout"]));
+    let wtmp = read_native(&log_dir(&s).join("wtmp"));
+    assert!(wtmp.iter().any(|r| r.line == b"pts/7" && r.kind == DEAD));
+    assert!(u.stop(), "utmpd did not exit 0");
+    assert!(w.stop(), "wtmpd did not exit 0");
+}

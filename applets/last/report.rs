@@ -162,9 +162,12 @@ impl<'o> Report<'o> {
             Err((path, e)) => {
                 let path = String::from_utf8_lossy(path.as_bytes());
                 if e.kind() == std::io::ErrorKind::InvalidData {
-                    eprintln!("{applet}: {path}: {e}");
+                    crate::cli::say(format_args!("{applet}: {path}: {e}"));
                 } else {
-                    eprintln!("{applet}: cannot open {path}: {}", cli::os_reason(&e));
+                    crate::cli::say(format_args!(
+                        "{applet}: cannot open {path}: {}",
+                        cli::os_reason(&e)
+                    ));
                 }
                 return Err(1);
             }
@@ -183,7 +186,10 @@ impl<'o> Report<'o> {
             Err(e) => {
                 self.out.flush();
                 let shown = String::from_utf8_lossy(&path);
-                eprintln!("{applet}: cannot read {shown}: {}", cli::os_reason(&e));
+                crate::cli::say(format_args!(
+                    "{applet}: cannot read {shown}: {}",
+                    cli::os_reason(&e)
+                ));
                 return Err(1);
             }
         };
@@ -344,7 +350,7 @@ impl<'o> Report<'o> {
             0 | 5 | 6 | 9 => {}
             other => {
                 self.out.flush();
-                eprintln!("{applet}: unrecognized ut_type: {other}");
+                crate::cli::say(format_args!("{applet}: unrecognized ut_type: {other}"));
             }
         }
         if down {

@@ -145,7 +145,7 @@ fn from_files(applet: &str, o: &Options) -> Result<Source, i32> {
             }
             Err(e) => {
                 // perror(_PATH_LASTLOG), as shadow.
-                eprintln!("{legacy}: {}", cli::os_reason(&e));
+                crate::cli::say(format_args!("{legacy}: {}", cli::os_reason(&e)));
                 Err(1)
             }
         }

@@ -191,18 +191,18 @@ impl Loop {
     ) -> Loop {
         let (fds, hard) = admit::nofile();
         if fds < hard {
-            eprintln!(
+            crate::cli::say(format_args!(
                 "{}: warning: unable to raise the descriptor limit from {fds} to {hard}",
                 service.name()
-            );
+            ));
         }
         let fitting = conns_within(fds, limits.max_conns);
         if fitting < limits.max_conns {
-            eprintln!(
+            crate::cli::say(format_args!(
                 "{}: warning: the descriptor limit ({fds}) leaves room for {fitting} connections, not {}",
                 service.name(),
                 limits.max_conns
-            );
+            ));
             limits.max_conns = fitting;
         }
         Loop {
@@ -273,11 +273,11 @@ impl Loop {
                 if e.raw_os_error() == Some(libc::EINTR) {
                     continue;
                 }
-                eprintln!(
+                crate::cli::say(format_args!(
                     "{}: fatal: poll: {}",
                     self.service.name(),
                     crate::cli::os_reason(&e)
-                );
+                ));
                 return;
             }
             if rc > 0 {
@@ -339,7 +339,10 @@ impl Loop {
             let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
             match signo as i32 {
                 libc::SIGHUP => {
-                    eprintln!("{}: info: SIGHUP: reopening files", self.service.name());
+                    crate::cli::say(format_args!(
+                        "{}: info: SIGHUP: reopening files",
+                        self.service.name()
+                    ));
                     self.service.reopen();
                 }
                 _ => stop = true,
@@ -358,7 +361,7 @@ impl Loop {
             }
         }
         self.service.stop();
-        eprintln!("{}: info: stopping", self.service.name());
+        crate::cli::say(format_args!("{}: info: stopping", self.service.name()));
     }
 
     /// One read or one write for connection `i`; false to close it.
@@ -558,14 +561,14 @@ impl Loop {
         }
         let i = &self.incidents;
         if i.evicted + i.refused + i.timed_out + i.bad > 0 {
-            eprintln!(
+            crate::cli::say(format_args!(
                 "{}: warning: clients cut off: {} evicted, {} refused at the limit, {} past a deadline, {} malformed",
                 self.service.name(),
                 i.evicted,
                 i.refused,
                 i.timed_out,
                 i.bad
-            );
+            ));
             self.incidents = Incidents::default();
         }
         self.next_report = now + Duration::from_secs(10);

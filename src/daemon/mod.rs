@@ -96,7 +96,7 @@ impl Held {
 
 /// `applet: fatal: message`, exit 111 as skarnet daemons do.
 pub fn fatal(applet: &str, message: impl std::fmt::Display) -> i32 {
-    eprintln!("{applet}: fatal: {message}");
+    crate::cli::say(format_args!("{applet}: fatal: {message}"));
     111
 }
 

@@ -81,7 +81,7 @@ pub fn run<S: Service + 'static>(
         Err(why) => return super::fatal(name, why),
     };
     for w in warnings {
-        eprintln!("{name}: warning: {w}");
+        crate::cli::say(format_args!("{name}: warning: {w}"));
     }
     let limits = Limits {
         max_conns: common.max_conns.max(1),
@@ -97,13 +97,18 @@ pub fn run<S: Service + 'static>(
         prepared.group,
     )
     .with_utmps(prepared.utmps_listener);
-    eprintln!("{name}: info: serving on {}", setup.socket.display());
+    crate::cli::say(format_args!(
+        "{name}: info: serving on {}",
+        setup.socket.display()
+    ));
     match (&setup.utmps_socket, setup.utmps_listen_fd) {
-        (_, Some(fd)) => eprintln!("{name}: info: serving utmps' protocol on fd {fd}"),
-        (Some(path), None) => eprintln!(
+        (_, Some(fd)) => crate::cli::say(format_args!(
+            "{name}: info: serving utmps' protocol on fd {fd}"
+        )),
+        (Some(path), None) => crate::cli::say(format_args!(
             "{name}: info: serving utmps' protocol on {}",
             path.display()
-        ),
+        )),
         (None, None) => {}
     }
     super::notify_ready(common.notify_fd);

@@ -115,10 +115,10 @@ impl Utmpd {
         let (table, warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
         let fds = event::fd_limit();
         let pidfds = watch::budget(fds, opts.max_conns, opts.max_slots);
-        eprintln!(
+        crate::cli::say(format_args!(
             "utmpd: info: descriptor limit {fds}: up to {} connections and {pidfds} session pidfds",
             event::conns_within(fds, opts.max_conns)
-        );
+        ));
         let mut utmpd = Utmpd {
             table,
             rates: RateLimiter::new(opts.rate),
@@ -132,7 +132,7 @@ impl Utmpd {
         };
         if utmpd.opts.record_boot {
             if let Some(note) = utmpd.record_boot()? {
-                eprintln!("utmpd: info: {note}");
+                crate::cli::say(format_args!("utmpd: info: {note}"));
             }
         }
         if let Some(path) = utmpd.opts.import.clone() {
@@ -400,17 +400,17 @@ impl Utmpd {
             time_us,
             ..Record::default()
         };
-        eprintln!(
+        crate::cli::say(format_args!(
             "utmpd: info: session on {} (pid {}) has ended; marked dead",
             String::from_utf8_lossy(&r.line),
             r.pid
-        );
+        ));
         if let Err(e) = self.table.write(i, dead.clone()) {
-            eprintln!(
+            crate::cli::say(format_args!(
                 "utmpd: warning: unable to write {}: {}",
                 self.table.path.display(),
                 crate::cli::os_reason(&e)
-            );
+            ));
             return;
         }
         if was_user && self.logouts.len() < MAX_QUEUED_LOGOUTS {

@@ -87,7 +87,7 @@ impl Wtmpd {
         };
         if wtmpd.opts.record_boot {
             if let Some(note) = wtmpd.record_boot()? {
-                eprintln!("wtmpd: info: {note}");
+                crate::cli::say(format_args!("wtmpd: info: {note}"));
             }
         }
         Ok((wtmpd, warnings))
@@ -372,7 +372,10 @@ impl Service for Wtmpd {
                 .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
             {
                 if let Err(e) = self.lastlog.set_login(login) {
-                    eprintln!("wtmpd: warning: {}", self.io_reason("update", &e));
+                    crate::cli::say(format_args!(
+                        "wtmpd: warning: {}",
+                        self.io_reason("update", &e)
+                    ));
                 }
             }
         } else {
@@ -407,11 +410,11 @@ impl Service for Wtmpd {
 
     fn tick(&mut self) -> Duration {
         if let Err(why) = self.sync_lastlog() {
-            eprintln!("wtmpd: warning: {why}");
+            crate::cli::say(format_args!("wtmpd: warning: {why}"));
         }
         for db in [LogDb::Wtmp, LogDb::Btmp] {
             if let Some(why) = self.log(db).top_up() {
-                eprintln!("wtmpd: warning: {why}");
+                crate::cli::say(format_args!("wtmpd: warning: {why}"));
             }
         }
         Duration::from_secs(1)
@@ -419,7 +422,7 @@ impl Service for Wtmpd {
 
     fn stop(&mut self) {
         if let Err(why) = self.sync_lastlog() {
-            eprintln!("wtmpd: warning: {why}");
+            crate::cli::say(format_args!("wtmpd: warning: {why}"));
         }
     }
 
@@ -428,10 +431,12 @@ impl Service for Wtmpd {
             match self.log(db).reopen() {
                 Ok(warnings) => {
                     for w in warnings {
-                        eprintln!("wtmpd: warning: {w}");
+                        crate::cli::say(format_args!("wtmpd: warning: {w}"));
                     }
                 }
-                Err(why) => eprintln!("wtmpd: warning: {why}; still using the old file"),
+                Err(why) => crate::cli::say(format_args!(
+                    "wtmpd: warning: {why}; still using the old file"
+                )),
             }
         }
         self.last_boot_us = self.wtmp.last_boot_us().or(self.last_boot_us);

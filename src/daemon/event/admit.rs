@@ -82,11 +82,11 @@ impl Loop {
                     continue;
                 }
                 Err(e) => {
-                    eprintln!(
+                    crate::cli::say(format_args!(
                         "{}: warning: accept: {}",
                         self.service.name(),
                         crate::cli::os_reason(&e.into())
-                    );
+                    ));
                     return;
                 }
             };

@@ -112,11 +112,11 @@ impl Forwarder {
                 let waiting = link.since.map(|t| now.duration_since(t));
                 if waiting.is_some_and(|w| w >= SLOW) && !self.reported {
                     self.reported = true;
-                    eprintln!(
+                    crate::cli::say(format_args!(
                         "utmpd: warning: wtmpd has not answered for {} s; {} logout(s) waiting",
                         SLOW.as_secs(),
                         queue.len()
-                    );
+                    ));
                 }
                 if queue.is_empty() {
                     // Nothing more to send: wtmpd would close it when idle.
@@ -132,9 +132,9 @@ impl Forwarder {
         self.retry_at = Instant::now() + RETRY;
         if !self.reported {
             self.reported = true;
-            eprintln!(
+            crate::cli::say(format_args!(
                 "utmpd: warning: unable to send {waiting} logout(s) to wtmpd: {why}; will retry"
-            );
+            ));
         }
     }
 }
@@ -163,10 +163,10 @@ impl Link {
                     // It never will: say so and go on with the next.
                     _ => {
                         if let Some(record) = queue.pop_front() {
-                            eprintln!(
+                            crate::cli::say(format_args!(
                                 "utmpd: warning: wtmpd refused the logout of {}: {message}; dropped",
                                 String::from_utf8_lossy(&record.line)
-                            );
+                            ));
                         }
                     }
                 }
@@ -176,7 +176,9 @@ impl Link {
             };
             let mut payload = vec![LogDb::Wtmp as u8];
             if let Err(why) = protocol::put_record(&mut payload, record) {
-                eprintln!("utmpd: warning: a logout could not be encoded: {why}; dropped");
+                crate::cli::say(format_args!(
+                    "utmpd: warning: a logout could not be encoded: {why}; dropped"
+                ));
                 queue.pop_front();
                 continue;
             }

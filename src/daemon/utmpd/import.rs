@@ -82,10 +82,10 @@ impl Utmpd {
                 continue;
             }
             if let Err(why) = policy::validate(&entry) {
-                eprintln!(
+                crate::cli::say(format_args!(
                     "utmpd: warning: {}: record {index} skipped: {why}",
                     path.display()
-                );
+                ));
                 counts.invalid += 1;
                 continue;
             }
@@ -99,19 +99,19 @@ impl Utmpd {
                 Ok(_) => counts.other += 1,
                 Err((Status::Limit, why)) => {
                     // Full: every later record would say the same.
-                    eprintln!(
+                    crate::cli::say(format_args!(
                         "utmpd: warning: {}: {why}: records {index} to {} not imported",
                         path.display(),
                         total - 1
-                    );
+                    ));
                     counts.invalid += total - index;
                     break;
                 }
                 Err((_, why)) => {
-                    eprintln!(
+                    crate::cli::say(format_args!(
                         "utmpd: warning: {}: record {index} skipped: {why}",
                         path.display()
-                    );
+                    ));
                     counts.invalid += 1;
                 }
             }
@@ -147,19 +147,19 @@ fn wanted(entry: &Record, boot_us: i64) -> bool {
 
 /// The info lines an import prints.
 pub fn report(path: &Path, counts: &Counts) {
-    eprintln!(
+    crate::cli::say(format_args!(
         "utmpd: info: imported {} sessions from {}",
         counts.sessions,
         path.display()
-    );
+    ));
     if counts.other + counts.ended + counts.present + counts.invalid > 0 {
-        eprintln!(
+        crate::cli::say(format_args!(
             "utmpd: info: import of {}: {} boot/run-level entries taken, {} ended sessions left out, {} already present, {} invalid",
             path.display(),
             counts.other,
             counts.ended,
             counts.present,
             counts.invalid
-        );
+        ));
     }
 }
