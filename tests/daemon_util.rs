@@ -532,3 +532,26 @@ pub fn two_logins(s: &Scratch) {
         ],
     ));
 }
+
+/// Start a daemon that must refuse to run: (its exit code, its stderr).
+/// One still running after a generous 10 s is killed and reported as
+/// `None`, so a daemon that wrongly starts fails the test, not hangs it.
+pub fn start_refused(s: &Scratch, name: &str, args: &[&str]) -> (Option<i32>, String) {
+    let err = s.path(&format!("{name}-refused.stderr"));
+    let mut child = s
+        .applet(name)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let exited = wait_until(Duration::from_secs(10), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    (exited.then(|| status.code()).flatten(), stderr)
+}

@@ -5,8 +5,7 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use crate::daemon_util::*;
 use crate::util::Scratch;
@@ -20,29 +19,6 @@ fn assert_root() {
         0,
         "this test must run as root (the suite does)"
     );
-}
-
-/// Start a daemon that must refuse to run: (its exit code, its stderr).
-/// One still running after a generous 10 s is killed and reported as
-/// `None`, so a daemon that wrongly starts fails the test, not hangs it.
-fn start_refused(s: &Scratch, name: &str, args: &[&str]) -> (Option<i32>, String) {
-    let err = s.path(&format!("{name}-refused.stderr"));
-    let mut child = s
-        .applet(name)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let exited = wait_until(Duration::from_secs(10), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !exited {
-        let _ = child.kill();
-    }
-    let status = child.wait().unwrap();
-    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
-    (exited.then(|| status.code()).flatten(), stderr)
 }
 
 fn append_to(socket: &Path, rec: &Rec) -> (u8, Vec<u8>) {

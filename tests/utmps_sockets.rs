@@ -8,7 +8,6 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::daemon_util::*;
@@ -33,27 +32,6 @@ fn rewind(socket: &Path) -> Vec<u8> {
     let mut buf = [0u8; 401];
     let n = c.read(&mut buf).unwrap();
     buf[..n].to_vec()
-}
-
-/// Start a daemon that must refuse to run: (its exit code, its stderr).
-fn start_refused(s: &Scratch, name: &str, args: &[&str]) -> (Option<i32>, String) {
-    let err = s.path(&format!("{name}-refused.stderr"));
-    let mut child = s
-        .applet(name)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let exited = wait_until(Duration::from_secs(10), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !exited {
-        let _ = child.kill();
-    }
-    let status = child.wait().unwrap();
-    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
-    (exited.then(|| status.code()).flatten(), stderr)
 }
 
 #[test]
