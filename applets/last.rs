@@ -29,7 +29,7 @@
 //! logout` detection). Options are parsed as glibc `getopt_long` does
 //! (permuted operands, `-5x` adding digits to the limit, abbreviated long
 //! options with its exact messages), which the shared argh front end
-//! cannot reproduce, so it reads argv through `src/getopt.rs`.
+//! cannot reproduce, so it reads argv through `src/front/getopt.rs`.
 //!
 //! Deliberate differences (docs/COMPAT.md, `## last`): a file whose size
 //! is not a whole number of records is read up to the last whole record
@@ -41,13 +41,15 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use crate::cli;
-use crate::getopt::{self, Item, Table};
-use crate::sources::Database;
-use crate::timeparse;
+use crate::front::cli;
+use crate::front::getopt::{self, Item, Table};
+use crate::read::sources::Database;
 
+mod bufout;
+mod clock;
 #[path = "last/report.rs"]
 mod report;
+mod timeparse;
 
 /// How times are printed (`--time-format`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -202,7 +204,7 @@ fn apply(
         "hostlast" => o.altlist = true,
         "fulltimes" => o.time_format = TimeFormat::Full,
         "present" | "since" | "until" => {
-            let now = crate::time::now_us().div_euclid(1_000_000);
+            let now = crate::sys::time::now_us().div_euclid(1_000_000);
             let Some(usec) = timeparse::parse_timestamp(value, now) else {
                 cli::say(format_args!(
                     "{applet}: invalid time value \"{}\"",

@@ -22,7 +22,7 @@
 //! exit codes, and `-S`/`-C` writing whole zero-padded entries in place.
 //! Options are checked in argv order as shadow's getopt loop does (the
 //! user lookup happens while parsing), so it reads argv through the shared
-//! glibc-style `src/getopt.rs`, not argh.
+//! glibc-style `src/front/getopt.rs`, not argh.
 //!
 //! Data: wtmpd first (one LASTLOG_LIST to print; `-S`/`-C` as
 //! LASTLOG_SET/LASTLOG_CLEAR, which it allows root and the utmp group),
@@ -46,13 +46,14 @@
 use std::ffi::OsString;
 use std::io::Write;
 
-use crate::cli;
-use crate::escape;
-use crate::logindefs::LoginDefs;
-use crate::passwd::User;
+use crate::front::cli;
+use crate::front::escape;
 use crate::record::{Record, RecordKind};
-use crate::time;
+use crate::sys::passwd::User;
+use crate::sys::time;
+use logindefs::LoginDefs;
 
+mod logindefs;
 #[path = "lastlog/options.rs"]
 mod options;
 #[path = "lastlog/source.rs"]
@@ -77,7 +78,7 @@ fn run(applet: &str, o: &Options) -> i32 {
         Err(status) => return status,
     };
     // LASTLOG_UID_MAX is read after the file is opened, as shadow reads it.
-    let defs = LoginDefs::read(&in_root(&o.root, crate::logindefs::PATH));
+    let defs = LoginDefs::read(&in_root(&o.root, crate::applets::lastlog::logindefs::PATH));
     let uid_max = defs.get_ulong("LASTLOG_UID_MAX", 0xFFFF_FFFF);
     let range = o.user.unwrap_or_default();
     if range.min.is_some_and(|m| m > uid_max) || range.max.is_some_and(|m| m > uid_max) {
@@ -86,7 +87,7 @@ fn run(applet: &str, o: &Options) -> i32 {
         } else {
             "they will not be updated."
         };
-        crate::cli::say_raw(format_args!(
+        crate::front::cli::say_raw(format_args!(
             "{applet}: Selected uid(s) are higher than LASTLOG_UID_MAX ({uid_max}),\n\t{tail}\n"
         ));
         if o.mode != Mode::Print {

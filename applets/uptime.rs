@@ -11,7 +11,7 @@
 //! `-s/--since`, `-h/--help`, `-V/--version`; any operand is a usage error
 //! (usage on stderr, exit 1). Uptime comes from /proc/uptime, load from
 //! /proc/loadavg, users are the USER_PROCESS entries with a name in the
-//! default utmp table (no pid check). The line itself is `src/uptime.rs`,
+//! default utmp table (no pid check). The line itself is `src/sys/uptime.rs`,
 //! shared with `w`. `$UTMPBOX_PROC` replaces /proc (a test hook).
 //!
 //! Deliberate differences (docs/COMPAT.md, `## uptime`), both fixed
@@ -21,11 +21,11 @@
 
 use std::ffi::OsString;
 
-use crate::cli;
-use crate::getopt::{self, Item, Table};
-use crate::sessions;
-use crate::time;
-use crate::uptime::{self, UptimeError};
+use crate::front::cli;
+use crate::front::getopt::{self, Item, Table};
+use crate::read::sessions;
+use crate::sys::time;
+use crate::sys::uptime::{self, UptimeError};
 
 const USAGE: &str = "
 Usage:

@@ -18,11 +18,11 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::cli;
-use crate::escape;
-use crate::getopt::{self, Item, Table};
-use crate::locale;
-use crate::sessions;
+use crate::front::cli;
+use crate::front::escape;
+use crate::front::getopt::{self, Item, Table};
+use crate::read::sessions;
+use crate::sys::locale;
 
 const USAGE: &str = "\
 Usage: users [OPTION]... [FILE]

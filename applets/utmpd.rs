@@ -38,9 +38,11 @@ use std::time::Duration;
 
 use argh::FromArgs;
 
-use crate::args::{OsArg, Spec, Text};
 use crate::daemon::{serve, utmpd};
-use crate::{cli, protocol, sources};
+use crate::front::args::{OsArg, Spec, Text};
+use crate::front::cli;
+use crate::protocol;
+use crate::read::sources;
 
 #[derive(FromArgs)]
 /// Own the utmp table and serve it to clients.

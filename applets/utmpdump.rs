@@ -38,12 +38,15 @@ use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
 
-use crate::args::{self, OsArg, Spec};
-use crate::cli;
-use crate::infile;
-use crate::logfile::{self, Geometry, LogFile};
-use crate::outfile::OutFile;
+mod follow;
+mod outfile;
+
+use crate::front::args::{self, OsArg, Spec};
+use crate::front::cli;
+use crate::read::logfile::{self, Geometry, LogFile};
 use crate::record::{self, legacy, native, text, Format, FormatError, Record};
+use crate::sys::infile;
+use outfile::OutFile;
 
 const HELP: &str = "
 Usage:
@@ -113,7 +116,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Some(name) => match Format::from_name(name) {
             Some(format) => format,
             None => {
-                let name = crate::args::shown(name);
+                let name = crate::front::args::shown(name);
                 let message = format!("unknown format '{name}' (glibc, utmpx or native)");
                 return cli::usage_error(applet, &message, 1);
             }
@@ -458,7 +461,7 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
     };
     let whole = |len: usize| base + len.saturating_sub(base) / size * size;
     let mut pos = end.saturating_sub(10 * size).max(base);
-    let mut watch = crate::follow::Watch::new(path);
+    let mut watch = follow::Watch::new(path);
     let geometry = Geometry { format, base, size };
     loop {
         let chunk = match read_from(path, pos as u64) {
@@ -499,9 +502,9 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
             _ => watch.wait(pos as u64, (pos + size) as u64),
         };
         match change {
-            crate::follow::Change::Grew => {}
-            crate::follow::Change::Shrank(len) => pos = whole(len as usize),
-            crate::follow::Change::Gone => return 0,
+            follow::Change::Grew => {}
+            follow::Change::Shrank(len) => pos = whole(len as usize),
+            follow::Change::Gone => return 0,
         }
     }
 }

@@ -38,12 +38,12 @@ use std::time::Duration;
 
 use argh::FromArgs;
 
-use crate::args::{self, OsArg, Spec};
-use crate::cli;
-use crate::client::{Client, Error};
-use crate::daemon::{boot, peer};
+use crate::front::args::{self, OsArg, Spec};
+use crate::front::cli;
 use crate::protocol::LogDb;
+use crate::read::client::{Client, Error};
 use crate::record::{ExitStatus, Record, RecordKind};
+use crate::sys::{boot, peer};
 
 #[derive(FromArgs)]
 /// Write utmp, wtmp and btmp records through utmpd and wtmpd.
@@ -295,9 +295,9 @@ fn explain(daemon: &str, e: Error) -> Fail {
             format!(
                 "fatal: unable to reach {daemon} at {}: {}",
                 if daemon == "utmpd" {
-                    crate::client::utmpd_socket()
+                    crate::read::sources::utmpd_socket()
                 } else {
-                    crate::client::wtmpd_socket()
+                    crate::read::sources::wtmpd_socket()
                 }
                 .display(),
                 cli::os_reason(&io)

@@ -7,7 +7,7 @@
 //! (the whole usage text is `USAGE` below; `--help` prints it.)
 //!
 //! Peer: procps-ng 4.0.2 `w` as Debian builds it (FROM shown by default,
-//! `-f` hides it), byte for byte: the uptime line (`src/uptime.rs`, shared
+//! `-f` hides it), byte for byte: the uptime line (`src/sys/uptime.rs`, shared
 //! with `uptime`), the column header, and per USER_PROCESS session USER,
 //! TTY, FROM (`-i`: the stored address), LOGIN@ in its three styles, IDLE
 //! from the tty's access time, JCPU over the tty's processes, PCPU and WHAT
@@ -19,7 +19,7 @@
 //!
 //! Sessions come from the default utmp source (`sources::load_default`).
 //! /proc is read once, not once per session as procps 4.0.2 does
-//! (`src/procs.rs`); `$UTMPBOX_PROC` replaces /proc (a test hook).
+//! (`applets/w/procs.rs`); `$UTMPBOX_PROC` replaces /proc (a test hook).
 //!
 //! Deliberate differences (docs/COMPAT.md, `## w`):
 //! - `-p/--pids` (procps 4.0.3) prints `LOGINPID/WHATPID` before WHAT;
@@ -34,16 +34,19 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use crate::cli;
-use crate::escape;
-use crate::getopt::{self, Item, Table};
-use crate::locale;
-use crate::passwd::Passwd;
-use crate::procps_cols::{self, UT_HOSTSIZE};
-use crate::procs::{self, Process};
+mod procps_cols;
+mod procs;
+
+use crate::front::cli;
+use crate::front::escape;
+use crate::front::getopt::{self, Item, Table};
+use crate::read::sessions;
 use crate::record::{Record, RecordKind};
-use crate::sessions;
-use crate::uptime;
+use crate::sys::locale;
+use crate::sys::passwd::Passwd;
+use crate::sys::uptime;
+use procps_cols::UT_HOSTSIZE;
+use procs::Process;
 
 const USAGE: &str = "
 Usage:

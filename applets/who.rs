@@ -29,14 +29,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use crate::cli;
-use crate::escape;
-use crate::getopt::{self, Item, Table};
-use crate::inet;
-use crate::locale;
+use crate::front::cli;
+use crate::front::escape;
+use crate::front::getopt::{self, Item, Table};
+use crate::read::sessions;
 use crate::record::{Record, RecordKind};
-use crate::sessions;
-use crate::time;
+use crate::sys::inet;
+use crate::sys::locale;
+use crate::sys::time;
 
 mod json;
 

@@ -27,9 +27,11 @@ use std::ffi::OsString;
 
 use argh::FromArgs;
 
-use crate::args::{OsArg, Spec, Text};
 use crate::daemon::{serve, wtmpd};
-use crate::{cli, protocol, sources};
+use crate::front::args::{OsArg, Spec, Text};
+use crate::front::cli;
+use crate::protocol;
+use crate::read::sources;
 
 #[derive(FromArgs)]
 /// Own wtmp, btmp and lastlog and serve them to clients.

@@ -70,7 +70,7 @@ fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
 /// the utmpbox client library.
 fn call(s: &mut UnixStream, request: &[u8], body: &mut Vec<u8>) -> u8 {
     s.write_all(request).expect("send");
-    // As src/client.rs: no spinning for durable writes (append, lastlog set
+    // As src/read/client.rs: no spinning for durable writes (append, lastlog set
     // and clear), whose replies wait for the disk.
     let spin = !matches!(request[1], 0x10 | 0x22 | 0x23);
     body.resize(64 * 1024, 0);
@@ -91,7 +91,7 @@ fn call(s: &mut UnixStream, request: &[u8], body: &mut Vec<u8>) -> u8 {
     body[1]
 }
 
-/// Wait for a reply as src/client.rs does: retry a non-blocking read for
+/// Wait for a reply as src/read/client.rs does: retry a non-blocking read for
 /// up to 100 us (when `spin`), then sleep in a blocking read.
 fn read_some(s: &mut UnixStream, buf: &mut [u8], spin: bool) -> usize {
     let start = std::time::Instant::now();

@@ -4,33 +4,15 @@
 //! binary (src/main.rs) only calls `run`; the code is a library so that
 //! the fuzz targets (fuzz/) can reach the decoders, and later the C API.
 
-mod args;
-mod bufout;
-mod cli;
-mod client;
-mod clock;
+// The layers, from the bottom (docs/ARCHITECTURE.md): a module imports
+// only from its own layer's lower neighbours or from layers below it.
 mod daemon;
-mod escape;
-mod follow;
-mod getopt;
-mod history;
-mod inet;
-mod infile;
-mod lastlog_store;
-mod locale;
-mod logfile;
-mod logindefs;
-mod outfile;
-mod passwd;
-mod procps_cols;
-mod procs;
+mod front;
 mod protocol;
+mod read;
 mod record;
-mod sessions;
-mod sources;
-mod time;
-mod timeparse;
-mod uptime;
+mod store;
+mod sys;
 
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
@@ -42,6 +24,8 @@ mod applets;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+use front::cli;
 
 /// An applet's entry point: its invoked name and its arguments (without
 /// argv[0]); returns the exit status.
@@ -77,7 +61,7 @@ pub fn run() -> i32 {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    time::init();
+    sys::time::init();
     let mut argv: Vec<OsString> = std::env::args_os().collect();
     if argv.is_empty() {
         argv.push(OsString::from("utmpbox"));

@@ -1,4 +1,4 @@
-//! The shared glibc-style option reader (`src/getopt.rs`) against the
+//! The shared glibc-style option reader (`src/front/getopt.rs`) against the
 //! glibc getopt programs it stands in for: usage errors with bytes that
 //! are not UTF-8, long options with values they do not take, and
 //! `POSIXLY_CORRECT`, compared on stderr and exit status with each peer.

@@ -1,4 +1,4 @@
-//! The one read path of the histories (src/history.rs): `last -n` through
+//! The one read path of the histories (src/read/history.rs): `last -n` through
 //! wtmpd reads only what it prints, the filters sent to wtmpd change no
 //! byte of output, and a corrupt record is reported once, with the same
 //! message whether wtmpd or the file served it.

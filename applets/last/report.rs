@@ -7,10 +7,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::{Input, Options, TimeFormat};
-use crate::bufout::OutBuf;
-use crate::cli;
-use crate::clock::Clock;
-use crate::history::{Filter, History};
+use crate::applets::last::bufout::OutBuf;
+use crate::applets::last::clock::Clock;
+use crate::front::cli;
+use crate::read::history::{Filter, History};
 use crate::record::view::View;
 
 /// util-linux's private type for a shutdown record.
@@ -127,7 +127,7 @@ fn boot_time() -> i64 {
     if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } != 0 {
         return 0;
     }
-    let now = crate::time::now_us();
+    let now = crate::sys::time::now_us();
     let up = ts.tv_sec as i64 * 1_000_000 + ts.tv_nsec as i64 / 1000;
     (now - up).div_euclid(1_000_000)
 }
@@ -150,7 +150,7 @@ fn basename(path: &[u8]) -> &[u8] {
 
 impl<'o> Report<'o> {
     fn file(&mut self, applet: &str, input: &Input) -> Result<(), i32> {
-        self.now = crate::time::now_us().div_euclid(1_000_000);
+        self.now = crate::sys::time::now_us().div_euclid(1_000_000);
         let opened = match input {
             Input::File(path) => History::open_file(Path::new(path)).map_err(|e| (path.clone(), e)),
             Input::Default(db) => {
@@ -162,9 +162,9 @@ impl<'o> Report<'o> {
             Err((path, e)) => {
                 let path = String::from_utf8_lossy(path.as_bytes());
                 if e.kind() == std::io::ErrorKind::InvalidData {
-                    crate::cli::say(format_args!("{applet}: {path}: {e}"));
+                    crate::front::cli::say(format_args!("{applet}: {path}: {e}"));
                 } else {
-                    crate::cli::say(format_args!(
+                    crate::front::cli::say(format_args!(
                         "{applet}: cannot open {path}: {}",
                         cli::os_reason(&e)
                     ));
@@ -186,7 +186,7 @@ impl<'o> Report<'o> {
             Err(e) => {
                 self.out.flush();
                 let shown = String::from_utf8_lossy(&path);
-                crate::cli::say(format_args!(
+                crate::front::cli::say(format_args!(
                     "{applet}: cannot read {shown}: {}",
                     cli::os_reason(&e)
                 ));
@@ -350,7 +350,7 @@ impl<'o> Report<'o> {
             0 | 5 | 6 | 9 => {}
             other => {
                 self.out.flush();
-                crate::cli::say(format_args!("{applet}: unrecognized ut_type: {other}"));
+                crate::front::cli::say(format_args!("{applet}: unrecognized ut_type: {other}"));
             }
         }
         if down {
@@ -534,7 +534,7 @@ impl std::hash::Hash for LineKey {
 fn line_key(line: &[u8]) -> LineKey {
     let n = line.len().min(32);
     let mut buf = [0u8; 32];
-    crate::bufout::copy(&mut buf, &line[..n]);
+    crate::applets::last::bufout::copy(&mut buf, &line[..n]);
     // SAFETY: [u8; 32] and [u64; 4] have the same size and every bit
     // pattern is a valid u64; transmute moves the value, so alignment is
     // not a concern. (Native byte order: keys are only compared and

@@ -5,10 +5,10 @@
 use std::io::Write;
 
 use super::{Ending, Report, TimeFormat};
-use crate::bufout;
-use crate::clock::{Clock, Local};
-use crate::escape;
-use crate::inet::{self, Address};
+use crate::applets::last::bufout;
+use crate::applets::last::clock::{Clock, Local};
+use crate::front::escape;
+use crate::sys::inet::{self, Address};
 
 /// Writes into a byte slice: entries are built in place without touching
 /// the allocator (millions of them in a big wtmp). Writes past the end

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::cli;
-use crate::getopt::{self, Error, Item, Table};
-use crate::passwd::{self, Passwd};
+use crate::front::cli;
+use crate::front::getopt::{self, Error, Item, Table};
+use crate::sys::passwd::{self, Passwd};
 
 const DAY: i64 = 86_400;
 

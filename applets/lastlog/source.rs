@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 
 use super::options::{in_root, Mode, Options};
-use crate::cli;
-use crate::client::{self, Client};
-use crate::lastlog_store::{Access, LastlogStore, LegacyLastlog};
-use crate::passwd::User;
+use crate::front::cli;
+use crate::read::client::{self, Client};
+use crate::read::sources::{self, Database};
 use crate::record::{self, Record, RecordKind};
-use crate::sources::{self, Database};
+use crate::store::lastlog::{Access, LastlogStore, LegacyLastlog};
+use crate::sys::passwd::User;
 
 /// The open lastlog, whichever kind it is.
 pub enum Source {
@@ -140,12 +140,12 @@ fn from_files(applet: &str, o: &Options) -> Result<Source, i32> {
         match LegacyLastlog::open(&in_root(&o.root, legacy), access) {
             Ok(file) => Ok(Source::Legacy(file)),
             // A FIFO or a device in its place: refused, not read.
-            Err(e) if crate::infile::is_not_regular(&e) => {
+            Err(e) if crate::sys::infile::is_not_regular(&e) => {
                 Err(cli::fail(applet, format_args!("{legacy}: {e}"), 1))
             }
             Err(e) => {
                 // perror(_PATH_LASTLOG), as shadow.
-                crate::cli::say(format_args!("{legacy}: {}", cli::os_reason(&e)));
+                crate::front::cli::say(format_args!("{legacy}: {}", cli::os_reason(&e)));
                 Err(1)
             }
         }

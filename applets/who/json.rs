@@ -16,10 +16,10 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{same_line, stdin_tty, Options, Printer};
-use crate::escape;
+use crate::front::escape;
+use crate::read::sessions;
 use crate::record::{Record, RecordKind};
-use crate::sessions;
-use crate::time;
+use crate::sys::time;
 
 /// The `type` of an entry the options select, in the order of who.rs's
 /// `entry` (the first matching option wins, as there); None when the

@@ -3,14 +3,35 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::socket::{send, MsgFlags};
 
-use super::event::Limits;
-use super::peer::Peer;
 use crate::protocol::{self, Status};
+use crate::sys::peer::Peer;
+
+/// What the loop enforces on clients (docs/SECURITY.md).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_conns: usize,
+    pub max_per_uid: usize,
+    /// From a request's first byte to its last, and for writing a reply.
+    pub request: Duration,
+    /// Between requests.
+    pub idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_conns: 1000,
+            max_per_uid: 64,
+            request: Duration::from_secs(5),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
 
 /// Which protocol a connection speaks: that of the listener it came in on.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -22,35 +22,15 @@ mod utmps;
 pub use admit::{conns_within, fd_limit, FD_HEADROOM};
 
 use super::conn::{pollfd, send_some, Conn, State, Wire};
-use super::peer::Peer;
+// Defined beside `Conn`, which checks its deadlines against them.
+pub use super::conn::Limits;
 use crate::protocol::{self, Incoming, Status};
+use crate::sys::peer::Peer;
 
 /// Replies up to this size are never held back.
 const SMALL_REPLY: usize = 64 * 1024;
 /// Reply bytes waiting for slow readers, in total, at most.
 const MAX_QUEUED_REPLIES: usize = 32 << 20;
-
-/// What the loop enforces on clients (docs/SECURITY.md).
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_conns: usize,
-    pub max_per_uid: usize,
-    /// From a request's first byte to its last, and for writing a reply.
-    pub request: Duration,
-    /// Between requests.
-    pub idle: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_conns: 1000,
-            max_per_uid: 64,
-            request: Duration::from_secs(5),
-            idle: Duration::from_secs(60),
-        }
-    }
-}
 
 /// A service's answer to one request.
 pub enum Response {
@@ -191,14 +171,14 @@ impl Loop {
     ) -> Loop {
         let (fds, hard) = admit::nofile();
         if fds < hard {
-            crate::cli::say(format_args!(
+            crate::sys::diag::say(format_args!(
                 "{}: warning: unable to raise the descriptor limit from {fds} to {hard}",
                 service.name()
             ));
         }
         let fitting = conns_within(fds, limits.max_conns);
         if fitting < limits.max_conns {
-            crate::cli::say(format_args!(
+            crate::sys::diag::say(format_args!(
                 "{}: warning: the descriptor limit ({fds}) leaves room for {fitting} connections, not {}",
                 service.name(),
                 limits.max_conns
@@ -273,10 +253,10 @@ impl Loop {
                 if e.raw_os_error() == Some(libc::EINTR) {
                     continue;
                 }
-                crate::cli::say(format_args!(
+                crate::sys::diag::say(format_args!(
                     "{}: fatal: poll: {}",
                     self.service.name(),
-                    crate::cli::os_reason(&e)
+                    crate::sys::diag::os_reason(&e)
                 ));
                 return;
             }
@@ -339,7 +319,7 @@ impl Loop {
             let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
             match signo as i32 {
                 libc::SIGHUP => {
-                    crate::cli::say(format_args!(
+                    crate::sys::diag::say(format_args!(
                         "{}: info: SIGHUP: reopening files",
                         self.service.name()
                     ));
@@ -361,7 +341,7 @@ impl Loop {
             }
         }
         self.service.stop();
-        crate::cli::say(format_args!("{}: info: stopping", self.service.name()));
+        crate::sys::diag::say(format_args!("{}: info: stopping", self.service.name()));
     }
 
     /// One read or one write for connection `i`; false to close it.
@@ -382,7 +362,7 @@ impl Loop {
             State::Reading => {
                 let most = match conn.wire {
                     Wire::Native => protocol::PREFIX + protocol::MAX_REQUEST,
-                    Wire::Utmps => super::utmps::MAX_REQUEST,
+                    Wire::Utmps => crate::protocol::utmps::MAX_REQUEST,
                 };
                 // Never zero: a whole request is taken off before the next
                 // read (one request per turn, the rest served later).
@@ -514,7 +494,7 @@ impl Loop {
             };
             let frame = match (results.get(tag), self.conns[i].wire) {
                 (Some(Ok(())), _) => std::mem::take(&mut self.conns[i].pending_reply),
-                (_, Wire::Utmps) => super::utmps::status_reply(libc::EIO as u8),
+                (_, Wire::Utmps) => crate::protocol::utmps::status_reply(libc::EIO as u8),
                 (Some(Err(why)), Wire::Native) => protocol::error_frame(Status::Io, why),
                 (None, Wire::Native) => {
                     protocol::error_frame(Status::Io, "internal error: no commit result")
@@ -561,7 +541,7 @@ impl Loop {
         }
         let i = &self.incidents;
         if i.evicted + i.refused + i.timed_out + i.bad > 0 {
-            crate::cli::say(format_args!(
+            crate::sys::diag::say(format_args!(
                 "{}: warning: clients cut off: {} evicted, {} refused at the limit, {} past a deadline, {} malformed",
                 self.service.name(),
                 i.evicted,

@@ -23,11 +23,11 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use super::files;
-use crate::cli::os_reason;
 use crate::protocol::ReadQuery;
 use crate::record::native::{self, FileKind, HEADER_SIZE, RECORD_SIZE};
 use crate::record::{Record, RecordKind};
+use crate::store::files;
+use crate::sys::diag::os_reason;
 
 /// Records scanned per read request at most, so one client asking for a
 /// rare match cannot hold the event loop for long.

@@ -2,17 +2,16 @@
 //! inherited), signals, privilege drop, readiness, and the event loop.
 //! Each daemon is one process and one loop (docs/SECURITY.md).
 
-pub mod boot;
 pub mod conn;
-pub mod datadir;
 pub mod event;
-pub mod files;
 pub mod log_store;
-pub mod peer;
 pub mod policy;
 pub mod serve;
+mod stamp;
+
+#[cfg(test)]
+mod read_tests;
 pub mod utmpd;
-pub mod utmps;
 pub mod watch;
 pub mod wtmpd;
 
@@ -24,7 +23,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datadir::{Dir, Trust};
+use crate::store::datadir::{self, Dir, Trust};
+use crate::sys::peer;
 
 use nix::sys::socket::{
     bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
@@ -37,7 +37,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::stat::{fchmodat, fstat, umask, FchmodatFlags, Mode};
 use nix::unistd::{fchown, geteuid, setgid, setgroups, setuid, Gid, Uid};
 
-use crate::cli::os_reason;
+use crate::sys::diag::os_reason;
 
 /// What a daemon needs set up before it opens its files.
 pub struct Setup {
@@ -96,7 +96,7 @@ impl Held {
 
 /// `applet: fatal: message`, exit 111 as skarnet daemons do.
 pub fn fatal(applet: &str, message: impl std::fmt::Display) -> i32 {
-    crate::cli::say(format_args!("{applet}: fatal: {message}"));
+    crate::sys::diag::say(format_args!("{applet}: fatal: {message}"));
     111
 }
 

@@ -10,8 +10,8 @@ use std::time::Instant;
 use nix::fcntl::{openat, AtFlags, OFlag, AT_FDCWD};
 use nix::sys::stat::{fstat, fstatat, Mode};
 
-use super::peer::{self, Peer};
 use crate::record::{Record, RecordKind};
+use crate::sys::peer::{self, Peer};
 
 /// Refuse records no reader should ever have to print: unknown kinds,
 /// control bytes (terminal escapes, C1 included), invalid UTF-8 in the

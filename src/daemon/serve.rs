@@ -81,7 +81,7 @@ pub fn run<S: Service + 'static>(
         Err(why) => return super::fatal(name, why),
     };
     for w in warnings {
-        crate::cli::say(format_args!("{name}: warning: {w}"));
+        crate::sys::diag::say(format_args!("{name}: warning: {w}"));
     }
     let limits = Limits {
         max_conns: common.max_conns.max(1),
@@ -97,15 +97,15 @@ pub fn run<S: Service + 'static>(
         prepared.group,
     )
     .with_utmps(prepared.utmps_listener);
-    crate::cli::say(format_args!(
+    crate::sys::diag::say(format_args!(
         "{name}: info: serving on {}",
         setup.socket.display()
     ));
     match (&setup.utmps_socket, setup.utmps_listen_fd) {
-        (_, Some(fd)) => crate::cli::say(format_args!(
+        (_, Some(fd)) => crate::sys::diag::say(format_args!(
             "{name}: info: serving utmps' protocol on fd {fd}"
         )),
-        (Some(path), None) => crate::cli::say(format_args!(
+        (Some(path), None) => crate::sys::diag::say(format_args!(
             "{name}: info: serving utmps' protocol on {}",
             path.display()
         )),

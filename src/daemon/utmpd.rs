@@ -12,16 +12,16 @@ mod forward;
 mod import;
 mod utmps;
 
-use super::boot;
 use super::event;
 use super::event::{Response, Service};
-use super::files::SlotFile;
-use super::peer::Peer;
 use super::policy::{self, RateLimiter};
 use super::watch::{self, process_alive, process_exists, Opened, PidWatch};
 use crate::protocol::{self, op, Reader, Status};
 use crate::record::native::{self, FileKind, RECORD_SIZE};
 use crate::record::{Record, RecordKind};
+use crate::store::files::SlotFile;
+use crate::sys::boot;
+use crate::sys::peer::Peer;
 use forward::Forwarder;
 
 pub struct Options {
@@ -115,7 +115,7 @@ impl Utmpd {
         let (table, warnings) = SlotFile::open(&opts.file, FileKind::Utmp, opts.mode)?;
         let fds = event::fd_limit();
         let pidfds = watch::budget(fds, opts.max_conns, opts.max_slots);
-        crate::cli::say(format_args!(
+        crate::sys::diag::say(format_args!(
             "utmpd: info: descriptor limit {fds}: up to {} connections and {pidfds} session pidfds",
             event::conns_within(fds, opts.max_conns)
         ));
@@ -132,7 +132,7 @@ impl Utmpd {
         };
         if utmpd.opts.record_boot {
             if let Some(note) = utmpd.record_boot()? {
-                crate::cli::say(format_args!("utmpd: info: {note}"));
+                crate::sys::diag::say(format_args!("utmpd: info: {note}"));
             }
         }
         if let Some(path) = utmpd.opts.import.clone() {
@@ -153,17 +153,17 @@ impl Utmpd {
         let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
             return Ok(None);
         };
-        let stamp = boot::stamp_path(&self.opts.file);
+        let stamp = super::stamp::stamp_path(&self.opts.file);
         let have = self
             .table
             .slots
             .iter()
             .any(|r| r.kind == RecordKind::BootTime && boot::same_boot(r.time_us, boot_us));
-        if !have && !boot::stamped(&stamp, &id) {
+        if !have && !super::stamp::stamped(&stamp, &id) {
             self.store(boot::boot_record(boot_us))
                 .map_err(|(_, why)| format!("unable to record the boot: {why}"))?;
         }
-        let _ = boot::write_stamp(&stamp, &id);
+        let _ = super::stamp::write_stamp(&stamp, &id);
         Ok((!have).then(|| "recorded this boot (BOOT_TIME)".to_string()))
     }
 
@@ -212,7 +212,7 @@ impl Utmpd {
                     format!(
                         "unable to write {}: {}",
                         self.table.path.display(),
-                        crate::cli::os_reason(&e)
+                        crate::sys::diag::os_reason(&e)
                     ),
                 )
             })?;
@@ -400,16 +400,16 @@ impl Utmpd {
             time_us,
             ..Record::default()
         };
-        crate::cli::say(format_args!(
+        crate::sys::diag::say(format_args!(
             "utmpd: info: session on {} (pid {}) has ended; marked dead",
             String::from_utf8_lossy(&r.line),
             r.pid
         ));
         if let Err(e) = self.table.write(i, dead.clone()) {
-            crate::cli::say(format_args!(
+            crate::sys::diag::say(format_args!(
                 "utmpd: warning: unable to write {}: {}",
                 self.table.path.display(),
-                crate::cli::os_reason(&e)
+                crate::sys::diag::os_reason(&e)
             ));
             return;
         }
@@ -486,7 +486,7 @@ impl Service for Utmpd {
     }
 
     fn utmps_request_len(&self, op: u8) -> Option<usize> {
-        super::utmps::utmpd_request_len(op)
+        crate::protocol::utmps::utmpd_request_len(op)
     }
 
     fn handle_utmps(

@@ -5,14 +5,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::boot;
 use super::event::{Response, Service};
 use super::log_store::{self, LogFile};
-use super::peer::Peer;
 use super::policy::{self, RateLimiter};
-use crate::lastlog_store::LastlogStore;
 use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
 use crate::record::{Record, RecordKind};
+use crate::store::lastlog::LastlogStore;
+use crate::sys::boot;
+use crate::sys::peer::Peer;
 
 mod utmps;
 
@@ -87,7 +87,7 @@ impl Wtmpd {
         };
         if wtmpd.opts.record_boot {
             if let Some(note) = wtmpd.record_boot()? {
-                crate::cli::say(format_args!("wtmpd: info: {note}"));
+                crate::sys::diag::say(format_args!("wtmpd: info: {note}"));
             }
         }
         Ok((wtmpd, warnings))
@@ -97,7 +97,7 @@ impl Wtmpd {
         format!(
             "unable to {what} {}: {}",
             self.lastlog.path().display(),
-            crate::cli::os_reason(e)
+            crate::sys::diag::os_reason(e)
         )
     }
 
@@ -110,17 +110,17 @@ impl Wtmpd {
         let (Some(id), Some(boot_us)) = (boot::boot_id(), boot::boot_time_us()) else {
             return Ok(None);
         };
-        let stamp = boot::stamp_path(&self.opts.wtmp);
+        let stamp = super::stamp::stamp_path(&self.opts.wtmp);
         let have = self
             .last_boot_us
             .is_some_and(|t| boot::same_boot(t, boot_us))
-            || boot::stamped(&stamp, &id);
+            || super::stamp::stamped(&stamp, &id);
         if !have {
             self.wtmp.queue(boot::boot_record(boot_us))?;
             self.wtmp.commit()?;
             self.last_boot_us = Some(boot_us);
         }
-        let _ = boot::write_stamp(&stamp, &id);
+        let _ = super::stamp::write_stamp(&stamp, &id);
         Ok((!have).then(|| "recorded this boot (reboot) in wtmp".to_string()))
     }
 
@@ -223,7 +223,7 @@ impl Wtmpd {
                 format!(
                     "unable to read {}: {}",
                     log.path.display(),
-                    crate::cli::os_reason(&e)
+                    crate::sys::diag::os_reason(&e)
                 ),
             ),
         }
@@ -372,7 +372,7 @@ impl Service for Wtmpd {
                 .filter(|r| r.kind == RecordKind::UserProcess && !r.user.is_empty())
             {
                 if let Err(e) = self.lastlog.set_login(login) {
-                    crate::cli::say(format_args!(
+                    crate::sys::diag::say(format_args!(
                         "wtmpd: warning: {}",
                         self.io_reason("update", &e)
                     ));
@@ -395,7 +395,7 @@ impl Service for Wtmpd {
     }
 
     fn utmps_request_len(&self, op: u8) -> Option<usize> {
-        super::utmps::wtmpd_request_len(op)
+        crate::protocol::utmps::wtmpd_request_len(op)
     }
 
     fn handle_utmps(
@@ -410,11 +410,11 @@ impl Service for Wtmpd {
 
     fn tick(&mut self) -> Duration {
         if let Err(why) = self.sync_lastlog() {
-            crate::cli::say(format_args!("wtmpd: warning: {why}"));
+            crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
         }
         for db in [LogDb::Wtmp, LogDb::Btmp] {
             if let Some(why) = self.log(db).top_up() {
-                crate::cli::say(format_args!("wtmpd: warning: {why}"));
+                crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
             }
         }
         Duration::from_secs(1)
@@ -422,7 +422,7 @@ impl Service for Wtmpd {
 
     fn stop(&mut self) {
         if let Err(why) = self.sync_lastlog() {
-            crate::cli::say(format_args!("wtmpd: warning: {why}"));
+            crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
         }
     }
 
@@ -431,10 +431,10 @@ impl Service for Wtmpd {
             match self.log(db).reopen() {
                 Ok(warnings) => {
                     for w in warnings {
-                        crate::cli::say(format_args!("wtmpd: warning: {w}"));
+                        crate::sys::diag::say(format_args!("wtmpd: warning: {w}"));
                     }
                 }
-                Err(why) => crate::cli::say(format_args!(
+                Err(why) => crate::sys::diag::say(format_args!(
                     "wtmpd: warning: {why}; still using the old file"
                 )),
             }

@@ -3,7 +3,7 @@
 use bstr::ByteSlice;
 
 use super::assert_only_zeroed;
-use crate::logfile;
+use crate::read::logfile;
 use crate::record::lastlog::{self, LastlogLayout};
 use crate::record::native::{self, HEADER_SIZE, RECORD_SIZE};
 use crate::record::{

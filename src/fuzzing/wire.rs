@@ -1,7 +1,7 @@
 //! Bodies for the wire protocols: the native request payload parsers,
 //! the daemons' frame reader, and utmps' framing.
 
-use crate::daemon::utmps;
+use crate::protocol::utmps;
 use crate::protocol::{self, op, Incoming, ReadQuery, Reader, BODY_HEADER, MAX_REQUEST, PREFIX};
 use crate::record::native::{self, RECORD_SIZE};
 use crate::record::Record;

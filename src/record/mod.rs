@@ -199,7 +199,7 @@ impl Format {
 /// Guess the layout of a utmp/wtmp/btmp file from its bytes alone: the
 /// native magic first, then whichever legacy stride makes the records look
 /// plausible. An empty file is glibc, as the peers assume.
-// Whole-buffer decoding: readers stream files (src/logfile.rs); kept for
+// Whole-buffer decoding: readers stream files (src/read/logfile.rs); kept for
 // the decoders' tests and fuzz targets.
 #[allow(dead_code)]
 pub fn detect(bytes: &[u8]) -> Format {

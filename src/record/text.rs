@@ -90,7 +90,7 @@ pub fn format_time(time_us: i64, out: &mut Vec<u8>) {
     let secs = time_us.div_euclid(1_000_000);
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = crate::clock::civil_from_days(days);
+    let (year, month, day) = civil_from_days(days);
     push_int(year, if year < 0 { 5 } else { 4 }, out);
     for (sep, value) in [
         (b'-', month),
@@ -413,3 +413,17 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 #[path = "text_tests.rs"]
 mod tests;
+
+/// (year, month 1..=12, day) of a day count since 1970-01-01 (Howard
+/// Hinnant's days-to-civil).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Instant;
 
 use super::super::conn::{refuse, Conn, State, Wire};
-use super::super::peer::{self, Peer};
+use crate::sys::peer::{self, Peer};
 use nix::errno::Errno;
 use nix::sys::resource::{getrlimit, Resource};
 use nix::sys::socket::{accept4, SockFlag};
@@ -82,10 +82,10 @@ impl Loop {
                     continue;
                 }
                 Err(e) => {
-                    crate::cli::say(format_args!(
+                    crate::sys::diag::say(format_args!(
                         "{}: warning: accept: {}",
                         self.service.name(),
-                        crate::cli::os_reason(&e.into())
+                        crate::sys::diag::os_reason(&e.into())
                     ));
                     return;
                 }

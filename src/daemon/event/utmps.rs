@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use super::super::utmps::{self as wire, Incoming};
 use super::{Loop, Response};
+use crate::protocol::utmps::{self as wire, Incoming};
 
 impl Loop {
     /// If a whole utmps request is buffered on connection `i`, hand it to

@@ -16,9 +16,9 @@ use nix::sys::socket::{
 };
 
 use super::super::conn::send_from;
-use crate::cli::os_reason;
 use crate::protocol::{self, op, LogDb, Status};
 use crate::record::Record;
+use crate::sys::diag::os_reason;
 
 /// After a failure, the next try comes this much later.
 const RETRY: Duration = Duration::from_secs(2);
@@ -112,7 +112,7 @@ impl Forwarder {
                 let waiting = link.since.map(|t| now.duration_since(t));
                 if waiting.is_some_and(|w| w >= SLOW) && !self.reported {
                     self.reported = true;
-                    crate::cli::say(format_args!(
+                    crate::sys::diag::say(format_args!(
                         "utmpd: warning: wtmpd has not answered for {} s; {} logout(s) waiting",
                         SLOW.as_secs(),
                         queue.len()
@@ -132,7 +132,7 @@ impl Forwarder {
         self.retry_at = Instant::now() + RETRY;
         if !self.reported {
             self.reported = true;
-            crate::cli::say(format_args!(
+            crate::sys::diag::say(format_args!(
                 "utmpd: warning: unable to send {waiting} logout(s) to wtmpd: {why}; will retry"
             ));
         }
@@ -163,7 +163,7 @@ impl Link {
                     // It never will: say so and go on with the next.
                     _ => {
                         if let Some(record) = queue.pop_front() {
-                            crate::cli::say(format_args!(
+                            crate::sys::diag::say(format_args!(
                                 "utmpd: warning: wtmpd refused the logout of {}: {message}; dropped",
                                 String::from_utf8_lossy(&record.line)
                             ));
@@ -176,7 +176,7 @@ impl Link {
             };
             let mut payload = vec![LogDb::Wtmp as u8];
             if let Err(why) = protocol::put_record(&mut payload, record) {
-                crate::cli::say(format_args!(
+                crate::sys::diag::say(format_args!(
                     "utmpd: warning: a logout could not be encoded: {why}; dropped"
                 ));
                 queue.pop_front();

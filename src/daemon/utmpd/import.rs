@@ -15,12 +15,12 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{is_session, Utmpd};
-use crate::daemon::boot;
 use crate::daemon::policy;
 use crate::daemon::watch::process_alive;
-use crate::infile;
 use crate::protocol::Status;
 use crate::record::{self, Record, RecordKind};
+use crate::sys::boot;
+use crate::sys::infile;
 
 /// Refuse anything larger: a full table of the widest format at utmpd's
 /// largest sensible size is far below it, and the whole file is read
@@ -44,7 +44,7 @@ fn read_table(path: &Path) -> Result<Vec<u8>, String> {
         format!(
             "unable to import {}: {}",
             path.display(),
-            crate::cli::os_reason(&e)
+            crate::sys::diag::os_reason(&e)
         )
     };
     let file = infile::open(path).map_err(unable)?;
@@ -82,7 +82,7 @@ impl Utmpd {
                 continue;
             }
             if let Err(why) = policy::validate(&entry) {
-                crate::cli::say(format_args!(
+                crate::sys::diag::say(format_args!(
                     "utmpd: warning: {}: record {index} skipped: {why}",
                     path.display()
                 ));
@@ -99,7 +99,7 @@ impl Utmpd {
                 Ok(_) => counts.other += 1,
                 Err((Status::Limit, why)) => {
                     // Full: every later record would say the same.
-                    crate::cli::say(format_args!(
+                    crate::sys::diag::say(format_args!(
                         "utmpd: warning: {}: {why}: records {index} to {} not imported",
                         path.display(),
                         total - 1
@@ -108,7 +108,7 @@ impl Utmpd {
                     break;
                 }
                 Err((_, why)) => {
-                    crate::cli::say(format_args!(
+                    crate::sys::diag::say(format_args!(
                         "utmpd: warning: {}: record {index} skipped: {why}",
                         path.display()
                     ));
@@ -147,13 +147,13 @@ fn wanted(entry: &Record, boot_us: i64) -> bool {
 
 /// The info lines an import prints.
 pub fn report(path: &Path, counts: &Counts) {
-    crate::cli::say(format_args!(
+    crate::sys::diag::say(format_args!(
         "utmpd: info: imported {} sessions from {}",
         counts.sessions,
         path.display()
     ));
     if counts.other + counts.ended + counts.present + counts.invalid > 0 {
-        crate::cli::say(format_args!(
+        crate::sys::diag::say(format_args!(
             "utmpd: info: import of {}: {} boot/run-level entries taken, {} ended sessions left out, {} already present, {} invalid",
             path.display(),
             counts.other,

@@ -17,10 +17,10 @@
 
 use super::{RecordKind, Utmpd};
 use crate::daemon::event::Response;
-use crate::daemon::peer::Peer;
 use crate::daemon::policy;
-use crate::daemon::utmps::{self as wire, GETENT, GETID, GETLINE, PUTLINE, REWIND};
+use crate::protocol::utmps::{self as wire, GETENT, GETID, GETLINE, PUTLINE, REWIND};
 use crate::record::Record;
+use crate::sys::peer::Peer;
 
 fn errno(e: i32) -> Response {
     Response::Now(wire::status_reply(e as u8))

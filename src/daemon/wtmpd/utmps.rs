@@ -9,9 +9,9 @@
 
 use super::Wtmpd;
 use crate::daemon::event::Response;
-use crate::daemon::peer::Peer;
-use crate::daemon::utmps as wire;
+use crate::protocol::utmps as wire;
 use crate::protocol::LogDb;
+use crate::sys::peer::Peer;
 
 impl Wtmpd {
     pub(super) fn utmps_append(&mut self, peer: &Peer, payload: &[u8]) -> Response {

@@ -17,15 +17,15 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::client::{self, Client};
-use crate::logfile::LogFile;
 use crate::protocol::{self, LogDb, ReadQuery};
+use crate::read::client::{self, Client};
+use crate::read::logfile::LogFile;
+use crate::read::sources::{self, Database};
 use crate::record::{
     self,
     view::{self, Records, View},
     Format,
 };
-use crate::sources::{self, Database};
 
 /// What the reader will drop anyway: wtmpd leaves it out of its answers.
 /// Each is a superset of what the reader keeps, never narrower.

@@ -22,7 +22,7 @@ use nix::fcntl::{fcntl, renameat, FcntlArg, Flock, FlockArg, OFlag, AT_FDCWD};
 use nix::sys::stat::{fstat, fstatat, FileStat, Mode};
 use nix::unistd::{fchownat, fsync, unlinkat, Gid, Uid, UnlinkatFlags};
 
-use crate::cli::os_reason;
+use crate::sys::diag::os_reason;
 
 /// An open directory and the path it was opened by (for messages).
 pub struct Dir {

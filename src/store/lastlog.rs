@@ -18,12 +18,12 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::cli::os_reason;
-use crate::daemon::files;
-use crate::infile::read_full_at;
 use crate::record::lastlog::{self as legacy, LastlogLayout};
 use crate::record::native::{self, FileKind, HEADER_SIZE, RECORD_SIZE};
 use crate::record::{FormatError, Record, RecordKind};
+use crate::store::files;
+use crate::sys::diag::os_reason;
+use crate::sys::infile::read_full_at;
 
 /// How to open a lastlog file.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,7 +43,7 @@ fn open(path: &Path, access: Access, nofollow: bool) -> io::Result<File> {
     if nofollow && access != Access::Read {
         flags |= libc::O_NOFOLLOW;
     }
-    crate::infile::open_with(path, access != Access::Read, flags)
+    crate::sys::infile::open_with(path, access != Access::Read, flags)
 }
 
 fn invalid(e: FormatError) -> io::Error {

@@ -8,7 +8,7 @@
 //! malformed payload is an error value.
 
 // The decoders of replies are used by the client's read half (see
-// src/client.rs).
+// src/read/client.rs).
 #![allow(dead_code)]
 
 use crate::record::native::{self, RECORD_SIZE};
@@ -31,6 +31,8 @@ pub const SOCKET_UTMPD: &str = "utmpd.sock";
 pub const SOCKET_WTMPD: &str = "wtmpd.sock";
 
 /// Requests. utmpd answers 0x0_, wtmpd 0x1_ (history) and 0x2_ (lastlog).
+pub mod utmps;
+
 pub mod op {
     pub const UTMP_LIST: u8 = 0x01;
     pub const UTMP_GET_ID: u8 = 0x02;

@@ -23,8 +23,8 @@ use nix::sys::socket::{
 };
 
 use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
+use crate::read::paths::{utmpd_socket, wtmpd_socket};
 use crate::record::Record;
-use crate::sources;
 
 /// Why a call did not succeed.
 #[derive(Debug)]
@@ -43,8 +43,8 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NoDaemon(e) => write!(f, "no daemon: {}", crate::cli::os_reason(e)),
-            Error::Io(e) => write!(f, "{}", crate::cli::os_reason(e)),
+            Error::NoDaemon(e) => write!(f, "no daemon: {}", crate::sys::diag::os_reason(e)),
+            Error::Io(e) => write!(f, "{}", crate::sys::diag::os_reason(e)),
             Error::Refused { message, .. } => write!(f, "{message}"),
             Error::Protocol(why) => write!(f, "protocol error: {why}"),
         }
@@ -72,15 +72,6 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// The socket paths clients use: under `$UTMPBOX_RUNDIR`.
-pub fn utmpd_socket() -> PathBuf {
-    sources::rundir().join(protocol::SOCKET_UTMPD)
-}
-
-pub fn wtmpd_socket() -> PathBuf {
-    sources::rundir().join(protocol::SOCKET_WTMPD)
-}
 
 /// One connection to a daemon. Requests run one at a time.
 pub struct Client {

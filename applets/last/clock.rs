@@ -5,7 +5,8 @@
 //! exactly as libc has them; a day where the offset changes falls back
 //! to libc for every call.
 
-use crate::time;
+use crate::record::text::civil_from_days;
+use crate::sys::time;
 
 /// The broken-down fields `last` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,20 +113,6 @@ fn from_libc(secs: i64) -> Option<Local> {
 fn civil(days: i64) -> (i64, u32, u32) {
     let (year, month, day) = civil_from_days(days);
     (year, month as u32 - 1, day as u32)
-}
-
-/// (year, month 1..=12, day) of a day count since 1970-01-01 (Howard
-/// Hinnant's days-to-civil).
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Unit tests that change `TZ` hold this, so they do not race.

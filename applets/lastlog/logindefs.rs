@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::passwd::{is_c_space, strtoul};
+use crate::sys::passwd::{is_c_space, strtoul};
 
 pub const PATH: &str = "/etc/login.defs";
 
@@ -51,7 +51,7 @@ impl LoginDefs {
     /// (shadow exits on a read error other than ENOENT; the readers here
     /// only want defaults).
     pub fn read(path: &Path) -> LoginDefs {
-        LoginDefs::parse(&crate::infile::read(path).unwrap_or_default())
+        LoginDefs::parse(&crate::sys::infile::read(path).unwrap_or_default())
     }
 
     /// The value of `name` (the last line naming it).

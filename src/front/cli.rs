@@ -5,7 +5,9 @@
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use crate::args::{self, Args, Spec};
+use crate::front::args::{self, Args, Spec};
+// Re-exported so applets reach every message helper through `cli`.
+pub use crate::sys::diag::{os_reason, say, say_raw};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -68,18 +70,6 @@ pub fn usage_error(applet: &str, message: &str, status: i32) -> i32 {
 /// `applet (utmpbox) VERSION` on stdout: 0, or 1 after a write error.
 pub fn print_version(applet: &str) -> i32 {
     print_all(applet, format!("{applet} (utmpbox) {VERSION}\n").as_bytes())
-}
-
-/// `text` and a newline on stderr in one write. Unlike `eprintln!`, a
-/// stderr that cannot be written (a full disk) is no panic: there is
-/// nowhere left to report to, and the exit status still says it.
-pub fn say(text: impl std::fmt::Display) {
-    let _ = io::stderr().write_all(format!("{text}\n").as_bytes());
-}
-
-/// `text` on stderr as it is, in one write (see `say`).
-pub fn say_raw(text: impl std::fmt::Display) {
-    let _ = io::stderr().write_all(text.to_string().as_bytes());
 }
 
 /// Report an error as `applet: what: reason` and return `status`.
@@ -194,21 +184,6 @@ impl Write for Output {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
-    }
-}
-
-/// The OS reason of an error without Rust's " (os error N)" suffix, as the
-/// C tools print it.
-pub fn os_reason(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => {
-            let text = io::Error::from_raw_os_error(code).to_string();
-            match text.find(" (os error") {
-                Some(end) => text[..end].to_string(),
-                None => text,
-            }
-        }
-        None => e.to_string(),
     }
 }
 

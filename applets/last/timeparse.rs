@@ -8,8 +8,8 @@
 //! `YYYY-MM-DD`, `hh:mm:ss`, `hh:mm`, `YYYYMMDDhhmmss` (two-digit years
 //! too). 2.38.1 has no `@epoch` and no sub-seconds; neither does this.
 
-use crate::passwd::is_c_space as is_space;
-use crate::time;
+use crate::sys::passwd::is_c_space as is_space;
+use crate::sys::time;
 
 const USEC_PER_SEC: u64 = 1_000_000;
 
@@ -325,7 +325,7 @@ fn strtoll(text: &[u8], at: usize) -> Option<(u64, usize)> {
     while i < text.len() && is_space(text[i]) {
         i += 1;
     }
-    let negative = crate::passwd::take_sign(text, &mut i);
+    let negative = crate::sys::passwd::take_sign(text, &mut i);
     let start = i;
     let mut value: u64 = 0;
     while let Some(d) = text.get(i).filter(|b| b.is_ascii_digit()) {
@@ -349,7 +349,7 @@ mod tests {
     const REF: i64 = 1_674_180_427;
 
     fn at(text: &str) -> Option<u64> {
-        let _guard = crate::clock::TEST_TZ_LOCK
+        let _guard = crate::applets::last::clock::TEST_TZ_LOCK
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         std::env::set_var("TZ", "GMT");
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn ambiguous_and_missing_local_times_resolve_as_glibc_does() {
-        let _guard = crate::clock::TEST_TZ_LOCK
+        let _guard = crate::applets::last::clock::TEST_TZ_LOCK
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         std::env::set_var("TZ", "Europe/Berlin");

@@ -123,7 +123,7 @@ impl Error {
 /// The error, then the `--help` hint (coreutils, util-linux); exit 1.
 pub fn usage_error(applet: &str, error: &Error) -> i32 {
     error.print(applet);
-    crate::cli::say(format_args!("Try '{applet} --help' for more information."));
+    crate::front::cli::say(format_args!("Try '{applet} --help' for more information."));
     1
 }
 

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use crate::infile;
+use crate::read::sources::{self, Database, Source};
 use crate::record::{Record, RecordKind};
-use crate::sources::{self, Database, Source};
+use crate::sys::infile;
 
 /// coreutils' `IS_USER_PROCESS`: a USER_PROCESS entry with a name.
 pub fn is_user_process(record: &Record) -> bool {
@@ -60,11 +60,11 @@ pub fn each(
     match result {
         Ok(()) => Ok(()),
         Err((path, e)) if infile::is_not_regular(&e) => {
-            crate::cli::say(format_args!("{applet}: {}: {e}", path.display()));
+            crate::sys::diag::say(format_args!("{applet}: {}: {e}", path.display()));
             Err(1)
         }
         Err((path, e)) if e.kind() == std::io::ErrorKind::InvalidData => {
-            crate::cli::say(format_args!("{applet}: {}: {e}", path.display()));
+            crate::sys::diag::say(format_args!("{applet}: {}: {e}", path.display()));
             Ok(())
         }
         Err(_) => Ok(()),

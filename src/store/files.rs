@@ -3,7 +3,7 @@
 //! O_NOFOLLOW relative to the directory the daemon checked and holds
 //! (datadir.rs), and for the utmp table read back and repaired at start
 //! (the native lastlog's repair is `LastlogStore::open_repaired`, in
-//! src/lastlog_store.rs, on these same helpers).
+//! src/store/lastlog.rs, on these same helpers).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -83,14 +83,15 @@ impl SlotFile {
             Err(e) => {
                 return Err(format!(
                     "unable to open {name}: {}",
-                    crate::cli::os_reason(&e)
+                    crate::sys::diag::os_reason(&e)
                 ))
             }
         };
         let mut bytes = Vec::new();
         if let Some(mut f) = file.as_ref() {
-            f.read_to_end(&mut bytes)
-                .map_err(|e| format!("unable to read {name}: {}", crate::cli::os_reason(&e)))?;
+            f.read_to_end(&mut bytes).map_err(|e| {
+                format!("unable to read {name}: {}", crate::sys::diag::os_reason(&e))
+            })?;
         }
         let usable = file.is_some() && native::parse_header(&bytes) == Ok(kind);
         let file = match file {
@@ -98,7 +99,10 @@ impl SlotFile {
             _ => {
                 if file.is_some() {
                     let aside = set_aside(path).map_err(|e| {
-                        format!("unable to set {name} aside: {}", crate::cli::os_reason(&e))
+                        format!(
+                            "unable to set {name} aside: {}",
+                            crate::sys::diag::os_reason(&e)
+                        )
                     })?;
                     warnings.push(format!(
                         "{name} is not a native {} file; moved it to {}",
@@ -108,7 +112,10 @@ impl SlotFile {
                 }
                 bytes = native::header(kind).to_vec();
                 create_native(path, kind, mode).map_err(|e| {
-                    format!("unable to create {name}: {}", crate::cli::os_reason(&e))
+                    format!(
+                        "unable to create {name}: {}",
+                        crate::sys::diag::os_reason(&e)
+                    )
                 })?
             }
         };
@@ -131,9 +138,12 @@ impl SlotFile {
         };
         for index in repaired {
             warnings.push(format!("{name}: slot {index} was corrupt; emptied it"));
-            table
-                .write(index, Record::default())
-                .map_err(|e| format!("unable to repair {name}: {}", crate::cli::os_reason(&e)))?;
+            table.write(index, Record::default()).map_err(|e| {
+                format!(
+                    "unable to repair {name}: {}",
+                    crate::sys::diag::os_reason(&e)
+                )
+            })?;
         }
         let partial = body.len() % RECORD_SIZE;
         if partial != 0 {
@@ -143,7 +153,12 @@ impl SlotFile {
             table
                 .file
                 .set_len(native::offset_of(table.slots.len() as u64))
-                .map_err(|e| format!("unable to repair {name}: {}", crate::cli::os_reason(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "unable to repair {name}: {}",
+                        crate::sys::diag::os_reason(&e)
+                    )
+                })?;
         }
         Ok((table, warnings))
     }

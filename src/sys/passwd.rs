@@ -74,7 +74,7 @@ impl Passwd {
 
     /// Read and parse a passwd file.
     pub fn read(path: &Path) -> io::Result<Passwd> {
-        Ok(Passwd::parse(crate::infile::read(path)?))
+        Ok(Passwd::parse(crate::sys::infile::read(path)?))
     }
 
     /// Read a passwd file; a missing or unreadable one is an empty database,

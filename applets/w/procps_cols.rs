@@ -5,7 +5,7 @@
 
 use crate::record;
 use crate::record::Record;
-use crate::time;
+use crate::sys::time;
 
 /// glibc's UT_HOSTSIZE: the host field as C sees it.
 pub const UT_HOSTSIZE: usize = 256;

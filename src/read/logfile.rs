@@ -12,8 +12,8 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
-use crate::infile;
 use crate::record::{self, legacy, native, Format, Record};
+use crate::sys::infile;
 
 /// Records per chunk: 384 KiB of glibc records, 512 KiB of native ones.
 const CHUNK_RECORDS: usize = 1024;

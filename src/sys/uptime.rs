@@ -10,7 +10,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::time;
+use crate::sys::time;
 
 /// Where /proc is: `$UTMPBOX_PROC` when set (a test hook, so tests can
 /// feed chosen uptime and load values), else `/proc`.

@@ -2,14 +2,13 @@
 //! the kernel's boot_id (which boot this is), the boot time, the release.
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 
 use nix::time::{clock_gettime, ClockId};
 
 use crate::record::{Record, RecordKind};
 
 /// `bytes` without leading and trailing ASCII whitespace.
-fn trim(bytes: &[u8]) -> &[u8] {
+pub fn trim(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace());
     match (start, end) {
@@ -59,25 +58,6 @@ pub fn boot_record(time_us: i64) -> Record {
         time_us,
         ..Record::default()
     }
-}
-
-/// The stamp file beside `file` naming the boot last recorded in it.
-pub fn stamp_path(file: &Path) -> PathBuf {
-    let mut stamp = file.as_os_str().to_owned();
-    stamp.push(".boot");
-    PathBuf::from(stamp)
-}
-
-/// Has the boot with `id` been recorded, per the stamp file?
-pub fn stamped(stamp: &Path, id: &[u8]) -> bool {
-    super::files::read_small(stamp, 4096).is_ok_and(|s| trim(&s) == id)
-}
-
-/// Replace the stamp (through the daemon's directory, never a link).
-pub fn write_stamp(stamp: &Path, id: &[u8]) -> std::io::Result<()> {
-    let mut line = id.to_vec();
-    line.push(b'\n');
-    super::files::replace(stamp, &line, 0o644)
 }
 
 /// Is a boot record at `recorded_us` this boot (which began at `boot_us`)?
