@@ -37,6 +37,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use argh::FromArgs;
+use nix::sys::stat::fstat;
 
 mod follow;
 mod outfile;
@@ -334,13 +335,10 @@ fn open_input(path: Option<&Path>) -> io::Result<(Box<dyn Read>, Option<u64>)> {
             Ok((Box::new(file), Some(len)))
         }
         None => {
-            // SAFETY: fstat of fd 0 into a struct we own.
-            let len = unsafe {
-                let mut st: libc::stat = std::mem::zeroed();
-                let regular =
-                    libc::fstat(0, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG;
-                regular.then_some(st.st_size as u64)
-            };
+            let len = fstat(io::stdin())
+                .ok()
+                .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+                .map(|st| st.st_size as u64);
             Ok((Box::new(io::stdin().lock()), len))
         }
     }

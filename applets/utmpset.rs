@@ -37,6 +37,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use argh::FromArgs;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::unistd::{execvp, fork, getppid, getuid, pipe2, read, ttyname, write, ForkResult, Pid};
 
 use crate::front::args::{self, OsArg, Spec};
 use crate::front::cli;
@@ -341,15 +344,12 @@ fn line_of(opts: &Opts, given: Option<&[u8]>) -> Result<Vec<u8>, Fail> {
     if let Some(line) = given.or(opts.line.as_ref().map(OsArg::as_bytes)) {
         return Ok(line.strip_prefix(b"/dev/").unwrap_or(line).to_vec());
     }
-    // SAFETY: ttyname returns NULL or a NUL-terminated static string,
-    // copied before anything else can overwrite it.
-    let name = unsafe {
-        let p = libc::ttyname(0);
-        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes().to_vec())
-    };
-    match name {
-        Some(name) => Ok(name.strip_prefix(b"/dev/").unwrap_or(&name).to_vec()),
-        None => Err(usage("stdin is not a terminal; name the line with -l LINE")),
+    match ttyname(std::io::stdin()) {
+        Ok(name) => {
+            let name = name.as_os_str().as_bytes();
+            Ok(name.strip_prefix(b"/dev/").unwrap_or(name).to_vec())
+        }
+        Err(_) => Err(usage("stdin is not a terminal; name the line with -l LINE")),
     }
 }
 
@@ -373,8 +373,7 @@ fn addr_of(opts: &Opts) -> Result<[u8; 16], Fail> {
 }
 
 fn my_name() -> Result<Vec<u8>, Fail> {
-    // SAFETY: getuid has no preconditions.
-    let uid = unsafe { libc::getuid() };
+    let uid = getuid().as_raw();
     peer::user_by_uid(uid)
         .map(|u| u.name)
         .ok_or_else(|| Fail(111, format!("uid {uid} has no user name; give -u USER")))
@@ -389,8 +388,7 @@ fn session(opts: &Opts, kind: RecordKind, line: Option<&[u8]>) -> Result<Record,
     };
     Ok(Record {
         kind,
-        // SAFETY: getppid has no preconditions.
-        pid: opts.pid.unwrap_or_else(|| unsafe { libc::getppid() }),
+        pid: opts.pid.unwrap_or_else(|| getppid().as_raw()),
         id: id_of(opts, &line),
         line,
         user,
@@ -446,28 +444,26 @@ static CHILD: AtomicI32 = AtomicI32::new(0);
 /// Forward a signal to the command, unless the terminal already sent it
 /// to the whole process group (the command got its own copy).
 extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    // SAFETY: info is valid in an SA_SIGINFO handler; kill is
-    // async-signal-safe.
-    unsafe {
-        if !info.is_null() && (*info).si_code == libc::SI_KERNEL {
-            return;
-        }
-        let child = CHILD.load(Ordering::Relaxed);
-        if child > 0 {
-            libc::kill(child, sig);
-        }
+    // SAFETY: info is valid in an SA_SIGINFO handler.
+    if !info.is_null() && unsafe { (*info).si_code } == libc::SI_KERNEL {
+        return;
+    }
+    let child = CHILD.load(Ordering::Relaxed);
+    // kill is async-signal-safe.
+    if let (true, Ok(sig)) = (child > 0, Signal::try_from(sig)) {
+        let _ = kill(Pid::from_raw(child), sig);
     }
 }
 
-const FORWARDED: [libc::c_int; 8] = [
-    libc::SIGHUP,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGTERM,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-    libc::SIGALRM,
+const FORWARDED: [Signal; 8] = [
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGTERM,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+    Signal::SIGALRM,
 ];
 
 /// `run`: login with the command's pid before it starts, logout with its
@@ -479,43 +475,34 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<_, _>>()
         .map_err(|_| usage("an argument contains a NUL byte"))?;
-    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
-    ptrs.push(std::ptr::null());
-    let mut gate = [0 as libc::c_int; 2];
-    // SAFETY: pipe2 fills two descriptors.
-    if unsafe { libc::pipe2(gate.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Fail(111, "fatal: unable to create a pipe".into()));
-    }
-    // SAFETY: fork in a single-threaded process; the child only reads the
-    // gate, resets signals and execs (or _exits).
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(Fail(111, "fatal: unable to fork".into()));
-    }
-    if pid == 0 {
-        // SAFETY: async-signal-safe calls only, between fork and exec.
-        unsafe {
-            libc::close(gate[1]);
-            let mut byte = 0u8;
-            libc::read(gate[0], &mut byte as *mut u8 as *mut libc::c_void, 1);
-            libc::execvp(ptrs[0], ptrs.as_ptr());
-            let msg = b"utmpset: unable to run the command\n";
-            libc::write(2, msg.as_ptr() as *const libc::c_void, msg.len());
-            libc::_exit(127);
+    let (gate_out, gate_in) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|_| Fail(111, "fatal: unable to create a pipe".into()))?;
+    // SAFETY: fork in a single-threaded process; the child only waits on
+    // the gate and execs (or _exits).
+    let pid = match unsafe { fork() } {
+        Err(_) => return Err(Fail(111, "fatal: unable to fork".into())),
+        Ok(ForkResult::Parent { child }) => child.as_raw(),
+        Ok(ForkResult::Child) => {
+            drop(gate_in);
+            let _ = read(&gate_out, &mut [0u8]);
+            let _ = execvp(&cargs[0], &cargs);
+            let _ = write(std::io::stderr(), b"utmpset: unable to run the command\n");
+            // Raw libc: nix has no _exit, and exit would run the parent's
+            // exit handlers in the child. SAFETY: ends this process.
+            unsafe { libc::_exit(127) }
         }
-    }
+    };
     CHILD.store(pid, Ordering::Relaxed);
-    // SAFETY: installing a handler that only calls kill.
-    unsafe {
-        for sig in FORWARDED {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = forward as *const () as usize;
-            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
-        }
-        libc::close(gate[0]);
+    let action = SigAction::new(
+        SigHandler::SigAction(forward),
+        SaFlags::SA_SIGINFO | SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for sig in FORWARDED {
+        // SAFETY: the handler only reads its siginfo and calls kill.
+        let _ = unsafe { sigaction(sig, &action) };
     }
+    drop(gate_out);
     login.pid = pid;
     let logged_in = match w.utmp(&login).and_then(|_| w.log(LogDb::Wtmp, &login)) {
         Ok(()) => true,
@@ -526,11 +513,13 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
             false
         }
     };
-    // SAFETY: closing the gate lets the child exec.
-    unsafe { libc::close(gate[1]) };
+    // Closing the gate lets the child exec.
+    drop(gate_in);
     let mut status = 0;
     loop {
-        // SAFETY: waiting for our own child.
+        // Raw libc: nix's WaitStatus has no real-time signals, so a
+        // command they kill would lose its status. SAFETY: waiting for
+        // our own child into a status we own.
         let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
         if rc == pid {
             break;

@@ -234,8 +234,14 @@ fn widths(applet: &str, opts: &Options) -> Widths {
 
 /// stdout's terminal width, when stdout is a terminal that knows it.
 fn terminal_columns() -> Option<i32> {
-    // SAFETY: winsize is plain data that TIOCGWINSZ fills on success.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // Raw libc: nix has no safe TIOCGWINSZ (its ioctl macros make unsafe
+    // functions). SAFETY: TIOCGWINSZ fills the winsize it is given.
     let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
     (rc != -1 && size.ws_col > 0).then_some(i32::from(size.ws_col))
 }

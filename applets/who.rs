@@ -29,6 +29,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
+use nix::unistd::ttyname;
+
 use crate::front::cli;
 use crate::front::escape;
 use crate::front::getopt::{self, Item, Table};
@@ -529,13 +531,8 @@ impl Printer<'_> {
 
 /// The tty of stdin without `/dev/`, for -m; None when stdin is no tty.
 fn stdin_tty() -> Option<Vec<u8>> {
-    let mut buf = [0u8; 4096];
-    // SAFETY: ttyname_r writes a NUL-terminated name into buf or fails.
-    let rc = unsafe { libc::ttyname_r(0, buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return None;
-    }
-    let name = CStr::from_bytes_until_nul(&buf).ok()?.to_bytes();
+    let name = ttyname(std::io::stdin()).ok()?;
+    let name = name.as_os_str().as_bytes();
     Some(name.strip_prefix(b"/dev/").unwrap_or(name).to_vec())
 }
 

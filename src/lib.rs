@@ -26,6 +26,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use front::cli;
+use nix::sys::signal::{signal, SigHandler, Signal};
 
 /// An applet's entry point: its invoked name and its arguments (without
 /// argv[0]); returns the exit status.
@@ -57,10 +58,9 @@ fn find(name: &str) -> Option<Entry> {
 pub fn run() -> i32 {
     // SAFETY: restoring the default disposition before any output, so a
     // reader whose pipe closes ends quietly, as the C tools do. Daemons
-    // ignore SIGPIPE again themselves.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // ignore SIGPIPE again themselves. (nix marks every disposition
+    // change unsafe.)
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
     sys::time::init();
     let mut argv: Vec<OsString> = std::env::args_os().collect();
     if argv.is_empty() {

@@ -2,11 +2,12 @@
 //! written in place (a native log's reserve): inotify when the kernel
 //! gives an instance, else a stat every second.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 
 pub enum Change {
     /// At least the bytes asked for are there now.
@@ -20,7 +21,7 @@ pub enum Change {
 pub struct Watch {
     path: PathBuf,
     inode: Option<(u64, u64)>,
-    inotify: Option<i32>,
+    inotify: Option<Inotify>,
 }
 
 impl Watch {
@@ -72,8 +73,8 @@ impl Watch {
     /// One inotify batch, or a second's sleep without inotify; false when
     /// the file is gone.
     fn block(&mut self) -> bool {
-        match self.inotify {
-            Some(fd) => read_events(fd),
+        match &self.inotify {
+            Some(inotify) => read_events(inotify),
             None => {
                 std::thread::sleep(Duration::from_secs(1));
                 true
@@ -82,56 +83,31 @@ impl Watch {
     }
 }
 
-impl Drop for Watch {
-    fn drop(&mut self) {
-        if let Some(fd) = self.inotify {
-            // SAFETY: fd is the inotify descriptor this Watch opened.
-            unsafe { libc::close(fd) };
-        }
-    }
+fn gone() -> AddWatchFlags {
+    AddWatchFlags::IN_DELETE_SELF
+        | AddWatchFlags::IN_MOVE_SELF
+        | AddWatchFlags::IN_UNMOUNT
+        | AddWatchFlags::IN_IGNORED
 }
 
-const GONE: u32 = libc::IN_DELETE_SELF | libc::IN_MOVE_SELF | libc::IN_UNMOUNT | libc::IN_IGNORED;
-
-fn inotify_watch(path: &Path) -> Option<i32> {
-    let cpath = CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: plain syscalls on a descriptor we own and a NUL-terminated path.
-    unsafe {
-        let fd = libc::inotify_init1(libc::IN_CLOEXEC);
-        if fd < 0 {
-            return None;
-        }
-        if libc::inotify_add_watch(fd, cpath.as_ptr(), libc::IN_MODIFY | libc::IN_ATTRIB | GONE) < 0
-        {
-            libc::close(fd);
-            return None;
-        }
-        Some(fd)
-    }
+fn inotify_watch(path: &Path) -> Option<Inotify> {
+    let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
+    inotify
+        .add_watch(
+            path,
+            AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_ATTRIB | gone(),
+        )
+        .ok()?;
+    Some(inotify)
 }
 
 /// Read one batch of events; false when one says the file is gone.
-fn read_events(fd: i32) -> bool {
-    let mut buf = [0u8; 4096];
-    let n = loop {
-        // SAFETY: reading into a buffer we own, at most its length.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n >= 0 {
-            break n as usize;
+fn read_events(inotify: &Inotify) -> bool {
+    loop {
+        match inotify.read_events() {
+            Ok(events) => return !events.iter().any(|e| e.mask.intersects(gone())),
+            Err(Errno::EINTR) => continue,
+            Err(_) => return false,
         }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return false;
-        }
-    };
-    // struct inotify_event { int wd; u32 mask; u32 cookie; u32 len; name[len] }
-    let mut at = 0;
-    while at + 16 <= n {
-        let mask = u32::from_ne_bytes([buf[at + 4], buf[at + 5], buf[at + 6], buf[at + 7]]);
-        let len = u32::from_ne_bytes([buf[at + 12], buf[at + 13], buf[at + 14], buf[at + 15]]);
-        if mask & GONE != 0 {
-            return false;
-        }
-        at += 16 + len as usize;
     }
-    true
 }

@@ -12,14 +12,16 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
-    connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, UnixAddr,
+    connect, getsockopt, recv, send, socket, sockopt, AddressFamily, MsgFlags, SockFlag, SockType,
+    UnixAddr,
 };
 
 use crate::protocol::{self, op, LogDb, ReadQuery, Reader, Status};
@@ -82,10 +84,6 @@ pub struct Client {
     spin: bool,
 }
 
-fn errno() -> io::Error {
-    io::Error::last_os_error()
-}
-
 impl Client {
     pub fn utmpd(timeout: Duration) -> Result<Client> {
         Client::connect(&utmpd_socket(), timeout)
@@ -114,7 +112,7 @@ impl Client {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 Err(Errno::EINPROGRESS) => {
-                    wait_for(fd.as_raw_fd(), libc::POLLOUT, deadline).map_err(Error::NoDaemon)?;
+                    wait_for(fd.as_fd(), PollFlags::POLLOUT, deadline).map_err(Error::NoDaemon)?;
                     match getsockopt(&fd, sockopt::SocketError) {
                         Ok(0) => break,
                         Ok(err) => return Err(Error::NoDaemon(io::Error::from_raw_os_error(err))),
@@ -192,25 +190,13 @@ impl Client {
 
     fn send_all(&mut self, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
         while !bytes.is_empty() {
-            // SAFETY: sending from a valid slice; MSG_NOSIGNAL turns a
-            // closed peer into EPIPE instead of killing the reader.
-            let n = unsafe {
-                libc::send(
-                    self.fd.as_raw_fd(),
-                    bytes.as_ptr() as *const libc::c_void,
-                    bytes.len(),
-                    libc::MSG_NOSIGNAL,
-                )
-            };
-            if n >= 0 {
-                bytes = &bytes[n as usize..];
-                continue;
-            }
-            let e = errno();
-            match e.raw_os_error() {
-                Some(libc::EAGAIN) => wait_for(self.fd.as_raw_fd(), libc::POLLOUT, deadline)?,
-                Some(libc::EINTR) => {}
-                _ => return Err(e),
+            // MSG_NOSIGNAL turns a closed peer into EPIPE instead of
+            // killing the reader.
+            match send(self.fd.as_raw_fd(), bytes, MsgFlags::MSG_NOSIGNAL) {
+                Ok(n) => bytes = &bytes[n..],
+                Err(Errno::EAGAIN) => wait_for(self.fd.as_fd(), PollFlags::POLLOUT, deadline)?,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
@@ -235,32 +221,20 @@ impl Client {
             Instant::now()
         };
         loop {
-            // SAFETY: receiving into a valid mutable slice.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    buf.len(),
-                    0,
-                )
-            };
-            if n > 0 {
-                return Ok(n as usize);
-            }
-            if n == 0 {
-                return Err(Error::Io(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "daemon closed the connection",
-                )));
-            }
-            let e = errno();
-            match e.raw_os_error() {
-                Some(libc::EAGAIN) if Instant::now() < spin_until => std::thread::yield_now(),
-                Some(libc::EAGAIN) => {
-                    wait_for(self.fd.as_raw_fd(), libc::POLLIN, deadline).map_err(Error::Io)?
+            match recv(self.fd.as_raw_fd(), buf, MsgFlags::empty()) {
+                Ok(0) => {
+                    return Err(Error::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "daemon closed the connection",
+                    )))
                 }
-                Some(libc::EINTR) => {}
-                _ => return Err(Error::Io(e)),
+                Ok(n) => return Ok(n),
+                Err(Errno::EAGAIN) if Instant::now() < spin_until => std::thread::yield_now(),
+                Err(Errno::EAGAIN) => {
+                    wait_for(self.fd.as_fd(), PollFlags::POLLIN, deadline).map_err(Error::Io)?
+                }
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(Error::Io(e.into())),
             }
         }
     }
@@ -417,28 +391,18 @@ fn path_from(bytes: &[u8]) -> PathBuf {
 }
 
 /// Wait until `fd` is ready for `events` or the deadline passes.
-fn wait_for(fd: i32, events: libc::c_short, deadline: Instant) -> io::Result<()> {
+fn wait_for(fd: BorrowedFd<'_>, events: PollFlags, deadline: Instant) -> io::Result<()> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT));
         }
-        let mut pfd = libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        };
-        let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
-        // SAFETY: one valid pollfd.
-        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if rc > 0 {
-            return Ok(());
-        }
-        if rc < 0 {
-            let e = errno();
-            if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(e);
-            }
+        let ms = left.as_millis().clamp(1, i32::MAX as u128);
+        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+        match poll(&mut [PollFd::new(fd, events)], timeout) {
+            Ok(0) | Err(Errno::EINTR) => {}
+            Ok(_) => return Ok(()),
+            Err(e) => return Err(e.into()),
         }
     }
 }

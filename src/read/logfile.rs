@@ -7,10 +7,15 @@
 //! records); a zero record with a record after it is corrupt, as any
 //! record whose checksum fails.
 
+use std::ffi::c_void;
 use std::fs::File;
 use std::io::{self, Read};
+use std::num::NonZeroUsize;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
+use std::ptr::NonNull;
+
+use nix::sys::mman::{madvise, mmap, munmap, MapFlags, MmapAdvise, ProtFlags};
 
 use crate::record::{self, legacy, native, Format, Record};
 use crate::sys::infile;
@@ -251,7 +256,7 @@ pub struct Backwards<'f> {
     /// The chunk when the file could not be mapped.
     buf: Vec<u8>,
     /// The mapping of the whole file, and the window last handed out.
-    map: Option<(*mut libc::c_void, usize)>,
+    map: Option<(NonNull<c_void>, usize)>,
     window: Option<(usize, usize)>,
     /// Still in a native log's reserve: its zero records are free space.
     in_reserve: bool,
@@ -284,7 +289,9 @@ impl Backwards<'_> {
                 self.window = Some((start as usize, len));
                 // SAFETY: the mapping covers the whole records of the file
                 // as it was opened; [start, start + len) is inside them.
-                unsafe { std::slice::from_raw_parts((ptr as *const u8).add(start as usize), len) }
+                unsafe {
+                    std::slice::from_raw_parts(ptr.cast::<u8>().as_ptr().add(start as usize), len)
+                }
             }
             None => {
                 self.buf.resize(len, 0);
@@ -311,25 +318,23 @@ impl Backwards<'_> {
     /// file underneath could raise SIGBUS, as with any mapped reader; logs
     /// are only appended to.)
     fn map_file(&mut self) {
-        use std::os::unix::io::AsRawFd;
-        let len = self.log.whole_end as usize;
-        if len == 0 {
+        let Some(len) = NonZeroUsize::new(self.log.whole_end as usize) else {
             return;
-        }
+        };
         // SAFETY: a private read-only mapping of a file held open, checked
         // for failure, unmapped on drop.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
+        let mapped = unsafe {
+            mmap(
+                None,
                 len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                self.log.file.as_raw_fd(),
+                ProtFlags::PROT_READ,
+                MapFlags::MAP_PRIVATE,
+                &self.log.file,
                 0,
             )
         };
-        if ptr != libc::MAP_FAILED {
-            self.map = Some((ptr, len));
+        if let Ok(ptr) = mapped {
+            self.map = Some((ptr, len.get()));
         }
     }
 
@@ -342,15 +347,13 @@ impl Backwards<'_> {
             let from = start.div_ceil(page) * page;
             let to = (start + len) / page * page;
             if to > from {
-                // SAFETY: advice on pages of our own read-only mapping;
-                // they are read again from the file if touched.
+                // SAFETY: advice on pages of our own read-only mapping
+                // (`from` is inside it, so not null); they are read again
+                // from the file if touched.
                 unsafe {
-                    libc::madvise(
-                        (ptr as *mut u8).add(from).cast(),
-                        to - from,
-                        libc::MADV_DONTNEED,
-                    )
-                };
+                    let pages = NonNull::new_unchecked(ptr.cast::<u8>().as_ptr().add(from));
+                    let _ = madvise(pages.cast(), to - from, MmapAdvise::MADV_DONTNEED);
+                }
             }
         }
     }
@@ -360,7 +363,7 @@ impl Drop for Backwards<'_> {
     fn drop(&mut self) {
         if let Some((ptr, len)) = self.map.take() {
             // SAFETY: unmapping exactly what map_file mapped.
-            unsafe { libc::munmap(ptr, len) };
+            let _ = unsafe { munmap(ptr, len) };
         }
     }
 }

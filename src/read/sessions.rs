@@ -4,6 +4,10 @@
 
 use std::path::Path;
 
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
 use crate::read::sources::{self, Database, Source};
 use crate::record::{Record, RecordKind};
 use crate::sys::infile;
@@ -85,7 +89,5 @@ pub fn users(applet: &str, file: Option<&Path>, check_pids: bool) -> Result<Vec<
 
 /// kill(pid, 0) says ESRCH: no such process (EPERM means it exists).
 fn process_gone(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks that the process exists.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)
 }

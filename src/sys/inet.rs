@@ -24,6 +24,7 @@ pub fn address_text(address: &Address, out: &mut Vec<u8>) {
 /// NI_NAMEREQD), None when it has none.
 pub fn reverse_lookup(address: &Address) -> Option<Vec<u8>> {
     let mut host = [0u8; 1025];
+    // Raw libc: nix has no getnameinfo.
     // SAFETY: the sockaddr structs are plain data, filled before the call;
     // getnameinfo writes a NUL-terminated name into `host`.
     let rc = unsafe {
@@ -70,6 +71,7 @@ pub fn reverse_lookup(address: &Address) -> Option<Vec<u8>> {
 /// when it has none.
 pub fn canonical_name(host: &[u8]) -> Option<Vec<u8>> {
     let name = std::ffi::CString::new(host).ok()?;
+    // Raw libc: nix has no getaddrinfo.
     // SAFETY: hints is plain data; getaddrinfo fills `res`, which is freed
     // below; ai_canonname is a NUL-terminated string owned by `res`.
     unsafe {

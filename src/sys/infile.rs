@@ -10,8 +10,9 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
+
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
 /// The reason a reader refuses a path: it is not a regular file.
 #[derive(Debug)]
@@ -59,13 +60,9 @@ pub fn open_with(path: &Path, write: bool, extra: i32) -> io::Result<File> {
     }
     // Reads of a regular file ignore O_NONBLOCK; cleared all the same so
     // the descriptor behaves as any other.
-    let fd = file.as_raw_fd();
-    // SAFETY: fcntl on a descriptor this function owns.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags >= 0 {
-            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-        }
+    if let Ok(flags) = fcntl(&file, FcntlArg::F_GETFL) {
+        let flags = OFlag::from_bits_retain(flags) - OFlag::O_NONBLOCK;
+        let _ = fcntl(&file, FcntlArg::F_SETFL(flags));
     }
     Ok(file)
 }
@@ -127,9 +124,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("fifo");
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo on a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         assert!(is_not_regular(&open(&fifo).unwrap_err()));
         std::fs::write(dir.join("plain"), b"abc").unwrap();
         assert_eq!(read(&dir.join("plain")).unwrap(), b"abc");
