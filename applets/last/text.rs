@@ -263,6 +263,119 @@ fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Cursor) {
     }
 }
 
+/// The short format's stamps ("Www Mmm dd HH:MM", and "HH:MM" of it)
+/// for one local day: a history's neighbouring records mostly fall on
+/// the same day, so its date is formatted once and each stamp is only
+/// its hour and minute. A day on which the zone offset changes is never
+/// cached (each stamp then asks the clock), as in `Clock`.
+pub struct DayStamp {
+    /// The UTC seconds of the cached local day: [lo, hi).
+    lo: i64,
+    hi: i64,
+    /// "Www Mmm dd " of that day.
+    date: [u8; 11],
+}
+
+impl Default for DayStamp {
+    fn default() -> DayStamp {
+        DayStamp {
+            lo: 1,
+            hi: 0,
+            date: [b' '; 11],
+        }
+    }
+}
+
+impl DayStamp {
+    /// The 16-byte short login stamp of `secs`, None where the clock
+    /// cannot represent it.
+    #[inline(always)]
+    pub fn stamp(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
+        let mut s = [0u8; 16];
+        if !(self.lo <= secs && secs < self.hi) {
+            return self.miss(clock, secs);
+        }
+        bufout::copy(&mut s, &self.date);
+        let rem = (secs - self.lo) as u32;
+        let (h, m) = (rem / 3600, rem % 3600 / 60);
+        s[11] = b'0' + (h / 10) as u8;
+        s[12] = b'0' + (h % 10) as u8;
+        s[13] = b':';
+        s[14] = b'0' + (m / 10) as u8;
+        s[15] = b'0' + (m % 10) as u8;
+        Some(s)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn miss(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
+        let tm = clock.local(secs)?;
+        let mut full = [0u8; 40];
+        let mut text = Cursor::new(&mut full);
+        format_local(&tm, TimeFormat::Full, &mut text);
+        let mut s = [b' '; 16];
+        let n = text.n.min(16);
+        s[..n].copy_from_slice(&full[..n]);
+        // The day's first and last second in UTC, if the offset holds
+        // over all of it (it cannot change twice in a day and back).
+        let into_day = (tm.hour * 3600 + tm.min * 60 + tm.sec) as i64;
+        let (lo, hi) = match secs.checked_sub(into_day) {
+            Some(lo) if into_day < 86400 => (lo, lo.saturating_add(86400)),
+            _ => return Some(s),
+        };
+        let steady = [lo, hi - 1]
+            .iter()
+            .all(|&t| clock.local(t).map(|l| l.gmtoff) == Some(tm.gmtoff));
+        if steady && n == 16 {
+            self.lo = lo;
+            self.hi = hi;
+            self.date.copy_from_slice(&s[..11]);
+        }
+        Some(s)
+    }
+}
+
+/// Into `b` at `at`: `field` left-aligned in `width` (<= 16) columns;
+/// where the next column starts. `b` has room for the longest line.
+#[inline(always)]
+fn column(b: &mut [u8], at: usize, field: &[u8], width: usize) -> usize {
+    bufout::copy(&mut b[at..], &[b' '; 16]);
+    bufout::copy(&mut b[at..], field);
+    let end = at + field.len().max(width);
+    b[end] = b' ';
+    end + 1
+}
+
+impl Fields<'_> {
+    /// `write` for the short time format without `-a`, straight into a
+    /// buffer of at least LINE_MAX bytes; the line's length.
+    #[inline(always)]
+    fn write_short(&self, showhost: bool, b: &mut [u8]) -> usize {
+        let mut at = column(b, 0, self.user, 8);
+        at = column(b, at, self.utline, 12);
+        if showhost {
+            at = column(b, at, self.domain, 16);
+        }
+        at = column(b, at, &self.login[..self.login.len().min(16)], 16);
+        at = column(b, at, &self.logout[..self.logout.len().min(7)], 7);
+        bufout::copy(&mut b[at..], self.length);
+        let mut p = at + self.length.len();
+        // Trim as `write` does (the newline over the first byte when
+        // nothing after it is kept).
+        while p > 0 {
+            p -= 1;
+            if !is_space(b[p]) {
+                break;
+            }
+        }
+        if p > 0 {
+            p += 1;
+        }
+        b[p] = b'\n';
+        p + 1
+    }
+}
+
 impl<'o> Report<'o> {
     pub(super) fn text_entry(
         &mut self,
@@ -278,11 +391,13 @@ impl<'o> Report<'o> {
         let (in_len, out_len) = widths(fmt);
         let mut login_buf = [0u8; 40];
         let mut logintime = Cursor::new(&mut login_buf);
-        let in_fmt = match fmt {
-            TimeFormat::Short => TimeFormat::Full,
-            other => other,
-        };
-        format_time(&mut self.clock, in_fmt, login, &mut logintime);
+        if fmt == TimeFormat::Short {
+            if let Some(stamp) = self.login_day.stamp(&mut self.clock, login) {
+                logintime.put(&stamp);
+            }
+        } else {
+            format_time(&mut self.clock, fmt, login, &mut logintime);
+        }
 
         let secs = logout.wrapping_sub(login);
         let mins = (secs / 60) % 60;
@@ -302,7 +417,13 @@ impl<'o> Report<'o> {
             }
         } else {
             logouttime.put(b"- ");
-            format_time(&mut self.clock, fmt, logout, &mut logouttime);
+            if fmt == TimeFormat::Short {
+                if let Some(stamp) = self.logout_day.stamp(&mut self.clock, logout) {
+                    logouttime.put(&stamp[11..]);
+                }
+            } else {
+                format_time(&mut self.clock, fmt, logout, &mut logouttime);
+            }
             if days != 0 {
                 length.push(b'(');
                 length.int(days, 0);
@@ -388,7 +509,11 @@ impl<'o> Report<'o> {
         };
         // The common case goes straight into the output buffer; a line
         // with bytes to escape is built aside first.
-        if plain(user) && plain(utline) && plain(domain) && self.out.reserve(LINE_MAX) {
+        let plain_line = plain(user) && plain(utline) && plain(domain);
+        if plain_line && fmt == TimeFormat::Short && !o.altlist && self.out.reserve(LINE_MAX) {
+            let n = fields.write_short(o.showhost, self.out.tail());
+            self.out.advance(n);
+        } else if plain_line && self.out.reserve(LINE_MAX) {
             let mut line = Cursor::new(self.out.tail());
             fields.write(o, &mut line);
             let n = line.n;
