@@ -555,6 +555,10 @@ fn prefix(field: &[u8], pattern: &[u8]) -> bool {
     if field.len() < n || n > 8 {
         return field.starts_with(pattern);
     }
+    // Most fields differ at once: one byte decides without the loop.
+    if n > 0 && field[0] != pattern[0] {
+        return false;
+    }
     // Both as little-endian words of their first n bytes (a loop that
     // builds values, which the compiler does not turn into memcmp).
     let (mut a, mut b) = (0u64, 0u64);

@@ -123,11 +123,26 @@ fn is_space(b: u8) -> bool {
 /// Printable ASCII only: then the careful escaping changes nothing.
 #[inline(always)]
 fn plain(field: &[u8]) -> bool {
-    let mut ok = true;
-    for &b in field {
-        ok &= (0x20..0x7f).contains(&b);
+    // Eight bytes at a time: a byte is printable when adding 0x60 makes
+    // it reach 0x80 (>= 0x20) and adding 1 does not (< 0x7f).
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = field.chunks_exact(8);
+    let mut bad = 0u64;
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        bufout::copy(&mut a, w);
+        let x = u64::from_le_bytes(a);
+        // High bit set in x, or x < 0x20, or x >= 0x7f, per byte (no
+        // carries across bytes: each sum stays below 0x100 once the
+        // high bit is masked off).
+        let low = x & !HI;
+        bad |= x | !(low + 0x60 * LO) | (low + LO);
     }
-    ok
+    if bad & HI != 0 {
+        return false;
+    }
+    words.remainder().iter().all(|&b| (0x20..0x7f).contains(&b))
 }
 
 /// Longer than any entry: user 32, line 12, host 256, times 25 and 27,
@@ -603,4 +618,55 @@ pub fn lookup_host(addr: &[u8; 16], numeric: bool, out: &mut Vec<u8>) {
         }
     }
     inet::address_text(&address, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_agrees_with_a_byte_loop() {
+        for len in 0..20 {
+            for b in 0..=255u8 {
+                for at in 0..len {
+                    let mut field = vec![b'a'; len];
+                    field[at] = b;
+                    let want = field.iter().all(|&b| (0x20..0x7f).contains(&b));
+                    assert_eq!(plain(&field), want, "{len} {b} {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn day_stamps_agree_with_the_full_format() {
+        let _guard = crate::clock::TEST_TZ_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for zone in [
+            "UTC",
+            "Europe/Berlin",
+            "America/St_Johns",
+            "Australia/Lord_Howe",
+        ] {
+            std::env::set_var("TZ", zone);
+            crate::time::init();
+            let (mut clock, mut day) = (Clock::new(), DayStamp::default());
+            let mut t: i64 = 1_200_000_000;
+            while t < 1_300_000_000 {
+                let mut full = [0u8; 40];
+                let mut text = Cursor::new(&mut full);
+                format_time(&mut clock, TimeFormat::Full, t, &mut text);
+                let want = text.bytes()[..16].to_vec();
+                assert_eq!(
+                    day.stamp(&mut clock, t).map(|s| s.to_vec()),
+                    Some(want),
+                    "{zone} {t}"
+                );
+                t += 1_777 + t.rem_euclid(3_989);
+            }
+        }
+        std::env::set_var("TZ", "UTC");
+        crate::time::init();
+    }
 }
