@@ -35,6 +35,8 @@ struct Report<'o> {
     line: Box<[u8; text::LINE_MAX]>,
     done: u32,
     clock: Clock,
+    login_day: text::DayStamp,
+    logout_day: text::DayStamp,
     now: i64,
     boot_time: i64,
     users: HashMap<Vec<u8>, Option<u32>>,
@@ -48,6 +50,8 @@ pub fn run(applet: &str, o: &Options) -> i32 {
         line: Box::new([0; text::LINE_MAX]),
         done: 0,
         clock: Clock::new(),
+        login_day: text::DayStamp::default(),
+        logout_day: text::DayStamp::default(),
         now: 0,
         boot_time: 0,
         users: HashMap::new(),
@@ -550,6 +554,10 @@ fn prefix(field: &[u8], pattern: &[u8]) -> bool {
     let n = pattern.len();
     if field.len() < n || n > 8 {
         return field.starts_with(pattern);
+    }
+    // Most fields differ at once: one byte decides without the loop.
+    if n > 0 && field[0] != pattern[0] {
+        return false;
     }
     // Both as little-endian words of their first n bytes (a loop that
     // builds values, which the compiler does not turn into memcmp).

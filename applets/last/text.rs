@@ -10,6 +10,10 @@ use crate::applets::last::clock::{Clock, Local};
 use crate::front::escape;
 use crate::sys::inet::{self, Address};
 
+#[path = "stamp.rs"]
+mod stamp;
+pub use stamp::DayStamp;
+
 /// Writes into a byte slice: entries are built in place without touching
 /// the allocator (millions of them in a big wtmp). Writes past the end
 /// are dropped, never a panic; every caller stays well inside.
@@ -123,11 +127,26 @@ fn is_space(b: u8) -> bool {
 /// Printable ASCII only: then the careful escaping changes nothing.
 #[inline(always)]
 fn plain(field: &[u8]) -> bool {
-    let mut ok = true;
-    for &b in field {
-        ok &= (0x20..0x7f).contains(&b);
+    // Eight bytes at a time: a byte is printable when adding 0x60 makes
+    // it reach 0x80 (>= 0x20) and adding 1 does not (< 0x7f).
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = field.chunks_exact(8);
+    let mut bad = 0u64;
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        bufout::copy(&mut a, w);
+        let x = u64::from_le_bytes(a);
+        // High bit set in x, or x < 0x20, or x >= 0x7f, per byte (no
+        // carries across bytes: each sum stays below 0x100 once the
+        // high bit is masked off).
+        let low = x & !HI;
+        bad |= x | !(low + 0x60 * LO) | (low + LO);
     }
-    ok
+    if bad & HI != 0 {
+        return false;
+    }
+    words.remainder().iter().all(|&b| (0x20..0x7f).contains(&b))
 }
 
 /// Longer than any entry: user 32, line 12, host 256, times 25 and 27,
@@ -263,6 +282,47 @@ fn format_local(tm: &Local, fmt: TimeFormat, out: &mut Cursor) {
     }
 }
 
+/// Into `b` at `at`: `field` left-aligned in `width` (<= 16) columns;
+/// where the next column starts. `b` has room for the longest line.
+#[inline(always)]
+fn column(b: &mut [u8], at: usize, field: &[u8], width: usize) -> usize {
+    bufout::copy(&mut b[at..], &[b' '; 16]);
+    bufout::copy(&mut b[at..], field);
+    let end = at + field.len().max(width);
+    b[end] = b' ';
+    end + 1
+}
+
+impl Fields<'_> {
+    /// `write` for the short time format without `-a`, straight into a
+    /// buffer of at least LINE_MAX bytes; the line's length.
+    #[inline(always)]
+    fn write_short(&self, showhost: bool, b: &mut [u8]) -> usize {
+        let mut at = column(b, 0, self.user, 8);
+        at = column(b, at, self.utline, 12);
+        if showhost {
+            at = column(b, at, self.domain, 16);
+        }
+        at = column(b, at, &self.login[..self.login.len().min(16)], 16);
+        at = column(b, at, &self.logout[..self.logout.len().min(7)], 7);
+        bufout::copy(&mut b[at..], self.length);
+        let mut p = at + self.length.len();
+        // Trim as `write` does (the newline over the first byte when
+        // nothing after it is kept).
+        while p > 0 {
+            p -= 1;
+            if !is_space(b[p]) {
+                break;
+            }
+        }
+        if p > 0 {
+            p += 1;
+        }
+        b[p] = b'\n';
+        p + 1
+    }
+}
+
 impl<'o> Report<'o> {
     pub(super) fn text_entry(
         &mut self,
@@ -278,11 +338,13 @@ impl<'o> Report<'o> {
         let (in_len, out_len) = widths(fmt);
         let mut login_buf = [0u8; 40];
         let mut logintime = Cursor::new(&mut login_buf);
-        let in_fmt = match fmt {
-            TimeFormat::Short => TimeFormat::Full,
-            other => other,
-        };
-        format_time(&mut self.clock, in_fmt, login, &mut logintime);
+        if fmt == TimeFormat::Short {
+            if let Some(stamp) = self.login_day.stamp(&mut self.clock, login) {
+                logintime.put(&stamp);
+            }
+        } else {
+            format_time(&mut self.clock, fmt, login, &mut logintime);
+        }
 
         let secs = logout.wrapping_sub(login);
         let mins = (secs / 60) % 60;
@@ -302,7 +364,13 @@ impl<'o> Report<'o> {
             }
         } else {
             logouttime.put(b"- ");
-            format_time(&mut self.clock, fmt, logout, &mut logouttime);
+            if fmt == TimeFormat::Short {
+                if let Some(stamp) = self.logout_day.stamp(&mut self.clock, logout) {
+                    logouttime.put(&stamp[11..]);
+                }
+            } else {
+                format_time(&mut self.clock, fmt, logout, &mut logouttime);
+            }
             if days != 0 {
                 length.push(b'(');
                 length.int(days, 0);
@@ -388,7 +456,11 @@ impl<'o> Report<'o> {
         };
         // The common case goes straight into the output buffer; a line
         // with bytes to escape is built aside first.
-        if plain(user) && plain(utline) && plain(domain) && self.out.reserve(LINE_MAX) {
+        let plain_line = plain(user) && plain(utline) && plain(domain);
+        if plain_line && fmt == TimeFormat::Short && !o.altlist && self.out.reserve(LINE_MAX) {
+            let n = fields.write_short(o.showhost, self.out.tail());
+            self.out.advance(n);
+        } else if plain_line && self.out.reserve(LINE_MAX) {
             let mut line = Cursor::new(self.out.tail());
             fields.write(o, &mut line);
             let n = line.n;
@@ -478,4 +550,23 @@ pub fn lookup_host(addr: &[u8; 16], numeric: bool, out: &mut Vec<u8>) {
         }
     }
     inet::address_text(&address, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_agrees_with_a_byte_loop() {
+        for len in 0..20 {
+            for b in 0..=255u8 {
+                for at in 0..len {
+                    let mut field = vec![b'a'; len];
+                    field[at] = b;
+                    let want = field.iter().all(|&b| (0x20..0x7f).contains(&b));
+                    assert_eq!(plain(&field), want, "{len} {b} {at}");
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,115 @@
+//! The short time format's stamps, a day at a time.
+
+use super::{format_local, Cursor, TimeFormat};
+use crate::bufout;
+use crate::clock::Clock;
+
+/// The short format's stamps ("Www Mmm dd HH:MM", and "HH:MM" of it)
+/// for one local day: a history's neighbouring records mostly fall on
+/// the same day, so its date is formatted once and each stamp is only
+/// its hour and minute. A day on which the zone offset changes is never
+/// cached (each stamp then asks the clock), as in `Clock`.
+pub struct DayStamp {
+    /// The UTC seconds of the cached local day: [lo, hi).
+    lo: i64,
+    hi: i64,
+    /// "Www Mmm dd " of that day.
+    date: [u8; 11],
+}
+
+impl Default for DayStamp {
+    fn default() -> DayStamp {
+        DayStamp {
+            lo: 1,
+            hi: 0,
+            date: [b' '; 11],
+        }
+    }
+}
+
+impl DayStamp {
+    /// The 16-byte short login stamp of `secs`, None where the clock
+    /// cannot represent it.
+    #[inline(always)]
+    pub fn stamp(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
+        let mut s = [0u8; 16];
+        if !(self.lo <= secs && secs < self.hi) {
+            return self.miss(clock, secs);
+        }
+        bufout::copy(&mut s, &self.date);
+        let rem = (secs - self.lo) as u32;
+        let (h, m) = (rem / 3600, rem % 3600 / 60);
+        s[11] = b'0' + (h / 10) as u8;
+        s[12] = b'0' + (h % 10) as u8;
+        s[13] = b':';
+        s[14] = b'0' + (m / 10) as u8;
+        s[15] = b'0' + (m % 10) as u8;
+        Some(s)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn miss(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
+        let tm = clock.local(secs)?;
+        let mut full = [0u8; 40];
+        let mut text = Cursor::new(&mut full);
+        format_local(&tm, TimeFormat::Full, &mut text);
+        let mut s = [b' '; 16];
+        let n = text.n.min(16);
+        s[..n].copy_from_slice(&full[..n]);
+        // The day's first and last second in UTC, if the offset holds
+        // over all of it (it cannot change twice in a day and back).
+        let into_day = (tm.hour * 3600 + tm.min * 60 + tm.sec) as i64;
+        let (lo, hi) = match secs.checked_sub(into_day) {
+            Some(lo) if into_day < 86400 => (lo, lo.saturating_add(86400)),
+            _ => return Some(s),
+        };
+        let steady = [lo, hi - 1]
+            .iter()
+            .all(|&t| clock.local(t).map(|l| l.gmtoff) == Some(tm.gmtoff));
+        if steady && n == 16 {
+            self.lo = lo;
+            self.hi = hi;
+            self.date.copy_from_slice(&s[..11]);
+        }
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::format_time;
+    use super::*;
+
+    #[test]
+    fn day_stamps_agree_with_the_full_format() {
+        let _guard = crate::clock::TEST_TZ_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for zone in [
+            "UTC",
+            "Europe/Berlin",
+            "America/St_Johns",
+            "Australia/Lord_Howe",
+        ] {
+            std::env::set_var("TZ", zone);
+            crate::time::init();
+            let (mut clock, mut day) = (Clock::new(), DayStamp::default());
+            let mut t: i64 = 1_200_000_000;
+            while t < 1_300_000_000 {
+                let mut full = [0u8; 40];
+                let mut text = Cursor::new(&mut full);
+                format_time(&mut clock, TimeFormat::Full, t, &mut text);
+                let want = text.bytes()[..16].to_vec();
+                assert_eq!(
+                    day.stamp(&mut clock, t).map(|s| s.to_vec()),
+                    Some(want),
+                    "{zone} {t}"
+                );
+                t += 1_777 + t.rem_euclid(3_989);
+            }
+        }
+        std::env::set_var("TZ", "UTC");
+        crate::time::init();
+    }
+}
