@@ -1,8 +1,8 @@
 //! The short time format's stamps, a day at a time.
 
 use super::{format_local, Cursor, TimeFormat};
-use crate::bufout;
-use crate::clock::Clock;
+use crate::applets::last::bufout;
+use crate::applets::last::clock::Clock;
 
 /// The short format's stamps ("Www Mmm dd HH:MM", and "HH:MM" of it)
 /// for one local day: a history's neighbouring records mostly fall on
