@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn day_stamps_agree_with_the_full_format() {
-        let _guard = crate::clock::TEST_TZ_LOCK
+        let _guard = crate::applets::last::clock::TEST_TZ_LOCK
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         for zone in [
@@ -93,7 +93,7 @@ mod tests {
             "Australia/Lord_Howe",
         ] {
             std::env::set_var("TZ", zone);
-            crate::time::init();
+            crate::sys::time::init();
             let (mut clock, mut day) = (Clock::new(), DayStamp::default());
             let mut t: i64 = 1_200_000_000;
             while t < 1_300_000_000 {
@@ -110,6 +110,6 @@ mod tests {
             }
         }
         std::env::set_var("TZ", "UTC");
-        crate::time::init();
+        crate::sys::time::init();
     }
 }
