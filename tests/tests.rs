@@ -10,6 +10,7 @@ mod daemons_robust;
 mod frontend;
 mod getopt;
 mod last;
+mod last_name_filters;
 mod lastlog;
 mod read_layer;
 mod readers_hardening;

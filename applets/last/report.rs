@@ -205,7 +205,11 @@ impl<'o> Report<'o> {
     /// other records say. The time window (step ignores a record outside
     /// it entirely), and for lastb, whose entries stand alone, the names
     /// asked for; never names for last, which needs every record of a
-    /// line to end its sessions.
+    /// line to end its sessions. That holds for any name: `step` ends a
+    /// login at the next record on its line, which may be an anonymous
+    /// logout or another user's login, and `list` matches every name as a
+    /// user too, so `last pts/3` lists a user named "pts/3" on any line,
+    /// ended by records that name neither (tests/last_name_filters.rs).
     fn filter(&self) -> Filter {
         let o = self.o;
         let secs = |t: i64| t.saturating_mul(1_000_000);
