@@ -410,10 +410,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-#[cfg(test)]
-#[path = "text_tests.rs"]
-mod tests;
-
 /// (year, month 1..=12, day) of a day count since 1970-01-01 (Howard
 /// Hinnant's days-to-civil).
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -427,3 +423,7 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
+
+#[cfg(test)]
+#[path = "text_tests.rs"]
+mod tests;
