@@ -21,15 +21,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for target in decode_file frame_reader lastlog_record legacy_record native_record request text_line utmps_request; do
-	mkdir -p "$CORPUS/$target"
-done
 mkdir "$work/bin"
 "$BIN" --install "$work/bin" >/dev/null
 bin=$work/bin
 
-# seed TARGET NAME: stdin becomes CORPUS/TARGET/NAME.
+# seed TARGET NAME: stdin becomes CORPUS/TARGET/NAME (the directory is
+# made on first use, so a new target needs no list here).
 seed() {
+	mkdir -p "$CORPUS/$1"
 	cat >"$CORPUS/$1/$2"
 }
 
@@ -58,6 +57,7 @@ cat >"$work/dump.txt" <<'EOF'
 [9] [-0001] [ab  ] [x       ] [console     ] [host.example        ] [10.1.2.3       ] [Tue Sep 01 00:00:00 1998 GMT]
 [3] [00001] [    ] [        ] [|           ] [                    ] [0.0.0.0        ] [2026-11-20T09:15:00+02:00]
 EOF
+mkdir -p "$CORPUS/text_line"
 split -l 1 "$work/dump.txt" "$CORPUS/text_line/line-"
 for f in "$CORPUS"/text_line/line-*; do
 	tr -d '\n' <"$f" >"$f.tmp" && mv "$f.tmp" "$f"
