@@ -39,7 +39,7 @@ use std::time::Duration;
 use argh::FromArgs;
 use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-use nix::unistd::{execvp, fork, getppid, getuid, pipe2, read, ttyname, write, ForkResult, Pid};
+use nix::unistd::{execvp, fork, getppid, getuid, pipe2, read, write, ForkResult, Pid};
 
 use crate::front::args::{self, OsArg, Spec};
 use crate::front::cli;
@@ -344,13 +344,8 @@ fn line_of(opts: &Opts, given: Option<&[u8]>) -> Result<Vec<u8>, Fail> {
     if let Some(line) = given.or(opts.line.as_ref().map(OsArg::as_bytes)) {
         return Ok(line.strip_prefix(b"/dev/").unwrap_or(line).to_vec());
     }
-    match ttyname(std::io::stdin()) {
-        Ok(name) => {
-            let name = name.as_os_str().as_bytes();
-            Ok(name.strip_prefix(b"/dev/").unwrap_or(name).to_vec())
-        }
-        Err(_) => Err(usage("stdin is not a terminal; name the line with -l LINE")),
-    }
+    crate::sys::tty::stdin_line()
+        .ok_or_else(|| usage("stdin is not a terminal; name the line with -l LINE"))
 }
 
 fn id_of(opts: &Opts, line: &[u8]) -> Vec<u8> {

@@ -29,8 +29,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use nix::unistd::ttyname;
-
 use crate::front::cli;
 use crate::front::escape;
 use crate::front::getopt::{self, Item, Table};
@@ -39,6 +37,7 @@ use crate::record::{Record, RecordKind};
 use crate::sys::inet;
 use crate::sys::locale;
 use crate::sys::time;
+use crate::sys::tty;
 
 mod json;
 
@@ -529,13 +528,6 @@ impl Printer<'_> {
     }
 }
 
-/// The tty of stdin without `/dev/`, for -m; None when stdin is no tty.
-fn stdin_tty() -> Option<Vec<u8>> {
-    let name = ttyname(std::io::stdin()).ok()?;
-    let name = name.as_os_str().as_bytes();
-    Some(name.strip_prefix(b"/dev/").unwrap_or(name).to_vec())
-}
-
 /// who.c's STREQ_LEN(tty, ut_line, 32): equal in the first 32 bytes.
 fn same_line(tty: &[u8], line: &[u8]) -> bool {
     const N: usize = 32;
@@ -558,7 +550,7 @@ fn scan_entries(applet: &str, file: Option<&Path>, p: &mut Printer) -> Result<()
         });
     }
     let tty = if options.my_line_only {
-        match stdin_tty() {
+        match tty::stdin_line() {
             Some(tty) => Some(tty),
             None => return Ok(()),
         }

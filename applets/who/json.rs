@@ -15,11 +15,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{same_line, stdin_tty, Options, Printer};
+use super::{same_line, Options, Printer};
 use crate::front::escape;
 use crate::read::sessions;
 use crate::record::{Record, RecordKind};
 use crate::sys::time;
+use crate::sys::tty;
 
 /// The `type` of an entry the options select, in the order of who.rs's
 /// `entry` (the first matching option wins, as there); None when the
@@ -54,7 +55,7 @@ pub(super) fn scan(applet: &str, file: Option<&Path>, p: &mut Printer) -> Result
     let options = p.options;
     // -q counts every user process, as who.c's list_entries_who: no -m.
     let tty = if options.my_line_only && !options.short_list {
-        match stdin_tty() {
+        match tty::stdin_line() {
             Some(tty) => Some(tty),
             None => {
                 p.out.extend_from_slice(b"[]\n");

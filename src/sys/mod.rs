@@ -9,4 +9,5 @@ pub mod locale;
 pub mod passwd;
 pub mod peer;
 pub mod time;
+pub mod tty;
 pub mod uptime;
