@@ -248,7 +248,6 @@ fn who(applet: &str, options: &Options) -> i32 {
         now: time::now_us().div_euclid(1_000_000),
         out: Vec::new(),
         sink: cli::Output::new(),
-        failed: None,
     };
     let read = if options.json {
         json::scan(applet, file, &mut p)
@@ -304,30 +303,21 @@ struct Printer<'o> {
     now: i64,
     out: Vec<u8>,
     sink: cli::Output,
-    failed: Option<std::io::Error>,
 }
 
 impl Printer<'_> {
     fn drain(&mut self) {
         if self.out.len() >= 64 * 1024 {
-            if self.failed.is_none() {
-                self.failed = self.sink.write(&self.out).err();
-            }
+            // A failed write is remembered by the sink and reported by
+            // `finish`; later writes fail at once.
+            let _ = self.sink.write(&self.out);
             self.out.clear();
         }
     }
 
     fn finish(mut self, applet: &str) -> i32 {
-        if self.failed.is_none() {
-            self.failed = self.sink.write(&self.out).err();
-        }
-        match self.failed {
-            None => self.sink.finish(applet),
-            Some(e) => {
-                let reason = cli::os_reason(&e);
-                cli::fail(applet, format_args!("write error: {reason}"), 1)
-            }
-        }
+        let _ = self.sink.write(&self.out);
+        self.sink.finish(applet)
     }
 
     /// who.c's print_line: `%-8s[ x] %-12s %-Ws[ %-6s][ %10s] %-8s[ %-12s]`,
