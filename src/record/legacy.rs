@@ -131,7 +131,6 @@ pub fn encode(record: &Record, layout: Layout) -> Result<Vec<u8>, FormatError> {
 }
 
 /// Decode every whole record; the remainder is reported as `trailing`.
-#[allow(dead_code)] // see record::detect
 pub fn decode_all(bytes: &[u8], layout: Layout) -> Decoded {
     let records = bytes
         .chunks_exact(layout.size)

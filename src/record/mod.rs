@@ -199,9 +199,8 @@ impl Format {
 /// Guess the layout of a utmp/wtmp/btmp file from its bytes alone: the
 /// native magic first, then whichever legacy stride makes the records look
 /// plausible. An empty file is glibc, as the peers assume.
-// Whole-buffer decoding: readers stream files (src/read/logfile.rs); kept for
-// the decoders' tests and fuzz targets.
-#[allow(dead_code)]
+// Whole-buffer decoding, for a file small enough to hold: utmpd's
+// --import of a table. Readers stream files (src/read/logfile.rs).
 pub fn detect(bytes: &[u8]) -> Format {
     detect_sample(bytes, bytes.len() as u64)
 }
@@ -230,7 +229,7 @@ pub const DETECT_SAMPLE: usize = 105_600;
 
 /// Records decoded from a whole file, with what was left over.
 pub struct Decoded {
-    #[allow(dead_code)] // see detect
+    #[allow(dead_code)] // read by the tests and fuzz targets only
     pub format: Format,
     pub records: Vec<Record>,
     /// Bytes at the end that did not make a whole record.
@@ -276,12 +275,10 @@ pub fn say_trailing(applet: &str, path: &std::path::Path, bytes: u64) {
 }
 
 /// Decode a whole utmp/wtmp/btmp file of any supported layout.
-#[allow(dead_code)] // see detect
 pub fn decode_file(bytes: &[u8]) -> Result<Decoded, FormatError> {
     decode_as(bytes, detect(bytes))
 }
 
-#[allow(dead_code)] // see detect
 pub fn decode_as(bytes: &[u8], format: Format) -> Result<Decoded, FormatError> {
     match format {
         Format::Native => native::decode_all(bytes),

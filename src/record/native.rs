@@ -134,7 +134,6 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
 /// Decode a whole native file: header, then records. Corrupt records are
 /// listed by index and skipped; a partial record at the end is `trailing`;
 /// zero records at the end (before any partial one) are free space.
-#[allow(dead_code)] // see record::detect
 pub fn decode_all(bytes: &[u8]) -> Result<Decoded, FormatError> {
     parse_header(bytes)?;
     let body = &bytes[HEADER_SIZE..];

@@ -67,8 +67,7 @@ impl Utmpd {
     /// file cannot be read at all; a bad record is one warning.
     pub(super) fn import(&mut self, path: &Path) -> Result<Counts, String> {
         let bytes = read_table(path)?;
-        let format = record::detect(&bytes);
-        let decoded = record::decode_as(&bytes, format)
+        let decoded = record::decode_file(&bytes)
             .map_err(|e| format!("unable to import {}: {e}", path.display()))?;
         decoded.warn("utmpd: warning", path);
         let boot_us = boot::boot_time_us().unwrap_or(0);
