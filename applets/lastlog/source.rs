@@ -101,8 +101,8 @@ fn from_daemon(mode: Mode) -> Result<Option<Source>, client::Error> {
     }
     let loaded = sources::or_files(sources::load_from_daemon(Database::Lastlog))?;
     Ok(loaded.map(|loaded| {
-        let mut entries = HashMap::with_capacity(loaded.decoded.records.len());
-        for record in loaded.decoded.records {
+        let mut entries = HashMap::with_capacity(loaded.records.len());
+        for record in loaded.records {
             entries.entry(record.user.clone()).or_insert(record);
         }
         Source::Listed(entries)

@@ -12,7 +12,7 @@ use crate::read::client;
 // Re-exported: the paths are part of "where data comes from" for callers.
 use crate::read::logfile::LogFile;
 pub use crate::read::paths::{logdir, rundir, utmpd_socket, wtmpd_socket, Database};
-use crate::record::{self, Decoded, Record};
+use crate::record::{self, Record};
 
 /// Where a reader's records come from: a daemon's answer, or a file read
 /// in chunks (never whole: memory stays flat whatever its size).
@@ -41,7 +41,7 @@ impl Source {
     /// (legacy files are read as glibc reads them, silently).
     pub fn each(&self, applet: &str, mut each: impl FnMut(&Record)) -> io::Result<()> {
         match self {
-            Source::Daemon(loaded) => loaded.decoded.records.iter().for_each(each),
+            Source::Daemon(loaded) => loaded.records.iter().for_each(each),
             Source::File(path, log) => {
                 let native = log.geometry.format == record::Format::Native;
                 let corrupt = |index| record::say_corrupt(applet, path, index);
@@ -58,10 +58,10 @@ impl Source {
     }
 }
 
-/// Records and where they came from (for messages and `last`'s trailer).
+/// A table as a daemon sent it, and the file it keeps it in (for messages).
 pub struct Loaded {
     pub path: PathBuf,
-    pub decoded: Decoded,
+    pub records: Vec<Record>,
 }
 
 /// How long a reader waits for a daemon before reading the files itself.
@@ -113,13 +113,5 @@ pub fn load_from_daemon_in(db: Database, run: &Path) -> Result<Loaded, client::E
             return Err(client::Error::Protocol("a history is streamed, not loaded"))
         }
     };
-    Ok(Loaded {
-        path,
-        decoded: Decoded {
-            format: record::Format::Native,
-            records,
-            trailing: 0,
-            corrupt: Vec::new(),
-        },
-    })
+    Ok(Loaded { path, records })
 }
