@@ -74,15 +74,28 @@ pub struct Scanned {
 /// is the length when known (a file); a stream is told apart by its first
 /// `DETECT_SAMPLE` bytes alone.
 pub fn scan(
+    reader: impl Read,
+    len: Option<u64>,
+    each: impl FnMut(&Geometry, u64, &[u8]) -> bool,
+) -> io::Result<Scanned> {
+    scan_with(reader, len, None, each)
+}
+
+/// `scan`, with the layout already told (`known`) or told here.
+fn scan_with(
     mut reader: impl Read,
     len: Option<u64>,
+    known: Option<Geometry>,
     mut each: impl FnMut(&Geometry, u64, &[u8]) -> bool,
 ) -> io::Result<Scanned> {
     let mut buf = vec![0u8; record::DETECT_SAMPLE.max(CHUNK_RECORDS * native::RECORD_SIZE)];
     let mut filled = infile::read_full(&mut reader, &mut buf[..record::DETECT_SAMPLE])?;
-    // A stream longer than the sample: the sample's length divides both
-    // record sizes, so only the records decide.
-    let geometry = Geometry::detect(&buf[..filled], len.unwrap_or(filled as u64))?;
+    let geometry = match known {
+        Some(geometry) => geometry,
+        // A stream longer than the sample: the sample's length divides
+        // both record sizes, so only the records decide.
+        None => Geometry::detect(&buf[..filled], len.unwrap_or(filled as u64))?,
+    };
     let Geometry { base, size, .. } = geometry;
     let native = geometry.format == Format::Native;
     let zero = vec![0u8; size];
@@ -157,13 +170,14 @@ impl LogFile {
         })
     }
 
-    /// `scan` of this file from its start.
+    /// `scan` of this file from its start, in the layout `open` told.
     pub fn scan(&self, each: impl FnMut(&Geometry, u64, &[u8]) -> bool) -> io::Result<Scanned> {
         let from_start = ReadAt {
             file: &self.file,
             pos: 0,
         };
-        scan(from_start, Some(self.whole_end + self.trailing), each)
+        let len = Some(self.whole_end + self.trailing);
+        scan_with(from_start, len, Some(self.geometry), each)
     }
 
     /// Every record decoded, oldest first, with the index of each corrupt
