@@ -31,7 +31,7 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 mod procps_cols;
@@ -44,6 +44,7 @@ use crate::read::sessions;
 use crate::record::{Record, RecordKind};
 use crate::sys::locale;
 use crate::sys::passwd::Passwd;
+use crate::sys::tty;
 use crate::sys::uptime;
 use procps_cols::UT_HOSTSIZE;
 use procs::Process;
@@ -412,9 +413,7 @@ fn format_row(
         path.extend_from_slice(&session.tty);
         // Only a terminal's atime is an idle time: a line naming another
         // file (`shm/x`, or none at all: /dev itself) has none.
-        let idle = stat(&path)
-            .filter(|m| m.file_type().is_char_device())
-            .map_or(0, |m| now - m.atime());
+        let idle = tty::terminal(&path).map_or(0, |m| now - m.atime());
         procps_cols::interval(idle, 0, opts.old_style, row);
     }
     if opts.longform {

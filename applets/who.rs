@@ -26,7 +26,7 @@
 
 use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::front::cli;
@@ -403,18 +403,17 @@ impl Printer<'_> {
         let shown = o.include_mesg || (o.include_idle && !o.short_output);
         // Only a terminal is trusted for them: a line naming some other
         // file (`shm/x` through world-writable /dev/shm) reads as no tty.
-        let (state, last_change) =
-            match shown.then(|| std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(&tty)))) {
-                Some(Ok(meta)) if meta.file_type().is_char_device() => (
-                    if meta.mode() & libc::S_IWGRP != 0 {
-                        b'+'
-                    } else {
-                        b'-'
-                    },
-                    meta.atime(),
-                ),
-                _ => (b'?', 0),
-            };
+        let (state, last_change) = match shown.then(|| tty::terminal(&tty)) {
+            Some(Some(meta)) => (
+                if meta.mode() & libc::S_IWGRP != 0 {
+                    b'+'
+                } else {
+                    b'-'
+                },
+                meta.atime(),
+            ),
+            _ => (b'?', 0),
+        };
         let idle: Vec<u8> = if last_change != 0 {
             self.idle_string(last_change, boottime)
         } else {

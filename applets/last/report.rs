@@ -428,11 +428,8 @@ impl<'o> Report<'o> {
                 let mut dev = b"/dev/".to_vec();
                 dev.extend_from_slice(ut.line);
                 // Only a terminal's owner says who holds the line.
-                use std::os::unix::fs::{FileTypeExt, MetadataExt};
-                match std::fs::metadata(std::ffi::OsStr::from_bytes(&dev)) {
-                    Ok(meta) if meta.file_type().is_char_device() => meta.uid() != uid,
-                    _ => true,
-                }
+                use std::os::unix::fs::MetadataExt;
+                crate::sys::tty::terminal(&dev).map_or(true, |meta| meta.uid() != uid)
             }
         }
     }
