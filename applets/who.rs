@@ -558,39 +558,75 @@ fn scan_entries(applet: &str, file: Option<&Path>, p: &mut Printer) -> Result<()
     })
 }
 
+/// Which of who's kinds of line an entry is shown as under the options:
+/// the first option that selects it wins, as in who.c. The text and the
+/// JSON (`--json`) both ask this, so they list the same entries.
+#[derive(Clone, Copy)]
+pub(super) enum Shown {
+    User,
+    RunLevel,
+    Boot,
+    ClockChange,
+    Init,
+    Login,
+    Dead,
+}
+
+impl Shown {
+    pub(super) fn of(o: &Options, record: &Record) -> Option<Shown> {
+        let kind = record.kind;
+        if o.need_users && sessions::is_user_process(record) {
+            Some(Shown::User)
+        } else if o.need_runlevel && kind == RecordKind::RunLevel {
+            Some(Shown::RunLevel)
+        } else if o.need_boottime && kind == RecordKind::BootTime {
+            Some(Shown::Boot)
+        } else if o.need_clockchange && kind == RecordKind::NewTime {
+            Some(Shown::ClockChange)
+        } else if o.need_initspawn && kind == RecordKind::InitProcess {
+            Some(Shown::Init)
+        } else if o.need_login && kind == RecordKind::LoginProcess {
+            Some(Shown::Login)
+        } else if o.need_deadprocs && kind == RecordKind::DeadProcess {
+            Some(Shown::Dead)
+        } else {
+            None
+        }
+    }
+}
+
 /// The line of one entry, if the options show its kind.
 fn entry(p: &mut Printer, record: &Record, boottime: i64) {
-    let options = p.options;
-    let kind = record.kind;
-    if options.need_users && sessions::is_user_process(record) {
-        p.user(record, boottime);
-    } else if options.need_runlevel && kind == RecordKind::RunLevel {
-        p.runlevel(record);
-    } else if options.need_boottime && kind == RecordKind::BootTime {
-        p.simple(b"", b"system boot", record, false, b"");
-    } else if options.need_clockchange && kind == RecordKind::NewTime {
-        p.simple(b"", b"clock change", record, false, b"");
-    } else if options.need_initspawn && kind == RecordKind::InitProcess {
-        let comment = Printer::id_comment(record);
-        p.simple(b"", &escaped(&record.line), record, true, &comment);
-    } else if options.need_login && kind == RecordKind::LoginProcess {
-        let comment = Printer::id_comment(record);
-        p.simple(b"LOGIN", &escaped(&record.line), record, true, &comment);
-    } else if options.need_deadprocs && kind == RecordKind::DeadProcess {
-        let comment = Printer::id_comment(record);
-        let exit = format!("term={} exit={}", record.exit.termination, record.exit.exit);
-        let time = p.time_string(record);
-        let pid = record.pid.to_string().into_bytes();
-        p.line(&Line {
-            user: b"",
-            state: b' ',
-            line: &escaped(&record.line),
-            time: &time,
-            idle: b"",
-            pid: &pid,
-            comment: &comment,
-            exit: exit.as_bytes(),
-        });
+    match Shown::of(p.options, record) {
+        Some(Shown::User) => p.user(record, boottime),
+        Some(Shown::RunLevel) => p.runlevel(record),
+        Some(Shown::Boot) => p.simple(b"", b"system boot", record, false, b""),
+        Some(Shown::ClockChange) => p.simple(b"", b"clock change", record, false, b""),
+        Some(Shown::Init) => {
+            let comment = Printer::id_comment(record);
+            p.simple(b"", &escaped(&record.line), record, true, &comment);
+        }
+        Some(Shown::Login) => {
+            let comment = Printer::id_comment(record);
+            p.simple(b"LOGIN", &escaped(&record.line), record, true, &comment);
+        }
+        Some(Shown::Dead) => {
+            let comment = Printer::id_comment(record);
+            let exit = format!("term={} exit={}", record.exit.termination, record.exit.exit);
+            let time = p.time_string(record);
+            let pid = record.pid.to_string().into_bytes();
+            p.line(&Line {
+                user: b"",
+                state: b' ',
+                line: &escaped(&record.line),
+                time: &time,
+                idle: b"",
+                pid: &pid,
+                comment: &comment,
+                exit: exit.as_bytes(),
+            });
+        }
+        None => {}
     }
 }
 

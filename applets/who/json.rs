@@ -15,38 +15,29 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{same_line, Options, Printer};
+use super::{same_line, Options, Printer, Shown};
 use crate::front::escape;
 use crate::read::sessions;
-use crate::record::{Record, RecordKind};
+use crate::record::Record;
 use crate::sys::time;
 use crate::sys::tty;
 
-/// The `type` of an entry the options select, in the order of who.rs's
-/// `entry` (the first matching option wins, as there); None when the
-/// entry is not listed. `-q` lists the user processes it counts.
+/// The `type` of an entry the options select (who.rs's `Shown`, the
+/// same choice the text makes); None when the entry is not listed. `-q`
+/// lists the user processes it counts.
 fn shown_as(o: &Options, record: &Record) -> Option<&'static str> {
-    let kind = record.kind;
     if o.short_list {
         return sessions::is_user_process(record).then_some("user");
     }
-    if o.need_users && sessions::is_user_process(record) {
-        Some("user")
-    } else if o.need_runlevel && kind == RecordKind::RunLevel {
-        Some("run_level")
-    } else if o.need_boottime && kind == RecordKind::BootTime {
-        Some("boot")
-    } else if o.need_clockchange && kind == RecordKind::NewTime {
-        Some("clock_change")
-    } else if o.need_initspawn && kind == RecordKind::InitProcess {
-        Some("init")
-    } else if o.need_login && kind == RecordKind::LoginProcess {
-        Some("login")
-    } else if o.need_deadprocs && kind == RecordKind::DeadProcess {
-        Some("dead")
-    } else {
-        None
-    }
+    Shown::of(o, record).map(|shown| match shown {
+        Shown::User => "user",
+        Shown::RunLevel => "run_level",
+        Shown::Boot => "boot",
+        Shown::ClockChange => "clock_change",
+        Shown::Init => "init",
+        Shown::Login => "login",
+        Shown::Dead => "dead",
+    })
 }
 
 /// Print the array of what `file` (or the default table) holds; Err is
