@@ -219,14 +219,10 @@ fn json_row(out: &mut Vec<u8>, first: bool, user: &User, tty: &[u8], host: &[u8]
     out.extend_from_slice(b", \"host\": ");
     escape::json_string(out, host);
     out.extend_from_slice(b", \"login\": ");
-    match time::local(secs).filter(|_| secs != 0) {
-        Some(tm) => {
-            out.push(b'"');
-            out.extend_from_slice(&time::strftime(c"%Y-%m-%dT%H:%M:%S", &tm));
-            time::iso_offset(tm.tm_gmtoff, out);
-            out.push(b'"');
-        }
-        None => out.extend_from_slice(b"null"),
+    if secs == 0 {
+        out.extend_from_slice(b"null");
+    } else {
+        time::json_local(secs, out);
     }
     out.push(b'}');
 }

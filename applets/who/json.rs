@@ -110,20 +110,6 @@ fn object(p: &mut Printer, kind: &str, record: &Record) {
         );
     }
     out.extend_from_slice(b", \"time\": ");
-    rfc3339(record.time_secs(), out);
+    time::json_local(record.time_secs(), out);
     let _ = write!(out, ", \"time_us\": {}}}", record.time_us);
-}
-
-/// Local time with its offset (RFC 3339, as `lastlog --json`), or `null`
-/// when libc cannot represent it.
-fn rfc3339(secs: i64, out: &mut Vec<u8>) {
-    match time::local(secs) {
-        Some(tm) => {
-            out.push(b'"');
-            out.extend_from_slice(&time::strftime(c"%Y-%m-%dT%H:%M:%S", &tm));
-            time::iso_offset(tm.tm_gmtoff, out);
-            out.push(b'"');
-        }
-        None => out.extend_from_slice(b"null"),
-    }
 }

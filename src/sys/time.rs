@@ -64,9 +64,23 @@ pub fn now_us() -> i64 {
 }
 
 /// `+hh:mm` for a zone offset in seconds, as ISO 8601 writes it.
-pub fn iso_offset(gmtoff: i64, out: &mut Vec<u8>) {
+fn iso_offset(gmtoff: i64, out: &mut Vec<u8>) {
     let sign = if gmtoff < 0 { b'-' } else { b'+' };
     let off = gmtoff.unsigned_abs();
     out.push(sign);
     out.extend_from_slice(format!("{:02}:{:02}", off / 3600, off % 3600 / 60).as_bytes());
+}
+
+/// `secs` as a JSON string of the local time in RFC 3339
+/// (`"2020-09-13T12:26:40+02:00"`), or `null` when it has no local time.
+pub fn json_local(secs: i64, out: &mut Vec<u8>) {
+    match local(secs) {
+        Some(tm) => {
+            out.push(b'"');
+            out.extend_from_slice(&strftime(c"%Y-%m-%dT%H:%M:%S", &tm));
+            iso_offset(tm.tm_gmtoff, out);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
 }
