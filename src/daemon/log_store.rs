@@ -256,7 +256,7 @@ impl LogFile {
             ..Batch::default()
         };
         let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
-        while end > floor && batch.count < max {
+        while end > floor && batch.count() < max {
             let start = end.saturating_sub(CHUNK).max(floor);
             let n = (end - start) as usize;
             let bytes = &mut buf[..n * RECORD_SIZE];
@@ -269,8 +269,7 @@ impl LogFile {
                 } else if query.matches_raw(raw) {
                     // Served as stored: no decoding and encoding again.
                     batch.raw.extend_from_slice(raw);
-                    batch.count += 1;
-                    if batch.count == max {
+                    if batch.count() == max {
                         batch.next = index;
                         return Ok(batch);
                     }
@@ -311,11 +310,15 @@ pub struct Batch {
     pub next: u64,
     /// The records found, newest first, in their native bytes.
     pub raw: Vec<u8>,
-    pub count: usize,
     pub corrupt: Vec<u64>,
 }
 
 impl Batch {
+    /// How many records were found.
+    pub fn count(&self) -> usize {
+        self.raw.len() / RECORD_SIZE
+    }
+
     /// The records found, decoded.
     pub fn records(&self) -> Vec<Record> {
         self.raw
@@ -328,13 +331,10 @@ impl Batch {
 /// Reserve records (up to `want`) that fit in the free space of `file`'s
 /// filesystem once `records` more bytes are written, leaving MARGIN.
 fn reserve_room(file: &File, want: u64, records: u64) -> u64 {
-    use std::os::fd::AsRawFd;
-    // SAFETY: statvfs is plain data fstatvfs fills.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) } != 0 {
+    let Ok(st) = nix::sys::statvfs::fstatvfs(file) else {
         return 0;
-    }
-    let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
+    };
+    let free = (st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64);
     (free.saturating_sub(MARGIN + records) / RECORD_SIZE as u64).min(want)
 }
 

@@ -201,7 +201,7 @@ impl Wtmpd {
                     if private {
                         encoded = protocol::put_records(out, records.iter());
                     } else {
-                        out.extend_from_slice(&(batch.count as u32).to_le_bytes());
+                        out.extend_from_slice(&(batch.count() as u32).to_le_bytes());
                         out.extend_from_slice(&batch.raw);
                     }
                     if query.report_corrupt {

@@ -432,16 +432,6 @@ impl ReadQuery {
                 any.iter().any(|n| user == &n[..] || line == &n[..])
             })
     }
-
-    pub fn matches(&self, record: &Record) -> bool {
-        self.since_us.map_or(true, |t| record.time_us >= t)
-            && self.until_us.map_or(true, |t| record.time_us <= t)
-            && self.user.as_ref().map_or(true, |u| &record.user == u)
-            && self.line.as_ref().map_or(true, |l| &record.line == l)
-            && self.any.as_ref().map_or(true, |any| {
-                any.iter().any(|n| &record.user == n || &record.line == n)
-            })
-    }
 }
 
 #[cfg(test)]
