@@ -181,18 +181,9 @@ impl Utmpd {
     }
 
     /// pututxline: replace the matching entry, else take a free slot,
-    /// else grow the table up to its limit, else reuse a dead entry.
-    /// Returns the stored record, encoded.
-    fn store(&mut self, record: Record) -> Result<[u8; RECORD_SIZE], (Status, String)> {
-        let (slot, bytes) = self.store_in_slot(record)?;
-        self.watch_slot(slot);
-        Ok(bytes)
-    }
-
-    fn store_in_slot(
-        &mut self,
-        record: Record,
-    ) -> Result<(usize, [u8; RECORD_SIZE]), (Status, String)> {
+    /// else grow the table up to its limit, else reuse a dead entry, and
+    /// watch its process. Returns the slot and the stored record, encoded.
+    fn store(&mut self, record: Record) -> Result<(usize, [u8; RECORD_SIZE]), (Status, String)> {
         let slots = &self.table.slots;
         let slot = self
             .find_id(&record)
@@ -216,6 +207,7 @@ impl Utmpd {
                     ),
                 )
             })?;
+        self.watch_slot(slot);
         Ok((slot, bytes))
     }
 
@@ -299,9 +291,7 @@ impl Utmpd {
                 return Err((Status::Limit, why));
             }
         }
-        let (slot, bytes) = self.store_in_slot(record)?;
-        self.watch_slot(slot);
-        Ok((slot, bytes))
+        self.store(record)
     }
 
     fn list(&self, peer: &Peer) -> Response {
