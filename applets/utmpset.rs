@@ -336,7 +336,7 @@ fn time_of(opts: &Opts) -> Result<Option<i64>, Fail> {
 }
 
 fn now_or(opts: &Opts) -> Result<i64, Fail> {
-    Ok(time_of(opts)?.unwrap_or_else(boot::now_us))
+    Ok(time_of(opts)?.unwrap_or_else(crate::sys::time::now_us))
 }
 
 /// The terminal: -l, else stdin's, without /dev/.
@@ -540,7 +540,7 @@ fn run_session(opts: &Opts, w: &Writer, argv: &[OsString]) -> Result<i32, Fail> 
                 termination,
                 exit: code,
             },
-            time_us: boot::now_us(),
+            time_us: crate::sys::time::now_us(),
             ..Record::default()
         };
         if let Err(Fail(_, why)) = w.utmp(&logout).and_then(|_| w.log(LogDb::Wtmp, &logout)) {

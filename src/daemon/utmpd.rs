@@ -278,7 +278,7 @@ impl Utmpd {
             record
         } else {
             let existing = self.find_id(&record).map(|i| &self.table.slots[i]);
-            match policy::unprivileged_write(peer, &record, existing, boot::now_us()) {
+            match policy::unprivileged_write(peer, &record, existing, crate::sys::time::now_us()) {
                 Ok(record) => record,
                 Err(why) => return Err((Status::Denied, why)),
             }
@@ -323,7 +323,7 @@ impl Utmpd {
         for i in 0..self.table.slots.len() {
             let r = &self.table.slots[i];
             if is_live(r) && !process_alive(r.pid, r.time_us, boot_us) {
-                self.end_session(i, boot::now_us());
+                self.end_session(i, crate::sys::time::now_us());
             }
         }
     }
@@ -358,7 +358,7 @@ impl Utmpd {
         self.exited.push(Exited {
             slot,
             pid,
-            at_us: boot::now_us(),
+            at_us: crate::sys::time::now_us(),
             check: Instant::now() + EXIT_GRACE,
         });
     }
@@ -372,7 +372,7 @@ impl Utmpd {
             return;
         }
         if let Opened::Gone = self.watch.watch(i, r.pid) {
-            self.end_session(i, boot::now_us());
+            self.end_session(i, crate::sys::time::now_us());
         }
     }
 

@@ -157,7 +157,7 @@ impl Wtmpd {
         let record = if peer.privileged {
             record
         } else {
-            match policy::unprivileged_write(peer, &record, None, boot::now_us()) {
+            match policy::unprivileged_write(peer, &record, None, crate::sys::time::now_us()) {
                 Ok(record) => record,
                 Err(why) => return Err((Status::Denied, why)),
             }

@@ -29,15 +29,11 @@ fn clock_us(clock: ClockId) -> Option<i64> {
     Some(ts.tv_sec() * 1_000_000 + ts.tv_nsec() / 1000)
 }
 
-pub fn now_us() -> i64 {
-    clock_us(ClockId::CLOCK_REALTIME).unwrap_or(0)
-}
-
 /// When this boot began, in microseconds since the epoch: now minus the
 /// time since boot (suspend included), whole seconds as /proc/stat says.
 pub fn boot_time_us() -> Option<i64> {
     let since_boot = clock_us(ClockId::CLOCK_BOOTTIME)?;
-    let t = now_us() - since_boot;
+    let t = super::time::now_us() - since_boot;
     Some(t - t.rem_euclid(1_000_000))
 }
 
