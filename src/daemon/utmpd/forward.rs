@@ -16,7 +16,7 @@ use nix::sys::socket::{
 };
 
 use super::super::conn::send_from;
-use crate::protocol::{self, op, LogDb, Status};
+use crate::protocol::{self, op, Incoming, LogDb, Status};
 use crate::record::Record;
 use crate::sys::diag::os_reason;
 
@@ -197,15 +197,22 @@ impl Link {
     }
 
     /// Finish sending, read what has arrived; the reply's status and
-    /// message once it is whole.
+    /// message once it is whole. A reply is framed as a request is, so
+    /// the daemons' own frame reader splits it.
     fn take_reply(&mut self) -> Result<Option<(Status, String)>, Broken> {
         self.send()?;
         let mut buf = [0u8; 1024];
         loop {
-            let whole = self.reply.len() >= protocol::PREFIX
-                && self.reply.len() >= protocol::PREFIX + protocol::body_len(&self.reply);
-            if whole {
-                break;
+            match protocol::take_request(&mut self.reply) {
+                Incoming::Request(reply) => {
+                    let message = String::from_utf8_lossy(reply.payload()).into_owned();
+                    return Ok(Some((Status::from_raw(reply.code), message)));
+                }
+                Incoming::BadLength(len) => {
+                    return Err(Broken(format!("reply length {len} out of range")))
+                }
+                Incoming::Malformed(why) => return Err(Broken(why.into())),
+                Incoming::Partial => {}
             }
             let n = match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
                 Ok(0) => return Err(Broken("wtmpd closed the connection".into())),
@@ -215,16 +222,7 @@ impl Link {
                 Err(e) => return Err(Broken(os_reason(&e.into()))),
             };
             self.reply.extend_from_slice(&buf[..n]);
-            if self.reply.len() > protocol::PREFIX + protocol::MAX_REQUEST {
-                return Err(Broken("reply too large".into()));
-            }
         }
-        let end = protocol::PREFIX + protocol::body_len(&self.reply);
-        let frame: Vec<u8> = self.reply.drain(..end).collect();
-        let (code, payload) =
-            protocol::split_body(&frame[protocol::PREFIX..]).map_err(|why| Broken(why.into()))?;
-        let message = String::from_utf8_lossy(payload).into_owned();
-        Ok(Some((Status::from_raw(code), message)))
     }
 }
 
