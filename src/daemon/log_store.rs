@@ -168,10 +168,12 @@ impl LogFile {
         let records_len = self.pending.len();
         let written = records_len as u64 / RECORD_SIZE as u64;
         let slots = self.slots;
-        // Out of reserve: the same write carries a new reserve after the
-        // records (as much as the free space allows), and the one
-        // fdatasync makes both durable.
-        let extra = if self.count + written > slots {
+        // Out of reserve, or about to use its last record: the same write
+        // carries a new reserve after the records (as much as the free
+        // space allows), and the one fdatasync makes both durable. Using
+        // the reserve up exactly would leave a file that ends in a record
+        // until the next append or top-up (a rotation could keep it so).
+        let extra = if self.count + written >= slots {
             reserve_room(&self.file, RESERVE, records_len as u64)
         } else {
             0
