@@ -121,9 +121,10 @@ impl<S: Service + 'static> EventLoop<S> {
         self
     }
 
-    /// Run until SIGTERM or SIGINT.
-    pub fn run(&mut self) {
-        self.inner.run();
+    /// Run until SIGTERM or SIGINT (exit status 0), or until the loop
+    /// cannot go on (said on stderr; 111).
+    pub fn run(&mut self) -> i32 {
+        self.inner.run()
     }
 }
 
@@ -141,6 +142,8 @@ struct Loop {
     /// `reserved_conns`.
     unprivileged: usize,
     incidents: Incidents,
+    /// Accept errors lately: their warnings and the listeners' rest.
+    accept_trouble: admit::AcceptTrouble,
     next_report: Instant,
     /// When a descriptor was last ready: the loop polls without sleeping
     /// for `SPIN` after that (see `run`).
@@ -196,12 +199,13 @@ impl Loop {
             per_uid: HashMap::new(),
             unprivileged: 0,
             incidents: Incidents::default(),
+            accept_trouble: admit::AcceptTrouble::default(),
             next_report: Instant::now(),
             last_ready: Instant::now(),
         }
     }
 
-    fn run(&mut self) {
+    fn run(&mut self) -> i32 {
         let mut next_tick = Instant::now() + self.service.tick();
         let mut pollfds: Vec<libc::pollfd> = Vec::new();
         loop {
@@ -213,8 +217,19 @@ impl Loop {
             let mut wake = next_tick;
             pollfds.clear();
             pollfds.push(pollfd(self.signals.as_raw_fd(), libc::POLLIN));
-            pollfds.push(pollfd(self.listener.as_raw_fd(), libc::POLLIN));
-            let utmps_fd = self.utmps_listener.as_ref().map_or(-1, |l| l.as_raw_fd());
+            // Resting listeners are left out (fd -1, which poll skips).
+            let resting = self.accept_trouble.paused_until(now);
+            let (native_fd, utmps_fd) = match resting {
+                Some(until) => {
+                    wake = wake.min(until);
+                    (-1, -1)
+                }
+                None => (
+                    self.listener.as_raw_fd(),
+                    self.utmps_listener.as_ref().map_or(-1, |l| l.as_raw_fd()),
+                ),
+            };
+            pollfds.push(pollfd(native_fd, libc::POLLIN));
             pollfds.push(pollfd(utmps_fd, libc::POLLIN));
             for conn in &self.conns {
                 let events = match conn.state {
@@ -253,19 +268,14 @@ impl Loop {
                 if e.raw_os_error() == Some(libc::EINTR) {
                     continue;
                 }
-                crate::sys::diag::say(format_args!(
-                    "{}: fatal: poll: {}",
-                    self.service.name(),
-                    crate::sys::diag::os_reason(&e)
-                ));
-                return;
+                return self.fail(format_args!("poll: {}", crate::sys::diag::os_reason(&e)));
             }
             if rc > 0 {
                 self.last_ready = Instant::now();
             }
             if pollfds[0].revents != 0 && self.take_signals() {
                 self.stop();
-                return;
+                return 0;
             }
             // Connections first (their indexes match pollfds), then accept.
             let mut closed = Vec::new();
@@ -298,11 +308,12 @@ impl Loop {
                 }
             }
             self.close_all(closed);
-            if pollfds[1].revents != 0 {
-                self.accept(Wire::Native);
-            }
-            if pollfds[2].revents != 0 {
-                self.accept(Wire::Utmps);
+            for (wire, k) in [(Wire::Native, 1), (Wire::Utmps, 2)] {
+                if pollfds[k].revents != 0 {
+                    if let Err(why) = self.accept(wire) {
+                        return self.fail(format_args!("unable to accept connections: {why}"));
+                    }
+                }
             }
         }
     }
@@ -333,6 +344,19 @@ impl Loop {
     /// Finish what is queued (durable writes are synced and answered if the
     /// clients still listen), then return.
     fn stop(&mut self) {
+        self.finish();
+        crate::sys::diag::say(format_args!("{}: info: stopping", self.service.name()));
+    }
+
+    /// The loop cannot go on: finish what is queued, say why in one line;
+    /// the exit status of a daemon's system failure.
+    fn fail(&mut self, why: std::fmt::Arguments<'_>) -> i32 {
+        self.finish();
+        crate::sys::diag::say(format_args!("{}: fatal: {why}", self.service.name()));
+        111
+    }
+
+    fn finish(&mut self) {
         let mut closed = Vec::new();
         self.commit(&mut closed);
         for conn in &mut self.conns {
@@ -341,7 +365,6 @@ impl Loop {
             }
         }
         self.service.stop();
-        crate::sys::diag::say(format_args!("{}: info: stopping", self.service.name()));
     }
 
     /// One read or one write for connection `i`; false to close it.

@@ -26,6 +26,30 @@ pub struct Common {
     pub idle_ms: u64,
 }
 
+/// `-d FD` must be open when the daemon starts, and be no listening
+/// socket: checked before anything is opened, so no socket or file can
+/// take the number and then be closed by the readiness write.
+fn check_notify_fd(common: &Common) -> Result<(), String> {
+    let Some(fd) = common.notify_fd else {
+        return Ok(());
+    };
+    // Raw fcntl: the number may name nothing, which nix's borrowed
+    // descriptors cannot express. SAFETY: F_GETFD reads flags only.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        let e = std::io::Error::from_raw_os_error(libc::EBADF);
+        return Err(format!(
+            "unable to use notification fd {fd}: {}",
+            crate::sys::diag::os_reason(&e)
+        ));
+    }
+    if [common.listen_fd, common.utmps_listen_fd].contains(&Some(fd)) {
+        return Err(format!(
+            "notification fd {fd} is also a listening socket's descriptor"
+        ));
+    }
+    Ok(())
+}
+
 /// A given path, else the default.
 pub fn path_or<P: Into<PathBuf>>(given: Option<P>, default: impl FnOnce() -> PathBuf) -> PathBuf {
     given.map(Into::into).unwrap_or_else(default)
@@ -51,6 +75,10 @@ pub fn run<S: Service + 'static>(
     files: Vec<PathBuf>,
     open: impl FnOnce() -> Result<(S, Vec<String>), String>,
 ) -> i32 {
+    if let Err(why) = check_notify_fd(&common) {
+        crate::sys::diag::say(format_args!("{name}: fatal: {why}"));
+        return 100;
+    }
     let mut dirs: Vec<PathBuf> = Vec::new();
     let sockets = std::iter::once(&common.socket).chain(&common.utmps_socket);
     for path in sockets.chain(&files) {
@@ -112,7 +140,7 @@ pub fn run<S: Service + 'static>(
         (None, None) => {}
     }
     super::notify_ready(common.notify_fd);
-    event_loop.run();
+    let status = event_loop.run();
     prepared.held.unbind();
-    0
+    status
 }

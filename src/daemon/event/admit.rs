@@ -3,7 +3,7 @@
 //! which connection to close to make room (docs/SECURITY.md).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::super::conn::{refuse, Conn, State, Wire};
 use crate::sys::peer::{self, Peer};
@@ -45,6 +45,99 @@ pub fn reserved_conns(max_conns: usize) -> usize {
     (max_conns / 10).max(8).min(max_conns / 2)
 }
 
+/// How long the listeners are left unpolled after accept ran out of a
+/// resource (descriptors, memory): a listener with clients waiting stays
+/// readable, and polling it again at once would only spin.
+pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// At most one warning about accept errors in this long.
+const ACCEPT_WARN_EVERY: Duration = Duration::from_secs(1);
+
+/// What an accept error means for the loop.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AcceptFailure {
+    /// Nothing is waiting, or a signal came: nothing to say.
+    Quiet,
+    /// That one connection failed (its client gave up first): say so,
+    /// now and then, and take the next.
+    Next,
+    /// Out of a resource no client can be shed for (descriptors, kernel
+    /// memory): say so, now and then, and leave the listeners alone for
+    /// `ACCEPT_PAUSE`, serving the connections already open.
+    Pause,
+    /// The listener is not a listening socket (closed, or never listened):
+    /// no later turn can accept anything, so the daemon stops.
+    Fatal,
+}
+
+impl AcceptFailure {
+    pub fn of(e: Errno) -> AcceptFailure {
+        match e {
+            Errno::EAGAIN | Errno::EINTR => AcceptFailure::Quiet,
+            Errno::ECONNABORTED | Errno::EPROTO | Errno::EPERM => AcceptFailure::Next,
+            Errno::EBADF
+            | Errno::ENOTSOCK
+            | Errno::EINVAL
+            | Errno::EOPNOTSUPP
+            | Errno::EFAULT => AcceptFailure::Fatal,
+            // EMFILE, ENFILE, ENOBUFS, ENOMEM, and anything unforeseen: a
+            // pause never spins and never gives up on a listener that may
+            // still work.
+            _ => AcceptFailure::Pause,
+        }
+    }
+}
+
+/// Accept errors seen lately: when the last warning was said, how many
+/// were not said since, and until when the listeners rest.
+#[derive(Default)]
+pub struct AcceptTrouble {
+    warned: Option<Instant>,
+    unsaid: u64,
+    paused_until: Option<Instant>,
+}
+
+impl AcceptTrouble {
+    /// One warning line, unless one was said in the last second (then it
+    /// is counted, and the next line says how many were left out).
+    fn warn(&mut self, daemon: &str, e: Errno) {
+        let now = Instant::now();
+        if self
+            .warned
+            .is_some_and(|at| now.duration_since(at) < ACCEPT_WARN_EVERY)
+        {
+            self.unsaid += 1;
+            return;
+        }
+        let reason = crate::sys::diag::os_reason(&e.into());
+        if self.unsaid > 0 {
+            crate::sys::diag::say(format_args!(
+                "{daemon}: warning: accept: {reason} ({} more since the last warning)",
+                self.unsaid
+            ));
+        } else {
+            crate::sys::diag::say(format_args!("{daemon}: warning: accept: {reason}"));
+        }
+        self.warned = Some(now);
+        self.unsaid = 0;
+    }
+
+    fn pause(&mut self) {
+        self.paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+    }
+
+    /// Until when the listeners are not polled, if they rest now.
+    pub fn paused_until(&mut self, now: Instant) -> Option<Instant> {
+        match self.paused_until {
+            Some(until) if until > now => Some(until),
+            _ => {
+                self.paused_until = None;
+                None
+            }
+        }
+    }
+}
+
 /// Which connection to close to make room for another.
 #[derive(Clone, Copy)]
 enum Victim {
@@ -61,34 +154,38 @@ enum Victim {
 impl Loop {
     /// Accept what is waiting on the listener of `wire` (a bounded number
     /// per turn), making room as `make_room` says. Both listeners share
-    /// the limits: a utmps client is a client like any other.
-    pub(super) fn accept(&mut self, wire: Wire) {
+    /// the limits: a utmps client is a client like any other. An error
+    /// no later turn can recover from (the listener is not a listening
+    /// socket any more) is returned, worded; the loop then stops.
+    pub(super) fn accept(&mut self, wire: Wire) -> Result<(), String> {
         let listener = match wire {
             Wire::Native => self.listener.as_raw_fd(),
             Wire::Utmps => match &self.utmps_listener {
                 Some(l) => l.as_raw_fd(),
-                None => return,
+                None => return Ok(()),
             },
         };
         for _ in 0..64 {
             let raw = match accept4(listener, SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC) {
                 Ok(raw) => raw,
-                Err(Errno::EAGAIN | Errno::EINTR | Errno::ECONNABORTED) => return,
-                Err(Errno::EMFILE | Errno::ENFILE) => {
-                    // Out of descriptors: shed the longest-idle client.
-                    if !self.evict(Victim::Idle) {
-                        return;
+                // Out of descriptors: shed the longest-idle client and
+                // try again.
+                Err(Errno::EMFILE | Errno::ENFILE) if self.evict(Victim::Idle) => continue,
+                Err(e) => match AcceptFailure::of(e) {
+                    AcceptFailure::Quiet => return Ok(()),
+                    AcceptFailure::Next => {
+                        self.accept_trouble.warn(self.service.name(), e);
+                        continue;
                     }
-                    continue;
-                }
-                Err(e) => {
-                    crate::sys::diag::say(format_args!(
-                        "{}: warning: accept: {}",
-                        self.service.name(),
-                        crate::sys::diag::os_reason(&e.into())
-                    ));
-                    return;
-                }
+                    AcceptFailure::Pause => {
+                        self.accept_trouble.warn(self.service.name(), e);
+                        self.accept_trouble.pause();
+                        return Ok(());
+                    }
+                    AcceptFailure::Fatal => {
+                        return Err(crate::sys::diag::os_reason(&e.into()));
+                    }
+                },
             };
             // SAFETY: a fresh descriptor from accept4.
             let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -121,6 +218,7 @@ impl Loop {
                 cursor: 0,
             });
         }
+        Ok(())
     }
 
     /// Room for a new connection from `peer`, closing others if need be.
@@ -194,5 +292,26 @@ mod tests {
         assert_eq!(conns_within(1024, 1000), 960);
         assert_eq!(conns_within(256, 1000), 192);
         assert_eq!(conns_within(10, 1000), 1);
+    }
+
+    #[test]
+    fn accept_errors_by_what_the_loop_can_do() {
+        use AcceptFailure::*;
+        for (e, want) in [
+            (Errno::EAGAIN, Quiet),
+            (Errno::EINTR, Quiet),
+            (Errno::ECONNABORTED, Next),
+            (Errno::EPROTO, Next),
+            (Errno::EMFILE, Pause),
+            (Errno::ENFILE, Pause),
+            (Errno::ENOBUFS, Pause),
+            (Errno::ENOMEM, Pause),
+            (Errno::EBADF, Fatal),
+            (Errno::ENOTSOCK, Fatal),
+            (Errno::EINVAL, Fatal),
+            (Errno::EOPNOTSUPP, Fatal),
+        ] {
+            assert_eq!(AcceptFailure::of(e), want, "{e}");
+        }
     }
 }
