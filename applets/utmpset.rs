@@ -10,21 +10,30 @@
 //!        utmpset [OPTIONS] fail            a failed login (btmp)
 //!        utmpset [OPTIONS] run -- COMMAND [ARG...]
 //!                                          a session for COMMAND's lifetime
+//!        utmpset wait [-t SECONDS]         until both daemons answer (5 s)
 //!        utmpset -a LINE | -d LINE         sysvinit style: add / end LINE
 //!        utmpset [-w] LINE                 runit style: end LINE (-w: wtmp too);
 //!                                          LINE has a digit or '/', or is in /dev
 //!
 //! Options: -u USER  -l LINE  -i ID  -H HOST  -A ADDRESS  -p PID
 //!          -e STATUS (logout's exit status)  -T SECONDS (record time)
-//!          -t MS (deadline per daemon call, 5000)
+//!          -t MS (deadline per daemon call, 5000; for wait: SECONDS, 5)
 //! ```
 //!
 //! Defaults: USER is the caller's name, LINE the terminal on stdin (without
 //! /dev/), ID the last four bytes of LINE (as login and sshd do), PID the
-//! parent process (the session's shell), the time now. `run` records the
+//! parent process (the session's shell: `sh -c 'utmpset login; ...'`
+//! records the shell's pid, which utmpd watches to end the session when
+//! it exits), the time now. `run` records the
 //! login with the command's pid before it starts, forwards signals to it,
 //! records the logout with its exit status, and exits as the command did;
 //! the command runs even when the daemons are unreachable.
+//!
+//! Each write waits, within its deadline, for a daemon that is still
+//! starting (no socket yet, or refusing), so `wtmpd & utmpd & utmpset
+//! boot` needs no wait in between. `wait` is for init scripts that want
+//! to know the daemons are up: it returns once each answers a request
+//! (`wtmpd & utmpd & utmpset wait -t 5 && utmpset boot`).
 //!
 //! Exit: 0 done, 1 a daemon refused the record (its reason is printed),
 //! 100 usage, 111 a daemon could not be reached.
@@ -48,6 +57,8 @@ use crate::read::client::{Client, Error};
 use crate::record::{ExitStatus, Record, RecordKind};
 use crate::sys::{boot, peer};
 
+mod wait;
+
 #[derive(FromArgs)]
 /// Write utmp, wtmp and btmp records through utmpd and wtmpd.
 #[argh(note = "Commands:
@@ -58,6 +69,8 @@ use crate::sys::{boot, peer};
   logout                 a session ends (utmp and wtmp)
   fail                   a failed login (btmp)
   run -- COMMAND [ARG]   a session for COMMAND's lifetime
+  wait                   return once utmpd and wtmpd both answer a
+                         request; -t SECONDS in all (default 5)
   LINE                   runit: end LINE in utmp (-w: and in wtmp); LINE
                          has a digit or '/' (tty1, pts/3) or is in /dev
 
@@ -79,7 +92,8 @@ struct Opts {
     /// remote address (IPv4 or IPv6)
     #[argh(option, short = 'A')]
     address: Option<String>,
-    /// session pid (default: the parent process)
+    /// session pid (default: the parent process, i.e. the shell or
+    /// program that ran utmpset)
     #[argh(option, short = 'p')]
     pid: Option<i32>,
     /// exit status for a logout
@@ -88,9 +102,10 @@ struct Opts {
     /// record time in seconds since the epoch (default: now)
     #[argh(option, short = 'T')]
     time: Option<String>,
-    /// deadline in ms for each daemon call (5000)
-    #[argh(option, short = 't', default = "5000")]
-    timeout: u64,
+    /// deadline in ms for each daemon call (5000); for wait, SECONDS to
+    /// wait in all (5)
+    #[argh(option, short = 't')]
+    timeout: Option<String>,
     /// sysvinit: add a LOGIN entry for LINE
     #[argh(option, short = 'a')]
     add: Option<OsArg>,
@@ -115,7 +130,7 @@ const SPEC: Spec = Spec {
 };
 
 const USAGE: &str =
-    "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...";
+    "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...|wait";
 
 /// A failure already worded for the user, with its exit status.
 struct Fail(i32, String);
@@ -138,8 +153,25 @@ fn usage(message: &str) -> Fail {
 }
 
 fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
-    let timeout = Duration::from_millis(opts.timeout.max(1));
-    let w = Writer { timeout };
+    if rest.first().is_some_and(|c| c.as_bytes() == b"wait") && opts.add.is_none() {
+        if let Some(extra) = rest.get(1) {
+            return Err(usage(&format!(
+                "extra operand '{}'",
+                extra.to_string_lossy()
+            )));
+        }
+        let text = opts.timeout.as_deref().unwrap_or("5");
+        return wait::both(text, seconds(text)?);
+    }
+    let ms = match opts.timeout.as_deref() {
+        None => 5000,
+        Some(text) => text
+            .parse::<u64>()
+            .map_err(|_| usage(&format!("invalid deadline '{}' (ms)", args::shown(text))))?,
+    };
+    let w = Writer {
+        timeout: Duration::from_millis(ms.max(1)),
+    };
     if let Some(line) = &opts.add {
         let mut r = session(opts, RecordKind::LoginProcess, Some(line.as_bytes()))?;
         r.user = b"LOGIN".to_vec();
@@ -265,26 +297,48 @@ fn looks_like_a_line(word: &[u8]) -> bool {
             .is_ok()
 }
 
-/// Sends records with a deadline and words the failures.
+/// `wait -t SECONDS`: a decimal number of seconds, to the millisecond.
+fn seconds(text: &str) -> Result<Duration, Fail> {
+    let bad = || usage(&format!("invalid time '{}' (seconds)", args::shown(text)));
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 3 {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let ms: u64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1000)
+        .and_then(|w| w.checked_add(ms))
+        .map(Duration::from_millis)
+        .ok_or_else(bad)
+}
+
+/// Sends records with a deadline and words the failures. Each call waits
+/// for a daemon that is still starting (`Client::connect_waiting`).
 struct Writer {
     timeout: Duration,
 }
 
 impl Writer {
     fn utmp(&self, record: &Record) -> Result<Record, Fail> {
-        Client::utmpd(self.timeout)
+        Client::utmpd_waiting(self.timeout)
             .and_then(|mut c| c.utmp_put(record))
             .map_err(|e| explain("utmpd", e))
     }
 
     fn log(&self, db: LogDb, record: &Record) -> Result<(), Fail> {
-        Client::wtmpd(self.timeout)
+        Client::wtmpd_waiting(self.timeout)
             .and_then(|mut c| c.log_append(db, record))
             .map_err(|e| explain("wtmpd", e))
     }
 
     fn utmp_line(&self, line: &[u8]) -> Option<Record> {
-        Client::utmpd(self.timeout)
+        Client::utmpd_waiting(self.timeout)
             .and_then(|mut c| c.utmp_get_line(line))
             .ok()
             .flatten()

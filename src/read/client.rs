@@ -94,45 +94,54 @@ impl Client {
     }
 
     /// Connect within `timeout`. A full accept queue is retried until the
-    /// deadline rather than waited on forever.
+    /// deadline rather than waited on forever; a missing or refusing
+    /// socket is no daemon at once, so a reader falls back to the files
+    /// without delay.
     pub fn connect(path: &Path, timeout: Duration) -> Result<Client> {
         let deadline = Instant::now() + timeout;
         let addr = UnixAddr::new(path).map_err(|e| Error::NoDaemon(e.into()))?;
-        let fd = socket(
-            AddressFamily::Unix,
-            SockType::Stream,
-            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
-            None,
-        )
-        .map_err(|e| Error::NoDaemon(e.into()))?;
+        let fd = connect_once(&addr, deadline).map_err(Error::NoDaemon)?;
+        Ok(Client::over(fd, timeout))
+    }
+
+    /// Connect as a writer must: a daemon still starting (no socket yet,
+    /// or refusing) is retried with a short backoff until `timeout`.
+    pub fn connect_waiting(path: &Path, timeout: Duration) -> Result<Client> {
+        let deadline = Instant::now() + timeout;
+        let addr = UnixAddr::new(path).map_err(|e| Error::NoDaemon(e.into()))?;
+        let mut pause = Duration::from_millis(1);
         loop {
-            match connect(fd.as_raw_fd(), &addr) {
-                Ok(()) => break,
-                Err(Errno::EAGAIN) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(Errno::EINPROGRESS) => {
-                    wait_for(fd.as_fd(), PollFlags::POLLOUT, deadline).map_err(Error::NoDaemon)?;
-                    match getsockopt(&fd, sockopt::SocketError) {
-                        Ok(0) => break,
-                        Ok(err) => return Err(Error::NoDaemon(io::Error::from_raw_os_error(err))),
-                        Err(e) => return Err(Error::NoDaemon(e.into())),
+            match connect_once(&addr, deadline) {
+                Ok(fd) => return Ok(Client::over(fd, timeout)),
+                Err(e) if starting(&e) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Error::NoDaemon(e));
                     }
+                    std::thread::sleep(pause.min(left));
+                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
                 }
-                Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => {
-                    return Err(Error::NoDaemon(io::Error::from_raw_os_error(
-                        libc::ETIMEDOUT,
-                    )))
-                }
-                Err(e) => return Err(Error::NoDaemon(e.into())),
+                Err(e) => return Err(Error::NoDaemon(e)),
             }
         }
-        Ok(Client {
+    }
+
+    /// `connect_waiting` to utmpd.
+    pub fn utmpd_waiting(timeout: Duration) -> Result<Client> {
+        Client::connect_waiting(&utmpd_socket(), timeout)
+    }
+
+    /// `connect_waiting` to wtmpd.
+    pub fn wtmpd_waiting(timeout: Duration) -> Result<Client> {
+        Client::connect_waiting(&wtmpd_socket(), timeout)
+    }
+
+    fn over(fd: OwnedFd, timeout: Duration) -> Client {
+        Client {
             fd,
             timeout,
             spin: true,
-        })
+        }
     }
 
     /// Send one request and wait for its reply; the payload on success.
@@ -380,6 +389,49 @@ impl Batch {
     /// checked: to be viewed in place (`record::view::Records::Native`).
     pub fn raw(&self) -> &[u8] {
         &self.reply[self.raw.clone()]
+    }
+}
+
+/// The longest sleep between connects to a daemon that is starting: it
+/// listens within milliseconds of being started.
+const MAX_CONNECT_PAUSE: Duration = Duration::from_millis(50);
+
+/// Whether a connect error means a daemon that is not listening yet: its
+/// socket is not there, or nobody accepts on it, or its queue is full.
+fn starting(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOENT | libc::ECONNREFUSED | libc::EAGAIN)
+    )
+}
+
+/// One connection attempt on a fresh socket (a failed connect leaves a
+/// socket unfit to try again). A full accept queue is retried until the
+/// deadline, then reported as ETIMEDOUT.
+fn connect_once(addr: &UnixAddr, deadline: Instant) -> io::Result<OwnedFd> {
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )?;
+    loop {
+        match connect(fd.as_raw_fd(), addr) {
+            Ok(()) => return Ok(fd),
+            Err(Errno::EAGAIN) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(Errno::EINPROGRESS) => {
+                wait_for(fd.as_fd(), PollFlags::POLLOUT, deadline)?;
+                return match getsockopt(&fd, sockopt::SocketError)? {
+                    0 => Ok(fd),
+                    err => Err(io::Error::from_raw_os_error(err)),
+                };
+            }
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)),
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
