@@ -3,7 +3,7 @@
 #   make test     unit tests, then integration tests against that binary
 #   make demo     the main job end to end in a scratch directory
 #   make bench    ratios against the peer tools (scripts/bench.sh)
-#   make install  PREFIX=/usr DESTDIR=/path/to/rootfs
+#   make install  PREFIX=/usr DESTDIR=/path/to/rootfs (daemons in PREFIX/sbin)
 #   make size     the stripped binary's size
 #   make fuzz     each fuzz target for FUZZ_SECONDS (60), seeded; fails on a crash
 
@@ -12,6 +12,7 @@ BIN     := target/$(TARGET)/release/utmpbox
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(DESTDIR)$(PREFIX)/bin
+SBINDIR := $(DESTDIR)$(PREFIX)/sbin
 CARGO   ?= cargo
 
 .PHONY: all build musl-target test demo bench install size clean deps fuzz
@@ -49,10 +50,11 @@ demo: build
 bench: build deps
 	@sh scripts/bench.sh $(CURDIR)/$(BIN)
 
+# The daemons' links go to PREFIX/sbin; links are relative within DESTDIR.
 install: build
-	install -d $(BINDIR)
+	install -d $(BINDIR) $(SBINDIR)
 	install -m 0755 $(BIN) $(BINDIR)/utmpbox
-	$(BINDIR)/utmpbox --install $(BINDIR)
+	$(BINDIR)/utmpbox --install $(BINDIR) $(SBINDIR)
 
 # The fuzz targets (fuzz/, cargo-fuzz on nightly) one after the other,
 # each seeded by scripts/fuzz_seeds.sh and run for FUZZ_SECONDS. A crash

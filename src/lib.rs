@@ -20,6 +20,7 @@ pub mod fuzzing;
 
 #[path = "../applets/mod.rs"]
 mod applets;
+mod install;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -93,7 +94,10 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
             }
             cli::print_all("utmpbox", list.as_bytes())
         }
-        Some("--install") => install(&args[1..]),
+        Some("--install") => {
+            let names: Vec<&str> = APPLETS.iter().map(|(name, _)| *name).collect();
+            install::main(&names, &args[1..])
+        }
         Some("--help") | Some("-h") => print_usage(),
         Some("--version") | Some("-V") => cli::print_version("utmpbox"),
         Some(name) => match find(name) {
@@ -115,7 +119,7 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
 
 fn print_usage() -> i32 {
     let mut text = String::from(
-        "Usage: utmpbox APPLET [ARGS...]\n   or: APPLET [ARGS...]  (through a symlink named APPLET)\n   or: utmpbox --list\n   or: utmpbox --install [--force] DIR\n\nLinux user accounting (utmp, wtmp, btmp, lastlog) in one binary.\n\nApplets:",
+        "Usage: utmpbox APPLET [ARGS...]\n   or: APPLET [ARGS...]  (through a symlink named APPLET)\n   or: utmpbox --list\n   or: utmpbox --install [--force] DIR [SBINDIR]  (daemons into SBINDIR)\n\nLinux user accounting (utmp, wtmp, btmp, lastlog) in one binary.\n\nApplets:",
     );
     for (name, _) in APPLETS {
         text.push(' ');
@@ -123,81 +127,6 @@ fn print_usage() -> i32 {
     }
     text.push('\n');
     cli::print_all("utmpbox", text.as_bytes())
-}
-
-/// `--install [--force] DIR`: one symlink per applet in DIR pointing at this
-/// binary. Anything in the way that is not already a symlink to it is left
-/// alone (and reported) unless `--force`.
-fn install(args: &[OsString]) -> i32 {
-    let mut force = false;
-    let mut dir = None;
-    for arg in args {
-        match arg.to_str() {
-            Some("--force") | Some("-f") => force = true,
-            _ if dir.is_none() => dir = Some(Path::new(arg).to_path_buf()),
-            _ => return cli::usage_error("utmpbox", "usage: utmpbox --install [--force] DIR", 100),
-        }
-    }
-    let Some(dir) = dir else {
-        return cli::usage_error("utmpbox", "--install needs a directory", 100);
-    };
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => {
-            return cli::fail(
-                "utmpbox",
-                format_args!("fatal: unable to find own path: {}", cli::os_reason(&e)),
-                111,
-            )
-        }
-    };
-    // A binary installed in DIR itself is linked by its bare name, so the
-    // links stay right when the tree is moved (DESTDIR, a rootfs image).
-    let same_dir = exe.parent().map(|p| p.canonicalize().ok()) == Some(dir.canonicalize().ok());
-    let target = if same_dir {
-        exe.file_name().map(Path::new).unwrap_or(&exe).to_path_buf()
-    } else {
-        exe.clone()
-    };
-    let mut status = 0;
-    for (name, _) in APPLETS {
-        let link = dir.join(name);
-        if let Ok(meta) = std::fs::symlink_metadata(&link) {
-            let ours = meta.file_type().is_symlink()
-                && std::fs::read_link(&link)
-                    .map(|t| t == target || t == exe)
-                    .unwrap_or(false);
-            if ours {
-                continue;
-            }
-            if !force {
-                cli::say(format_args!(
-                    "utmpbox: refusing to replace {} (not a link to utmpbox; use --force)",
-                    link.display()
-                ));
-                status = 1;
-                continue;
-            }
-            if let Err(e) = std::fs::remove_file(&link) {
-                cli::say(format_args!(
-                    "utmpbox: unable to remove {}: {}",
-                    link.display(),
-                    cli::os_reason(&e)
-                ));
-                status = 111;
-                continue;
-            }
-        }
-        if let Err(e) = std::os::unix::fs::symlink(&target, &link) {
-            cli::say(format_args!(
-                "utmpbox: unable to create {}: {}",
-                link.display(),
-                cli::os_reason(&e)
-            ));
-            status = 111;
-        }
-    }
-    status
 }
 
 #[cfg(test)]
