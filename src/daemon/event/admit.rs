@@ -75,11 +75,9 @@ impl AcceptFailure {
         match e {
             Errno::EAGAIN | Errno::EINTR => AcceptFailure::Quiet,
             Errno::ECONNABORTED | Errno::EPROTO | Errno::EPERM => AcceptFailure::Next,
-            Errno::EBADF
-            | Errno::ENOTSOCK
-            | Errno::EINVAL
-            | Errno::EOPNOTSUPP
-            | Errno::EFAULT => AcceptFailure::Fatal,
+            Errno::EBADF | Errno::ENOTSOCK | Errno::EINVAL | Errno::EOPNOTSUPP | Errno::EFAULT => {
+                AcceptFailure::Fatal
+            }
             // EMFILE, ENFILE, ENOBUFS, ENOMEM, and anything unforeseen: a
             // pause never spins and never gives up on a listener that may
             // still work.
@@ -138,6 +136,14 @@ impl AcceptTrouble {
     }
 }
 
+/// Whether a connection waits on `listener` to be accepted.
+fn someone_waits(listener: std::os::fd::RawFd) -> bool {
+    let mut fds = [super::super::conn::pollfd(listener, libc::POLLIN)];
+    // SAFETY: one valid pollfd, no waiting.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+    ready > 0 && fds[0].revents & libc::POLLIN != 0
+}
+
 /// Which connection to close to make room for another.
 #[derive(Clone, Copy)]
 enum Victim {
@@ -168,8 +174,11 @@ impl Loop {
         for _ in 0..64 {
             let raw = match accept4(listener, SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC) {
                 Ok(raw) => raw,
-                // Out of descriptors: shed the longest-idle client and
-                // try again.
+                // Out of descriptors. accept4 takes the number before it
+                // looks at the queue, so this comes with nobody waiting
+                // too: then there is nothing to make room for.
+                Err(Errno::EMFILE | Errno::ENFILE) if !someone_waits(listener) => return Ok(()),
+                // Someone waits: shed the longest-idle client, try again.
                 Err(Errno::EMFILE | Errno::ENFILE) if self.evict(Victim::Idle) => continue,
                 Err(e) => match AcceptFailure::of(e) {
                     AcceptFailure::Quiet => return Ok(()),
