@@ -22,6 +22,7 @@
 //! max(16, m/16) slots, kept for root. `--import FILE` takes over, at
 //! start, the live sessions of another writer's table (utmps'
 //! /run/utmps/utmp, glibc's utmp or a native one). SIGTERM stops it.
+//! `-d FD` and accept errors: as wtmpd (`applets/wtmpd.rs`).
 //!
 //! With `--utmps-socket PATH` (or `--utmps-listen-fd FD`) it also speaks
 //! skarnet utmps' protocol there, so programs linked with libutmps work
@@ -47,7 +48,8 @@ use crate::read::sources;
 #[derive(FromArgs)]
 /// Own the utmp table and serve it to clients.
 struct Opts {
-    /// write a newline to FD once ready (s6 notification-fd)
+    /// write a newline to FD once ready (s6 notification-fd; FD must be
+    /// open at start)
     #[argh(option, short = 'd')]
     notify_fd: Option<i32>,
     /// use the listening socket inherited on FD instead of binding

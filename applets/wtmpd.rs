@@ -15,7 +15,10 @@
 //! start a torn tail is cut (kept in FILE.torn) and reported. Every login
 //! appended to wtmp updates lastlog. Records this boot ("reboot") unless
 //! `-n`. SIGHUP reopens the files (rotate by rename, then HUP); SIGTERM
-//! stops it.
+//! stops it. `-d FD` not open at start is a usage error (exit 100) before
+//! anything is bound; an accept error no later turn can recover from
+//! stops it (exit 111), a shortage (EMFILE, ENOBUFS...) is warned at most
+//! once a second while the listener rests 100 ms at a time.
 //!
 //! With `--utmps-socket PATH` (or `--utmps-listen-fd FD`) it also takes
 //! libutmps' `updwtmpx` appends there, durable before they are answered.
@@ -36,7 +39,8 @@ use crate::read::sources;
 #[derive(FromArgs)]
 /// Own wtmp, btmp and lastlog and serve them to clients.
 struct Opts {
-    /// write a newline to FD once ready (s6 notification-fd)
+    /// write a newline to FD once ready (s6 notification-fd; FD must be
+    /// open at start)
     #[argh(option, short = 'd')]
     notify_fd: Option<i32>,
     /// use the listening socket inherited on FD instead of binding
