@@ -229,7 +229,7 @@ fn utmpset_mistyped_command_is_a_usage_error_and_stores_nothing() {
             String::from_utf8_lossy(&out.stderr),
             format!(
                 "utmpset: unknown command '{typo}'\nutmpset: usage: utmpset [OPTIONS] \
-                 boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...\n"
+                 boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...|wait\n"
             ),
             "{typo}"
         );

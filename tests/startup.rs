@@ -31,10 +31,24 @@ fn assert_root() {
 /// the child, so what the daemon finds open is only what it opens, and
 /// `nofile` (soft and hard) is its descriptor limit if given.
 fn spawn_bare(s: &Scratch, name: &'static str, args: &[&str], nofile: Option<u64>) -> Daemon {
+    spawn_bare_with(s, name, args, nofile, Stdio::null())
+}
+
+/// As `spawn_bare`, with `stdin` as the daemon's fd 0.
+fn spawn_bare_with(
+    s: &Scratch,
+    name: &'static str,
+    args: &[&str],
+    nofile: Option<u64>,
+    stdin: Stdio,
+) -> Daemon {
     let stderr = s.path(&format!("{name}.stderr"));
     let log = File::create(&stderr).unwrap();
     let mut cmd = s.applet(name);
-    cmd.args(args).stdout(Stdio::null()).stderr(log);
+    cmd.args(args)
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(log);
     // SAFETY: only close and setrlimit between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -104,6 +118,24 @@ fn notify_fd_that_is_not_open_fails_before_binding() {
         // Nothing was bound or created: the run directory is not there.
         assert!(!run_dir(&s).exists(), "{name} created {:?}", run_dir(&s));
     }
+}
+
+#[test]
+fn notify_fd_that_is_also_the_listening_fd_is_refused() {
+    // Readiness closes the notification fd: were it the listener too,
+    // the daemon would close its own socket.
+    let s = Scratch::new("startup-notify-listen");
+    std::fs::create_dir_all(s.path("sock")).unwrap();
+    let listener = UnixListener::bind(s.path("sock/wtmpd.sock")).unwrap();
+    let stdin = Stdio::from(std::os::fd::OwnedFd::from(listener));
+    let mut daemon = spawn_bare_with(&s, "wtmpd", &["-d", "0", "-l", "0"], None, stdin);
+    let code = exit_code(&mut daemon);
+    assert_eq!(code, Some(100), "{}", daemon.log());
+    assert_eq!(
+        daemon.log(),
+        "wtmpd: fatal: notification fd 0 is also a listening socket's descriptor\n"
+    );
+    assert!(!run_dir(&s).exists());
 }
 
 #[test]
@@ -316,17 +348,24 @@ fn writers_wait_for_daemons_started_with_them() {
 #[test]
 fn readers_do_not_wait_for_a_daemon_that_is_not_there() {
     // The writers' wait must not reach the readers' fallback: with no
-    // daemon, who reads the files at once. 1 s is the readers' own
-    // deadline; staying well below it shows no retry loop ran.
+    // daemon (no socket, or a stale one that refuses), who reads the
+    // files at once. A reader that retried would spend its whole 1 s
+    // deadline first: the bound is that deadline, not a speed.
     let s = Scratch::new("startup-reader");
-    let start = std::time::Instant::now();
-    let out = run(&mut s.applet("who"), None);
-    assert!(out.status.success(), "{out:?}");
-    assert!(
-        start.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        start.elapsed()
-    );
+    for stale in [false, true] {
+        if stale {
+            std::fs::create_dir_all(run_dir(&s)).unwrap();
+            drop(UnixListener::bind(run_dir(&s).join("utmpd.sock")).unwrap());
+        }
+        let start = std::time::Instant::now();
+        let out = run(&mut s.applet("who"), None);
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "stale socket {stale}: {:?}",
+            start.elapsed()
+        );
+    }
 }
 
 /// `last`'s line for `line`, if any.
