@@ -161,7 +161,7 @@ fn run(opts: &Opts, rest: &[OsString]) -> Result<i32, Fail> {
             )));
         }
         let text = opts.timeout.as_deref().unwrap_or("5");
-        return wait::both(text, seconds(text)?);
+        return wait::both(text, wait::seconds(text)?);
     }
     let ms = match opts.timeout.as_deref() {
         None => 5000,
@@ -295,27 +295,6 @@ fn looks_like_a_line(word: &[u8]) -> bool {
         && word != b".."
         && std::fs::symlink_metadata(std::path::Path::new("/dev").join(OsStr::from_bytes(word)))
             .is_ok()
-}
-
-/// `wait -t SECONDS`: a decimal number of seconds, to the millisecond.
-fn seconds(text: &str) -> Result<Duration, Fail> {
-    let bad = || usage(&format!("invalid time '{}' (seconds)", args::shown(text)));
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 3 {
-        return Err(bad());
-    }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let ms: u64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
-    whole
-        .checked_mul(1000)
-        .and_then(|w| w.checked_add(ms))
-        .map(Duration::from_millis)
-        .ok_or_else(bad)
 }
 
 /// Sends records with a deadline and words the failures. Each call waits

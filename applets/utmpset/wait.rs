@@ -47,6 +47,32 @@ pub(super) fn both(shown: &str, limit: Duration) -> Result<i32, Fail> {
     ))
 }
 
+/// `wait -t SECONDS`: a decimal number of seconds, to the millisecond.
+pub(super) fn seconds(text: &str) -> Result<Duration, Fail> {
+    let bad = || {
+        super::usage(&format!(
+            "invalid time '{}' (seconds)",
+            crate::front::args::shown(text)
+        ))
+    };
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 3 {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let ms: u64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1000)
+        .and_then(|w| w.checked_add(ms))
+        .map(Duration::from_millis)
+        .ok_or_else(bad)
+}
+
 /// A request every daemon of that kind answers, to anyone.
 type Probe = fn(&mut Client) -> crate::read::client::Result<()>;
 
