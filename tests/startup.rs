@@ -379,17 +379,31 @@ fn last_line(s: &Scratch, line: &str) -> Option<String> {
 
 #[test]
 fn a_login_from_a_shell_is_live_while_the_shell_runs() {
+    // The shell's loginuid set as pam_loginuid sets a login's: what
+    // util-linux's last (and ours) check to call a session live.
+    login_shell_lives_and_ends(true);
+}
+
+#[test]
+fn a_login_from_a_script_without_pam_is_live_while_it_runs() {
+    // No loginuid (an initramfs, a login script, this test's own
+    // processes): util-linux says "gone - no logout"; ours asks the
+    // terminal's owner instead (docs/COMPAT.md).
+    login_shell_lives_and_ends(false);
+}
+
+fn login_shell_lives_and_ends(set_loginuid: bool) {
     assert_root();
     let s = Scratch::new("startup-pid");
     let (_u, _w) = crate::daemon_util::start_both(&s);
-    // A real terminal owned by root, and the shell's loginuid set as
-    // pam_loginuid sets a login's: what util-linux's last (and ours)
-    // check to call a session live.
+    // A real terminal owned by root.
     let (line, _master) = pty_owned_by(0);
-    let script = format!(
-        "if [ -e /proc/self/loginuid ]; then echo 0 > /proc/self/loginuid || exit 3; fi; \
-         utmpset -u root -l {line} login || exit 4; echo $$; read x"
-    );
+    let loginuid = if set_loginuid {
+        "if [ -e /proc/self/loginuid ]; then echo 0 > /proc/self/loginuid || exit 3; fi; "
+    } else {
+        "[ \"$(cat /proc/self/loginuid)\" = 4294967295 ] || exit 5; "
+    };
+    let script = format!("{loginuid}utmpset -u root -l {line} login || exit 4; echo $$; read x");
     let mut shell = Command::new("sh")
         .args(["-c", &script])
         .env_clear()

@@ -15,6 +15,8 @@ use crate::record::view::View;
 
 /// util-linux's private type for a shutdown record.
 const SHUTDOWN_TIME: i16 = 254;
+/// `/proc/PID/loginuid` of a process no login has claimed (audit's -1).
+const LOGINUID_UNSET: u32 = u32::MAX;
 
 /// How an entry ended (util-linux's R_* values).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -412,7 +414,7 @@ impl<'o> Report<'o> {
         };
         let Some(uid) = uid else { return true };
         let proc_path = format!("/proc/{}/loginuid", ut.pid as u32);
-        match std::fs::read(&proc_path) {
+        let loginuid = match std::fs::read(&proc_path) {
             Ok(text) => {
                 let text = String::from_utf8_lossy(&text);
                 match text
@@ -420,17 +422,25 @@ impl<'o> Report<'o> {
                     .split(|c: char| !c.is_ascii_digit())
                     .next()
                 {
-                    Some(d) if !d.is_empty() => d.parse::<u32>() != Ok(uid),
-                    _ => true,
+                    Some(d) if !d.is_empty() => d.parse::<u32>().ok(),
+                    _ => return true,
                 }
             }
-            Err(_) => {
+            Err(_) => None,
+        };
+        match loginuid {
+            // The kernel's "unset" (no PAM login set it, as in an
+            // initramfs or a login script): util-linux calls every such
+            // session gone; like a kernel without audit, the terminal's
+            // owner decides instead (docs/COMPAT.md).
+            Some(LOGINUID_UNSET) | None => {
                 let mut dev = b"/dev/".to_vec();
                 dev.extend_from_slice(ut.line);
                 // Only a terminal's owner says who holds the line.
                 use std::os::unix::fs::MetadataExt;
                 crate::sys::tty::terminal(&dev).map_or(true, |meta| meta.uid() != uid)
             }
+            Some(loginuid) => loginuid != uid,
         }
     }
 
