@@ -62,6 +62,8 @@ install: build install-capi
 #                      libgcc_eh.a needs glibc's _dl_find_object)
 #   lib/libutmpbox.so  for glibc, to LD_PRELOAD
 #   include/utmpx.h, include/utmp.h (musl's layout), lib/pkgconfig/utmpbox.pc
+# Each file is replaced by a rename, so a program linking against dist/
+# meanwhile (the tests run `make install-capi`) never sees half of one.
 CAPI_DIST    := dist
 CAPI_FLAGS   := --locked --lib --profile capi --features capi
 GNU_TARGET   := x86_64-unknown-linux-gnu
@@ -73,15 +75,19 @@ capi: musl-target
 	@rustup target list --installed 2>/dev/null | grep -qx '$(GNU_TARGET)' || rustup target add $(GNU_TARGET)
 	$(CARGO) rustc $(CAPI_FLAGS) --crate-type staticlib --target $(TARGET)
 	$(CARGO) rustc $(CAPI_FLAGS) --crate-type cdylib --target $(GNU_TARGET)
-	@set -e; d='$(CAPI_DIST)'; rm -rf "$$d"; mkdir -p "$$d/lib/pkgconfig" "$$d/include"; \
+	@set -e; d='$(CAPI_DIST)'; \
 	unwind="$$(rustc --print sysroot)/lib/rustlib/$(TARGET)/lib/self-contained/libunwind.a"; \
-	tmp="$$(mktemp -d)"; cp target/$(TARGET)/capi/libutmpbox.a "$$tmp/libutmpbox.a"; \
-	(cd "$$tmp" && ar x "$$unwind" && ar rs libutmpbox.a $$(ar t "$$unwind")) >/dev/null; \
-	mv "$$tmp/libutmpbox.a" "$$d/lib/libutmpbox.a"; rm -rf "$$tmp"; \
-	cp target/$(GNU_TARGET)/capi/libutmpbox.so "$$d/lib/libutmpbox.so"; \
-	cp src/capi/include/utmpx.h src/capi/include/utmp.h "$$d/include/"; \
+	new="$$(mktemp -d '$(CURDIR)/.capi.XXXXXX')"; trap 'rm -rf "$$new"' EXIT; \
+	mkdir -p "$$new/lib/pkgconfig" "$$new/include" "$$new/unwind"; \
+	cp target/$(TARGET)/capi/libutmpbox.a "$$new/lib/libutmpbox.a"; \
+	(cd "$$new/unwind" && ar x "$$unwind" && ar rs ../lib/libutmpbox.a $$(ar t "$$unwind")) >/dev/null; \
+	cp target/$(GNU_TARGET)/capi/libutmpbox.so "$$new/lib/libutmpbox.so"; \
+	cp src/capi/include/utmpx.h src/capi/include/utmp.h "$$new/include/"; \
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' src/capi/utmpbox.pc.in \
-		> "$$d/lib/pkgconfig/utmpbox.pc"; \
+		> "$$new/lib/pkgconfig/utmpbox.pc"; \
+	mkdir -p "$$d/lib/pkgconfig" "$$d/include"; \
+	for f in lib/libutmpbox.a lib/libutmpbox.so include/utmpx.h include/utmp.h \
+		lib/pkgconfig/utmpbox.pc; do mv -f "$$new/$$f" "$$d/$$f"; done; \
 	echo "capi: $$d/lib/libutmpbox.a $$d/lib/libutmpbox.so $$d/include $$d/lib/pkgconfig/utmpbox.pc"
 
 install-capi: capi

@@ -13,6 +13,8 @@
  *   utmpx_demo id ID | line LINE          getutxid / getutxline
  *   utmpx_demo null                       every function with NULL pointers
  *   utmpx_demo size                       sizeof(struct utmpx)
+ *
+ * UTMPX_DEMO_TIME, when set, is the records' ut_tv.tv_sec (else now).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,6 +54,10 @@ static struct utmpx record(int type, const char *line, const char *user, const c
 	strncpy(u.ut_user, user, sizeof u.ut_user);
 	strncpy(u.ut_host, host, sizeof u.ut_host);
 	gettimeofday(&tv, NULL);
+	if (getenv("UTMPX_DEMO_TIME")) {
+		tv.tv_sec = atol(getenv("UTMPX_DEMO_TIME"));
+		tv.tv_usec = 0;
+	}
 	u.ut_tv.tv_sec = tv.tv_sec;
 	u.ut_tv.tv_usec = tv.tv_usec;
 	return u;
