@@ -213,3 +213,218 @@ fn capi_glibc_records_reach_each_reader() {
 fn capi_musl_records_reach_each_reader() {
     records_reach_each_reader(Libc::Musl);
 }
+
+/// updwtmpx to a path that names neither wtmp nor btmp appends to that
+/// file itself, in the host libc's layout, as glibc does (and never
+/// creates it); utmpxname reads such a file, whichever layout it holds.
+#[test]
+fn capi_updwtmpx_appends_to_other_files_and_utmpxname_reads_them() {
+    let s = Scratch::new("capi-files");
+    let glibc = build(&s, "utmpx_demo.c", Libc::Glibc);
+    let musl = build(&s, "utmpx_demo.c", Libc::Musl);
+    for (p, size, time_at, time_len) in [(&glibc, 384, 340, 4), (&musl, 400, 344, 8)] {
+        let file = s.write(&format!("sessions-{:?}.log", p.libc), b"");
+        let path = file.to_str().unwrap();
+        assert_eq!(
+            p.ok(&s, &["append", path, "pts/3", "alice"]),
+            "updwtmpx file: errno=0\n"
+        );
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(bytes.len(), size, "{:?}", p.libc);
+        assert_eq!(&bytes[0..2], &7i16.to_le_bytes());
+        assert_eq!(&bytes[4..8], &4243i32.to_le_bytes());
+        assert_eq!(&bytes[8..14], b"pts/3\0");
+        assert_eq!(&bytes[44..50], b"alice\0");
+        let mut time = 1_000_000_000i64.to_le_bytes().to_vec();
+        time.truncate(time_len);
+        assert_eq!(&bytes[time_at..time_at + time_len], &time[..]);
+        // Both programs read both layouts through utmpxname.
+        for reader in [&glibc, &musl] {
+            assert_eq!(
+                reader.ok(&s, &["list-file", path]),
+                "USER_PROCESS pid=4243 line=pts/3 id=ts/3 user=alice host= tv=1000000000\n\
+                 entries=1\n",
+                "{:?} reading {:?}'s file",
+                reader.libc,
+                p.libc
+            );
+        }
+        // A file that does not exist is not created.
+        let missing = s.path(&format!("missing-{:?}.log", p.libc));
+        let out = p.run(&s, &["append", missing.to_str().unwrap(), "pts/3", "alice"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "updwtmpx file: errno=2\n"
+        );
+        assert!(!missing.exists());
+    }
+}
+
+/// Every pointer argument checked: NULL gives EINVAL and the manual's
+/// failure return, never a crash.
+#[test]
+fn capi_null_pointers_are_einval() {
+    let s = Scratch::new("capi-null");
+    for libc in BOTH {
+        let p = build(&s, "utmpx_demo.c", libc);
+        assert_eq!(
+            p.ok(&s, &["null"]),
+            "getutxid(NULL): ok errno=EINVAL\n\
+             getutxline(NULL): ok errno=EINVAL\n\
+             pututxline(NULL): ok errno=EINVAL\n\
+             utmpxname(NULL): ok errno=EINVAL\n\
+             updwtmpx(NULL, &u): errno=EINVAL\n\
+             updwtmpx(\"/var/log/wtmp\", NULL): errno=EINVAL\n\
+             getutmp(NULL, &old): errno=EINVAL\n\
+             getutmpx(&old, NULL): errno=EINVAL\n",
+            "{libc:?}"
+        );
+    }
+}
+
+/// With no daemon, writers fail with an errno (no socket: ENOENT; a
+/// socket nobody listens on: ECONNREFUSED) and the program goes on;
+/// readers list the sessions from the files the daemons left.
+#[test]
+fn capi_without_daemons_writes_fail_with_errno_and_reads_use_the_files() {
+    let s = Scratch::new("capi-nodaemon");
+    for libc in BOTH {
+        let p = build(&s, "utmpx_demo.c", libc);
+        let out = p.run(&s, &["login", "pts/8", "bin", "host.b", "1"]);
+        assert_eq!(out.status.code(), Some(1), "{libc:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "pututxline: errno=2 No such file or directory\n",
+            "{libc:?}"
+        );
+        let out = p.run(&s, &["fail", "pts/9", "mallory", "evil.example"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "updwtmpx btmp: errno=2\n",
+            "{libc:?}"
+        );
+    }
+    let (utmpd, wtmpd) = start_both(&s);
+    let glibc = build(&s, "utmpx_demo.c", Libc::Glibc);
+    assert_eq!(
+        glibc.ok(&s, &["login", "pts/8", "bin", "host.b", "1"]),
+        BIN_LOGIN
+    );
+    // Killed, the daemons leave their sockets behind.
+    utmpd.kill9();
+    wtmpd.kill9();
+    assert!(s.path("run/utmpd.sock").exists());
+    for libc in BOTH {
+        let p = build(&s, "utmpx_demo.c", libc);
+        let list = p.ok(&s, &["list"]);
+        assert!(list.contains(BIN_LOGIN), "{libc:?}: {list}");
+        let out = p.run(&s, &["login", "pts/9", "bin", "host.b", "1"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "pututxline: errno=111 Connection refused\n",
+            "{libc:?}"
+        );
+    }
+}
+
+/// The <utmp.h> names: login on a terminal (utmp and wtmp), login with
+/// none (wtmp only, line "???", as glibc), logout, logwtmp, the _r
+/// functions and getutmp/getutmpx.
+fn utmp_h_names(libc: Libc) {
+    let s = Scratch::new("capi-utmp-h");
+    let _daemons = start_both(&s);
+    let p = build(&s, "utmp_demo.c", libc);
+    let (line, _master) = pty_owned_by(0);
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(format!("/dev/{line}"))
+        .unwrap();
+    // login's record names this process: it must live while the
+    // session is looked at, or utmpd marks the session dead.
+    let mut cmd = p.cmd(&s, &["login", "daemon", "example.org", "hold"]);
+    cmd.stdin(tty).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut holder = Holder(cmd.spawn().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.0.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, "login: errno=0\n");
+    let who = applet(&s, "who", &[]);
+    assert_eq!(
+        who,
+        format!("daemon   {line:<12} Sep  9 01:46 (example.org)\n"),
+        "{libc:?}"
+    );
+    // No terminal on 0, 1 or 2: wtmp only.
+    let mut cmd = p.cmd(&s, &["login", "bin", "host.b"]);
+    cmd.stdin(Stdio::null());
+    let out = run(&mut cmd, None);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "login: errno=0\n");
+    assert_eq!(applet(&s, "who", &[]), who);
+
+    let iterate = p.ok(&s, &["iterate"]);
+    // glibc's login leaves ut_id as the caller gave it: empty here.
+    let entry = format!("type=7 line={line} id= user=daemon host=example.org");
+    assert!(iterate.starts_with("getutent_r: type=2 line=~ id=~~ user=reboot "));
+    assert!(
+        iterate.ends_with(&format!(
+            "getutent_r: {entry}\nentries=2 end: result=NULL\n\
+             getutid_r: {entry}\ngetutline_r: {entry}\n\
+             getutline_r missing: -1 result=NULL errno=ESRCH\n"
+        )),
+        "{libc:?}: {iterate}"
+    );
+    assert_eq!(p.ok(&s, &["copy"]), "copy: same user=copy line=pts/42\n");
+
+    assert_eq!(p.ok(&s, &["logout", &line]), "logout: 1 errno=0\n");
+    assert_eq!(applet(&s, "who", &[]), "");
+    assert_eq!(p.ok(&s, &["logout", &line]), "logout: 0 errno=0\n");
+    drop(holder);
+    assert_eq!(p.ok(&s, &["logwtmp", &line, "", ""]), "logwtmp: errno=0\n");
+    // wtmp: the boot, the login on the terminal, the one without, and
+    // last logwtmp's logout.
+    let dump = applet(&s, "utmpdump", &[s.path("log/wtmp").to_str().unwrap()]);
+    let rows: Vec<&str> = dump.lines().filter(|r| !r.starts_with("[2] ")).collect();
+    assert_eq!(rows.len(), 3, "{dump}");
+    assert!(rows[0].starts_with("[7] ["), "{dump}");
+    assert!(
+        rows[0].contains(&format!("] [daemon  ] [{line:<12}] [example.org ")),
+        "{dump}"
+    );
+    assert!(
+        rows[0].ends_with("[2001-09-09T01:46:40,000000+00:00]"),
+        "{dump}"
+    );
+    assert!(
+        rows[1].contains("] [bin     ] [???         ] [host.b "),
+        "{dump}"
+    );
+    assert!(rows[2].starts_with("[8] ["), "{dump}");
+    assert!(
+        rows[2].contains(&format!("] [        ] [{line:<12}] [    ")),
+        "{dump}"
+    );
+}
+
+#[test]
+fn capi_glibc_utmp_h_names() {
+    utmp_h_names(Libc::Glibc);
+}
+
+#[test]
+fn capi_musl_utmp_h_names() {
+    utmp_h_names(Libc::Musl);
+}
+
+/// A child killed and reaped when dropped.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
