@@ -428,3 +428,137 @@ impl Drop for Holder {
         let _ = self.0.wait();
     }
 }
+
+/// The exported functions: every name of utmpx.h, utmp.h and login's.
+const EXPORTS: &[&str] = &[
+    "endutent",
+    "endutxent",
+    "getutent",
+    "getutent_r",
+    "getutid",
+    "getutid_r",
+    "getutline",
+    "getutline_r",
+    "getutmp",
+    "getutmpx",
+    "getutxent",
+    "getutxid",
+    "getutxline",
+    "login",
+    "logout",
+    "logwtmp",
+    "pututline",
+    "pututxline",
+    "setutent",
+    "setutxent",
+    "updwtmp",
+    "updwtmpx",
+    "utmpname",
+    "utmpxname",
+];
+
+/// The names `nm` lists as defined text symbols in `lib`.
+fn defined(lib: &Path, dynamic: bool) -> Vec<String> {
+    let mut cmd = peer("nm");
+    if dynamic {
+        cmd.arg("-D");
+    }
+    cmd.arg("--defined-only").arg(lib);
+    let out = String::from_utf8_lossy(&stdout_of(&mut cmd)).into_owned();
+    let mut names: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, kind, name) = (f.next()?, f.next()?, f.next()?);
+            (kind == "T" && EXPORTS.contains(&name)).then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `make capi`'s artifacts: both libraries define every function, each
+/// program sees its libc's struct size, and the static library links on
+/// its own (its unwinder inside).
+#[test]
+fn capi_artifacts_define_every_function_in_each_layout() {
+    let dist = dist();
+    assert_eq!(defined(&dist.join("lib/libutmpbox.so"), true), EXPORTS);
+    assert_eq!(defined(&dist.join("lib/libutmpbox.a"), false), EXPORTS);
+    let s = Scratch::new("capi-artifacts");
+    assert_eq!(
+        build(&s, "utmpx_demo.c", Libc::Glibc).ok(&s, &["size"]),
+        "384\n"
+    );
+    assert_eq!(
+        build(&s, "utmpx_demo.c", Libc::Musl).ok(&s, &["size"]),
+        "400\n"
+    );
+    // Static, with no interpreter: the musl program needs nothing else.
+    let file = stdout_of(peer("file").arg(s.path("utmpx_demo-Musl")));
+    assert!(
+        String::from_utf8_lossy(&file).contains("statically linked"),
+        "{}",
+        String::from_utf8_lossy(&file)
+    );
+}
+
+/// `make install-capi DESTDIR=...` (part of `make install`): the headers
+/// under include/utmpbox/, and pkg-config's flags build a working
+/// static musl program.
+#[test]
+fn capi_install_and_pkg_config() {
+    dist();
+    let s = Scratch::new("capi-install");
+    let root = s.path("root");
+    let out = run(
+        peer("make")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["--no-print-directory", "install-capi", "PREFIX=/usr"])
+            .arg(format!("DESTDIR={}", root.display())),
+        None,
+    );
+    ok(&out);
+    for file in [
+        "usr/lib/libutmpbox.a",
+        "usr/lib/libutmpbox.so",
+        "usr/include/utmpbox/utmpx.h",
+        "usr/include/utmpbox/utmp.h",
+        "usr/lib/pkgconfig/utmpbox.pc",
+    ] {
+        assert!(root.join(file).is_file(), "{file} not installed");
+    }
+    assert!(!root.join("usr/include/utmpx.h").exists());
+    let flags = stdout_of(
+        peer("pkg-config")
+            .env("PKG_CONFIG_PATH", root.join("usr/lib/pkgconfig"))
+            .env("PKG_CONFIG_SYSROOT_DIR", &root)
+            .args(["--cflags", "--libs", "utmpbox"]),
+    );
+    let flags = String::from_utf8_lossy(&flags).into_owned();
+    let r = root.display();
+    assert_eq!(
+        flags.split_whitespace().collect::<Vec<_>>(),
+        [
+            format!("-I{r}/usr/include/utmpbox"),
+            format!("-L{r}/usr/lib"),
+            "-l:libutmpbox.a".to_string()
+        ]
+    );
+    let program = s.path("demo");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/capi/utmpx_demo.c");
+    let mut cc = peer("musl-gcc");
+    cc.arg("-static")
+        .arg("-o")
+        .arg(&program)
+        .arg(&src)
+        .args(flags.split_whitespace());
+    ok(&run(&mut cc, None));
+    assert_eq!(
+        stdout_of(&mut peer(program.to_str().unwrap()).arg("size")),
+        b"400\n"
+    );
+}
