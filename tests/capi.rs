@@ -562,3 +562,82 @@ fn capi_install_and_pkg_config() {
         b"400\n"
     );
 }
+
+/// Hostile or odd input never crashes the host: a struct of 0xff bytes
+/// to every function (the daemons refuse it: EINVAL), a file of junk
+/// through utmpxname, a time glibc's 32-bit field cannot hold.
+#[test]
+fn capi_odd_input_never_crashes_the_host() {
+    let s = Scratch::new("capi-odd");
+    let _daemons = start_both(&s);
+    let junk: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let junk = s.write("junk", &junk);
+    let far = s.write("far", b"");
+    let glibc = build(&s, "utmpx_demo.c", Libc::Glibc);
+    let musl = build(&s, "utmpx_demo.c", Libc::Musl);
+    for p in [&glibc, &musl] {
+        assert_eq!(
+            p.ok(&s, &["garbage"]),
+            "getutxid: NULL errno=3\n\
+             getutxline: NULL errno=3\n\
+             pututxline: NULL errno=22\n\
+             updwtmpx wtmp: errno=22\n\
+             updwtmpx btmp: errno=22\n\
+             getutmp: same\n",
+            "{:?}",
+            p.libc
+        );
+        let list = p.ok(&s, &["list-file", junk.to_str().unwrap()]);
+        assert!(list.ends_with("\nentries=10\n"), "{:?}: {list}", p.libc);
+    }
+    // 2^33 s (year 2242): musl's 64-bit field holds it, glibc's 32-bit
+    // one gets the latest time it can hold, not a wrapped one.
+    assert_eq!(
+        musl.ok(&s, &["far", far.to_str().unwrap()]),
+        "updwtmpx far: errno=0\n"
+    );
+    let record = "USER_PROCESS pid=4244 line=pts/5 id=ts/5 user=far host= tv=";
+    assert_eq!(
+        musl.ok(&s, &["list-file", far.to_str().unwrap()]),
+        format!("{record}8589934592\nentries=1\n")
+    );
+    assert_eq!(
+        glibc.ok(&s, &["list-file", far.to_str().unwrap()]),
+        format!("{record}2147483647\nentries=1\n")
+    );
+}
+
+/// A daemon that accepts connections and never answers: the call gives
+/// up at its deadline with ETIMEDOUT (`timeout` only catches a hang).
+#[test]
+fn capi_a_hung_daemon_times_out() {
+    let s = Scratch::new("capi-hung");
+    std::fs::create_dir_all(s.path("run")).unwrap();
+    let _utmpd = std::os::unix::net::UnixListener::bind(s.path("run/utmpd.sock")).unwrap();
+    let _wtmpd = std::os::unix::net::UnixListener::bind(s.path("run/wtmpd.sock")).unwrap();
+    for libc in BOTH {
+        let p = build(&s, "utmpx_demo.c", libc);
+        for (args, expected) in [
+            (
+                &["login", "pts/8", "bin", "host.b", "1"][..],
+                "pututxline: errno=110 ",
+            ),
+            (
+                &["fail", "pts/9", "mallory", "evil.example"][..],
+                "updwtmpx btmp: errno=110\n",
+            ),
+        ] {
+            let inner = p.cmd(&s, args);
+            let mut cmd = peer("timeout");
+            cmd.arg("20")
+                .arg(inner.get_program())
+                .args(inner.get_args())
+                .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))));
+            let out = run(&mut cmd, None);
+            assert_eq!(out.status.code(), Some(1), "{libc:?} {args:?}");
+            // (strerror words ETIMEDOUT differently on glibc and musl)
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(stdout.starts_with(expected), "{libc:?}: {stdout}");
+        }
+    }
+}
