@@ -2,6 +2,7 @@
 //! compared with the peer tools installed on the machine.
 
 mod capi;
+mod capi_util;
 mod daemon_util;
 mod daemons;
 mod daemons_files;
