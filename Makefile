@@ -60,7 +60,9 @@ install: build install-capi
 # libutmpbox, the C API (src/capi/, docs/CAPI.md), in dist/:
 #   lib/libutmpbox.a   for musl, static; with the libunwind of Rust's musl
 #                      target inside (its std unwinds through it; Debian's
-#                      libgcc_eh.a needs glibc's _dl_find_object)
+#                      libgcc_eh.a needs glibc's _dl_find_object); without
+#                      debug info, as the stripped release binary (7.9 MB
+#                      to 3.3 MB; a program linked with it: 2.0 MB to 0.55)
 #   lib/libutmpbox.so  for glibc, to LD_PRELOAD
 #   include/utmpx.h, include/utmp.h (musl's layout), lib/pkgconfig/utmpbox.pc
 # Each file is replaced by a rename, so a program linking against dist/
@@ -82,6 +84,7 @@ capi: musl-target
 	mkdir -p "$$new/lib/pkgconfig" "$$new/include" "$$new/unwind"; \
 	cp target/$(TARGET)/capi/libutmpbox.a "$$new/lib/libutmpbox.a"; \
 	(cd "$$new/unwind" && ar x "$$unwind" && ar rs ../lib/libutmpbox.a $$(ar t "$$unwind")) >/dev/null; \
+	strip --strip-debug "$$new/lib/libutmpbox.a"; \
 	cp target/$(GNU_TARGET)/capi/libutmpbox.so "$$new/lib/libutmpbox.so"; \
 	cp src/capi/include/utmpx.h src/capi/include/utmp.h "$$new/include/"; \
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' src/capi/utmpbox.pc.in \
