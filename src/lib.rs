@@ -2,7 +2,8 @@
 //!
 //! Dispatch on `basename(argv[0])`, or `utmpbox APPLET ARGS...`. The
 //! binary (src/main.rs) only calls `run`; the code is a library so that
-//! the fuzz targets (fuzz/) can reach the decoders, and later the C API.
+//! the fuzz targets (fuzz/) can reach the decoders, and so that, with the
+//! feature `capi`, it builds libutmpbox, the C API (src/capi/).
 
 // The layers, from the bottom (docs/ARCHITECTURE.md): a module imports
 // only from its own layer's lower neighbours or from layers below it.
@@ -21,6 +22,10 @@ pub mod fuzzing;
 #[path = "../applets/mod.rs"]
 mod applets;
 mod install;
+
+// The C API, a layer on top beside the applets (docs/CAPI.md).
+#[cfg(feature = "capi")]
+mod capi;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
