@@ -44,7 +44,7 @@ pub fn io_errno(e: &io::Error) -> i32 {
 
 /// pututxline: store `record` through utmpd; what it stored.
 pub fn put(record: &Record) -> Result<Record, i32> {
-    let stored = Client::utmpd(DEADLINE)
+    let stored = Client::utmpd_waiting(DEADLINE)
         .and_then(|mut c| c.utmp_put(record))
         .map_err(|e| errno_of(&e))?;
     super::table::note_stored(&stored);
@@ -69,7 +69,7 @@ fn route(path: &[u8]) -> Route {
 
 /// Append to wtmp or btmp through wtmpd (durable when it returns).
 pub fn log_append(db: LogDb, record: &Record) -> Result<(), i32> {
-    Client::wtmpd(DEADLINE)
+    Client::wtmpd_waiting(DEADLINE)
         .and_then(|mut c| c.log_append(db, record))
         .map_err(|e| errno_of(&e))
 }
@@ -155,7 +155,7 @@ pub fn login(mut record: Record) -> Result<(), i32> {
 /// logout(line): the session on `line` marked dead, its user and host
 /// cleared, as glibc does. Ok(false) when no session is on `line`.
 pub fn logout(line: &[u8]) -> Result<bool, i32> {
-    let mut client = Client::utmpd(DEADLINE).map_err(|e| errno_of(&e))?;
+    let mut client = Client::utmpd_waiting(DEADLINE).map_err(|e| errno_of(&e))?;
     let found = client.utmp_get_line(line).map_err(|e| errno_of(&e))?;
     let Some(mut record) = found else {
         return Ok(false);
