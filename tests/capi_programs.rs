@@ -81,6 +81,31 @@ pub fn preloaded(s: &Scratch, program: impl AsRef<Path>) -> Command {
     cmd
 }
 
+/// Mount namespaces and `nobody` children need root: say so plainly.
+pub fn need_root() {
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    assert_eq!(euid, 0, "this test needs root (mount namespaces, setpriv)");
+}
+
+/// `cmd` in a private mount namespace whose /run and /var/log are empty
+/// tmpfs: a writer whose calls missed the library (glibc's own code)
+/// would find no file of the machine's to write.
+pub fn isolated(cmd: Command) -> Command {
+    need_root();
+    let mut wrapped = Command::new("unshare");
+    wrapped
+        .args(["-m", "sh", "-c"])
+        .arg("mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log && exec \"$@\"")
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .stdin(std::process::Stdio::null());
+    wrapped
+}
+
 /// A child that sleeps (no CPU time) and is killed with the guard: the
 /// pid of every session.
 pub fn sleeper() -> (Children, u32) {

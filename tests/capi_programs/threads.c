@@ -1,7 +1,7 @@
 /* threads: 8 reader threads and one writer thread on libutmpbox's
  * process-wide utmp state (tests/capi_programs.rs, run under LD_PRELOAD).
  *
- *   threads MODE SECONDS
+ *   threads SECONDS
  *
  * The writer stamps a generation G in ut_host ("gen=G") and walks the
  * lines pts/9900 .. pts/9905 in order, G odd a login (USER_PROCESS, user
@@ -12,14 +12,17 @@
  * record is "whole" when its type, user and id agree with its line and
  * generation (a torn copy would not).
  *
- * Each reader loops: setutent; every entry through getutent_r (even
- * rounds) or getutxent copied out (odd rounds); getutid_r and getutline_r
- * for one of the lines; endutent. MODE "locked" runs each loop under one
- * application mutex (glibc's cursor is process-wide, so that is how a
- * program gets a whole table from several threads); MODE "free" takes no
- * lock at all. Every record must be whole and every lookup must return
- * the line or id it asked for, in both modes; in "locked" mode every
- * snapshot must also be consistent.
+ * Each reader loops, with no lock around it: setutent; every entry
+ * through getutent_r (even rounds) or getutxent (odd rounds); getutid_r
+ * and getutline_r for one of the lines; endutent. libutmpbox gives each
+ * thread its own snapshot and position (glibc shares one file position
+ * between threads, so there this would not hold), so every snapshot
+ * must be consistent, every record whole, and every lookup must return
+ * the line or id it asked for.
+ *
+ * getutxent and pututxline return the one static buffer POSIX gives
+ * them: those calls and the copy out of it take `buffer_lock`, the lock
+ * any threaded caller of the non-_r functions needs.
  *
  * Prints counts and the first failures; exits 0 when all checks held,
  * 1 otherwise, 100 on a usage error. */
@@ -43,8 +46,7 @@
 static atomic_int stop;
 static atomic_long generations, snapshots, consistent, records, lookups,
 	failures, write_errors;
-static int locked;
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t buffer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -129,7 +131,10 @@ static void *writer(void *arg)
 	for (long gen = 1; !atomic_load(&stop); gen++) {
 		for (int i = 0; i < LINES; i++) {
 			fill(&ut, i, gen);
-			if (pututxline(&ut) == NULL) {
+			pthread_mutex_lock(&buffer_lock);
+			struct utmpx *done = pututxline(&ut);
+			pthread_mutex_unlock(&buffer_lock);
+			if (done == NULL) {
 				atomic_fetch_add(&write_errors, 1);
 				fail("pututxline gen %ld line %d: %s", gen, i,
 				     strerrorname_np(errno));
@@ -160,8 +165,6 @@ static void *reader(void *arg)
 	for (long round = 0; !atomic_load(&stop); round++) {
 		long gen[LINES] = {0};
 		int seen[LINES] = {0}, ok = 1;
-		if (locked)
-			pthread_mutex_lock(&table_lock);
 		setutent();
 		for (;;) {
 			struct utmp copy;
@@ -172,17 +175,22 @@ static void *reader(void *arg)
 				if (res != &buf)
 					fail("getutent_r: result is not the caller's buffer");
 			} else {
+				pthread_mutex_lock(&buffer_lock);
 				struct utmpx *x = getutxent();
+				if (x != NULL)
+					getutmp(x, &copy);
+				pthread_mutex_unlock(&buffer_lock);
 				if (x == NULL)
 					break;
-				getutmp(x, &copy);
 			}
 			atomic_fetch_add(&records, 1);
 			int i = our_line(copy.ut_line);
 			if (i < 0)
 				continue;
-			if (seen[i]++)
+			if (seen[i]++) {
+				fail("%s twice in one snapshot", copy.ut_line);
 				ok = 0;
+			}
 			long g = whole(&copy, i);
 			if (g < 0)
 				ok = 0;
@@ -213,12 +221,10 @@ static void *reader(void *arg)
 				atomic_fetch_add(&lookups, 1);
 		}
 		endutent();
-		if (locked)
-			pthread_mutex_unlock(&table_lock);
 		atomic_fetch_add(&snapshots, 1);
 		if (ok && is_state(gen)) {
 			atomic_fetch_add(&consistent, 1);
-		} else if (locked) {
+		} else {
 			fail("snapshot is no state the table went through: "
 			     "%ld %ld %ld %ld %ld %ld", gen[0], gen[1], gen[2],
 			     gen[3], gen[4], gen[5]);
@@ -230,15 +236,14 @@ static void *reader(void *arg)
 int main(int argc, char **argv)
 {
 	pthread_t readers[READERS], w;
-	if (argc != 3 || (strcmp(argv[1], "locked") && strcmp(argv[1], "free"))) {
-		fprintf(stderr, "usage: threads locked|free SECONDS\n");
+	if (argc != 2) {
+		fprintf(stderr, "usage: threads SECONDS\n");
 		return 100;
 	}
-	locked = strcmp(argv[1], "locked") == 0;
 	pthread_create(&w, NULL, writer, NULL);
 	for (long i = 0; i < READERS; i++)
 		pthread_create(&readers[i], NULL, reader, (void *)(i + 1));
-	sleep((unsigned)atoi(argv[2]));
+	sleep((unsigned)atoi(argv[1]));
 	atomic_store(&stop, 1);
 	pthread_join(w, NULL);
 	for (int i = 0; i < READERS; i++)
