@@ -255,6 +255,12 @@ fn with_the_daemons_stopped_readers_list_the_files() {
     let (u, w) = start_both(&s);
     record_sessions(&s, pid);
     let pinky_live = pinky_over_legacy(&s, "");
+    // A hung utmpd (stopped, its socket accepting): after the 1 s
+    // deadline both read the file.
+    u.signal(libc::SIGSTOP);
+    let hung = compare(&s, "who", "who", &["-a"]);
+    shows(&hung, &["system boot", "pts/9803", "(192.0.2.1)"], "hung");
+    u.signal(libc::SIGCONT);
     assert!(u.stop(), "utmpd did not stop cleanly");
     assert!(w.stop(), "wtmpd did not stop cleanly");
     readers_match(&s, false);

@@ -33,6 +33,26 @@ fn records(path: &Path) -> Vec<Rec> {
     }
 }
 
+/// `uttool ARGS` under the library in a private namespace: it must fail
+/// cleanly (exit 1, no signal) with `errno`.
+#[track_caller]
+fn fails_with(s: &Scratch, uttool: &Path, args: &[&str], errno: &str) {
+    let mut cmd = preloaded(s, "timeout");
+    cmd.arg("60").arg(uttool).args(args);
+    let out = run(&mut isolated(cmd), None);
+    let said = text(&out.stdout);
+    println!("uttool {}: {said}", args.join(" "));
+    assert_eq!(
+        (
+            out.status.code(),
+            said.trim().rsplit(' ').next().unwrap_or("")
+        ),
+        (Some(1), errno),
+        "uttool {args:?} (124: hung; a signal: crashed): {said}{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn with_the_daemons_stopped_writers_get_an_errno_and_do_not_crash() {
     let s = Scratch::new("capi-nodaemon");
@@ -41,7 +61,20 @@ fn with_the_daemons_stopped_writers_get_an_errno_and_do_not_crash() {
     let (_children, pid) = sleeper();
     let (u, w) = start_both(&s);
     record_sessions(&s, pid);
-    assert!(u.stop() && w.stop(), "the daemons did not stop cleanly");
+    let pid = pid.to_string();
+    let login: &[&str] = &["login", "pts/9804", "root", "192.0.2.4", &pid];
+    let logout: &[&str] = &["logout", "pts/9801", &pid];
+
+    // A hung utmpd (stopped, its socket still accepting): the 1 s
+    // deadline, not a hang.
+    u.signal(libc::SIGSTOP);
+    fails_with(&s, &uttool, login, "ETIMEDOUT");
+    u.signal(libc::SIGCONT);
+
+    // utmpd killed (its socket left behind, nobody listening); wtmpd
+    // stopped cleanly (its socket removed).
+    u.kill9();
+    assert!(w.stop(), "wtmpd did not stop cleanly");
     let files = [
         run_dir(&s).join("utmp"),
         log_dir(&s).join("wtmp"),
@@ -51,39 +84,19 @@ fn with_the_daemons_stopped_writers_get_an_errno_and_do_not_crash() {
     // Paths whose names route to wtmpd, in a directory a direct append
     // would succeed in: the library must not write them itself.
     std::fs::create_dir_all(s.path("elsewhere")).unwrap();
-    let pid = pid.to_string();
-    let uttool = uttool.to_str().unwrap();
     let wtmp = s.path("elsewhere/wtmp");
     let btmp = s.path("elsewhere/btmp");
-    let calls: [&[&str]; 4] = [
-        &["login", "pts/9804", "root", "192.0.2.4", &pid],
-        &["logout", "pts/9801", &pid],
-        &["updwtmpx", wtmp.to_str().unwrap(), "pts/9804", "root", "x"],
-        &["updwtmpx", btmp.to_str().unwrap(), "ssh:notty", "root", "x"],
-    ];
-    for args in calls {
-        let mut cmd = preloaded(&s, uttool);
-        cmd.args(args);
-        let out = run(&mut isolated(cmd), None);
-        let said = text(&out.stdout);
-        println!("uttool {}: {said}", args.join(" "));
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "uttool {args:?} did not fail cleanly (a signal is a crash): {said}{}",
-            text(&out.stderr)
-        );
-        let errno = said.trim().rsplit(' ').next().unwrap_or("");
-        assert!(
-            ["ECONNREFUSED", "ENOENT"].contains(&errno),
-            "uttool {args:?}: {said}"
-        );
-    }
+    fails_with(&s, &uttool, login, "ECONNREFUSED");
+    fails_with(&s, &uttool, logout, "ECONNREFUSED");
+    let wtmp_call = ["updwtmpx", wtmp.to_str().unwrap(), "pts/9804", "root", "x"];
+    fails_with(&s, &uttool, &wtmp_call, "ENOENT");
+    let btmp_call = ["updwtmpx", btmp.to_str().unwrap(), "ssh:notty", "root", "x"];
+    fails_with(&s, &uttool, &btmp_call, "ENOENT");
     assert!(!wtmp.exists() && !btmp.exists(), "the library wrote a file");
     let after: Vec<_> = files.iter().map(|f| std::fs::read(f).ok()).collect();
     assert!(before == after, "the library touched the daemons' files");
-    // Reading still works from the files.
-    let list = run(preloaded(&s, uttool).arg("list"), None);
+    // Reading still works, from the files.
+    let list = run(preloaded(&s, &uttool).arg("list"), None);
     ok(&list);
     assert!(text(&list.stdout).contains("7 pts/9801 root 192.0.2.1\n"));
 }
