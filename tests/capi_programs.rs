@@ -8,7 +8,9 @@
 //! `getutxent`, `endutxent` (gnulib readutmp, no systemd); procps-ng
 //! 4.0.2 `w` calls `setutxent`, `getutxent`, `endutxent` on the default
 //! table (no `utmpxname`, and no `sd_*` session calls: libsystemd is
-//! linked for libproc2 only). So all five go through the library.
+//! linked for libproc2, which counts users for `w`'s header and
+//! `uptime` with `setutent`, `getutent`, `endutent`). So all of them go
+//! through the library.
 //!
 //! The sessions' pid is a sleeping child of the test: alive (who drops
 //! dead pids, utmpd marks them dead), and one whose CPU time stands still
@@ -191,6 +193,17 @@ fn readers_match(s: &Scratch, live: bool) {
     shows(&w, &["2 users", "root     pts/9801", "sleep 1000"], state);
     compare(s, "w", "w", &["-s"]);
     compare(s, "w", "w", &["-h", "-i", "nobody"]);
+    // procps's libproc2 counts the users with setutent/getutent.
+    let uptime = compare(s, "uptime", "uptime", &[]);
+    shows(&uptime, &["2 users"], state);
+    // `who FILE`: utmpxname on a file of any format, here the daemons'
+    // own native files, read by the library rather than the daemon.
+    let utmp = run_dir(s).join("utmp");
+    let file = compare(s, "who", "who", &["-a", utmp.to_str().unwrap()]);
+    shows(&file, &["pts/9803", "(192.0.2.1)"], state);
+    let wtmp = log_dir(s).join("wtmp");
+    let history = compare(s, "who", "who", &["-a", wtmp.to_str().unwrap()]);
+    shows(&history, &["system boot", "pts/9803"], state);
 }
 
 /// `pinky ARGS` over a legacy copy of the daemon's table, in a private
