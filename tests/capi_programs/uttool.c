@@ -6,7 +6,8 @@
  *   uttool logout LINE PID            pututxline of a DEAD_PROCESS
  *   uttool updwtmpx PATH LINE USER HOST
  *                                     updwtmpx of a USER_PROCESS to PATH
- *   uttool list                       every entry getutxent returns
+ *   uttool list                       every entry getutxent returns,
+ *                                     then whether errno says an error
  *
  * Prints "CALL: ok" or "CALL: ERRNONAME" (strerrorname_np) and exits 0
  * when the call succeeded, 1 when it failed, 100 on a usage error: the
@@ -83,13 +84,22 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		struct utmpx *u;
+		errno = 0;
 		setutxent();
 		while ((u = getutxent()) != NULL)
 			printf("%d %.*s %.*s %.*s\n", u->ut_type,
 			       (int)sizeof u->ut_line, u->ut_line,
 			       (int)sizeof u->ut_user, u->ut_user,
 			       (int)sizeof u->ut_host, u->ut_host);
+		/* The end of the table is no error: glibc leaves errno
+		 * alone there (or says ESRCH, "no record"). */
+		int saved = errno;
 		endutxent();
+		if (saved != 0 && saved != ESRCH) {
+			printf("getutxent: %s\n", errname(saved));
+			return 1;
+		}
+		printf("getutxent: end\n");
 		return 0;
 	}
 	fprintf(stderr, "usage: uttool login|logout|updwtmpx|list ...\n");
