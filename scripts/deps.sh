@@ -20,12 +20,17 @@ need setpriv util-linux
 need s6-supervise s6
 need mkfs.ext4 e2fsprogs
 need mount mount
+# The C API's tests build C programs against glibc and, static, musl
+# (tests/capi.rs), and check the installed .pc.
+need gcc gcc
+need nm binutils
+need musl-gcc musl-tools
+need pkg-config pkg-config
 # GNU time measures a reader's peak memory (tests/readers_hardening.rs);
 # the shell keyword of the same name cannot.
 [ -x /usr/bin/time ] || missing="$missing time"
-# libutmpbox's acceptance tests (tests/capi_programs*.rs) build their C
-# programs with gcc and run libutempter's helper as a third-party writer.
-need gcc gcc
+# libutmpbox's acceptance tests (tests/capi_programs*.rs) also run
+# coreutils pinky and libutempter's helper, a third-party writer.
 need pinky coreutils
 [ -x /usr/lib/x86_64-linux-gnu/utempter/utempter ] || missing="$missing libutempter0"
 [ -z "$missing" ] && exit 0

@@ -21,6 +21,10 @@ pub mod fuzzing;
 #[path = "../applets/mod.rs"]
 mod applets;
 
+// The C API, a layer on top beside the applets (docs/CAPI.md).
+#[cfg(feature = "capi")]
+mod capi;
+
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;

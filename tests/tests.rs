@@ -1,6 +1,7 @@
 //! Integration tests: the built binary driven through its applet symlinks,
 //! compared with the peer tools installed on the machine.
 
+mod capi;
 mod capi_programs;
 mod capi_programs_writers;
 mod daemon_util;

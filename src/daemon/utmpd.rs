@@ -92,7 +92,7 @@ fn record_reply(record: &Record) -> Response {
 /// glibc's getutxid: run-level, boot and clock records match on kind;
 /// process records match any process record with the same id (or, with
 /// no id, the same line).
-fn matches_id(template: &Record, entry: &Record) -> bool {
+pub(crate) fn matches_id(template: &Record, entry: &Record) -> bool {
     use RecordKind::*;
     match template.kind {
         RunLevel | BootTime | NewTime | OldTime => entry.kind == template.kind,
