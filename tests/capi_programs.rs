@@ -25,7 +25,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::daemon_util::{log_dir, ok, run_dir, start_both, utmpset};
+use crate::daemon_util::{as_nobody, log_dir, ok, run_dir, start_both, utmpset};
 use crate::util::{self, assert_same, namespace_setup, peer, quote, run, Scratch};
 use crate::w::Children;
 
@@ -151,11 +151,23 @@ fn all_of(out: &Output) -> Vec<u8> {
 /// utmpbox's `applet ARGS`, the preloaded `program ARGS`, ours again: the
 /// peer's output (which must equal one of ours) is returned.
 pub fn compare(s: &Scratch, applet: &str, program: &str, args: &[&str]) -> Vec<u8> {
+    compare_as(s, applet, program, args, false)
+}
+
+/// `compare`, with every run as `nobody` when `nobody` is set.
+fn compare_as(s: &Scratch, applet: &str, program: &str, args: &[&str], nobody: bool) -> Vec<u8> {
     let what = format!("{program} {} under libutmpbox", args.join(" "));
+    let go = |mut cmd: Command| {
+        cmd.args(args);
+        if nobody {
+            cmd = as_nobody(cmd);
+        }
+        all_of(&run(&mut cmd, None))
+    };
     for attempt in 0..3 {
-        let before = all_of(&run(s.applet(applet).args(args), None));
-        let theirs = all_of(&run(preloaded(s, program).args(args), None));
-        let after = all_of(&run(s.applet(applet).args(args), None));
+        let before = go(s.applet(applet));
+        let theirs = go(preloaded(s, program));
+        let after = go(s.applet(applet));
         if theirs == before || theirs == after {
             return theirs;
         }
@@ -243,6 +255,20 @@ fn coreutils_and_procps_readers_print_the_daemons_table() {
     let (_u, _w) = start_both(&s);
     record_sessions(&s, pid);
     readers_match(&s, true);
+}
+
+/// An unprivileged program reads the table through the library too.
+#[test]
+fn readers_as_nobody_print_the_daemons_table() {
+    need_root();
+    let s = Scratch::new("capi-readers-nobody");
+    library(&s);
+    let (_children, pid) = sleeper();
+    let (_u, _w) = start_both(&s);
+    record_sessions(&s, pid);
+    let all = compare_as(&s, "who", "who", &["-a"], true);
+    shows(&all, &["system boot", "pts/9803", "(192.0.2.1)"], "nobody");
+    compare_as(&s, "w", "w", &[], true);
 }
 
 #[test]
