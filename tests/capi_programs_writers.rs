@@ -270,6 +270,23 @@ fn eight_threads_read_consistent_tables_while_one_writes() {
     );
 }
 
+const UTEMPTER: &str = "/usr/lib/x86_64-linux-gnu/utempter/utempter";
+
+/// libutempter's helper copied into the scratch dir as a plain 0755
+/// file: `fs::copy` keeps the setgid bit, which puts the loader in
+/// secure mode for a non-root caller, and it then ignores LD_PRELOAD.
+fn utempter_copy(s: &Scratch) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    assert!(
+        Path::new(UTEMPTER).exists(),
+        "{UTEMPTER} is missing: scripts/deps.sh installs libutempter0"
+    );
+    let helper = s.path("bin/utempter-copy");
+    std::fs::copy(UTEMPTER, &helper).unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    helper
+}
+
 /// libutempter's helper, copied (so without its setgid bit, which would
 /// make the loader ignore LD_PRELOAD), records root's session on a pty
 /// whose master is its stdin, and ends it. It writes with `pututline` and
@@ -277,16 +294,10 @@ fn eight_threads_read_consistent_tables_while_one_writes() {
 /// a write that missed the library would be seen (and touch nothing).
 #[test]
 fn utempter_records_and_ends_a_session_through_the_library() {
-    const UTEMPTER: &str = "/usr/lib/x86_64-linux-gnu/utempter/utempter";
-    assert!(
-        Path::new(UTEMPTER).exists(),
-        "{UTEMPTER} is missing: scripts/deps.sh installs libutempter0"
-    );
     need_root();
     let s = Scratch::new("capi-utempter");
     library(&s);
-    let helper = s.path("bin/utempter-copy");
-    std::fs::copy(UTEMPTER, &helper).unwrap();
+    let helper = utempter_copy(&s);
     let (_u, _w) = start_both(&s);
     let (line, master) = pty_owned_by(0);
     let env = format!(
@@ -361,5 +372,57 @@ fn utempter_records_and_ends_a_session_through_the_library() {
     assert!(
         entry.is_some_and(|r| r.kind == crate::daemon_util::DEAD),
         "{utmp:?}"
+    );
+}
+
+/// The same helper run by `nobody` on its own pty, with no setgid bit at
+/// all: the library hands its writes to the daemons, whose policy lets a
+/// user record its own session on its own terminal.
+#[test]
+fn utempter_as_nobody_records_its_own_session_without_setgid() {
+    need_root();
+    let s = Scratch::new("capi-utempter-nobody");
+    library(&s);
+    let helper = utempter_copy(&s);
+    let (_u, _w) = start_both(&s);
+    let (line, master) = pty_owned_by(NOBODY);
+    let script = format!(
+        "{h} add example.net; echo \"add $?\"; {who}; {h} del; echo \"del $?\"; {who}",
+        h = quote(&helper),
+        who = quote(&s.dir.join("bin/who")),
+    );
+    let mut sh = preloaded(&s, "sh");
+    sh.args(["-c", &script]);
+    let mut cmd = as_nobody(sh);
+    cmd.stdin(master);
+    let out = run(&mut cmd, None);
+    ok(&out);
+    let said = text(&out.stdout);
+    let lines: Vec<_> = said.lines().collect();
+    assert!(
+        lines.len() == 3
+            && lines[0] == "add 0"
+            && lines[1].starts_with(&format!("nobody   {line:<12} "))
+            && lines[1].ends_with(" (example.net)")
+            && lines[2] == "del 0",
+        "{said}"
+    );
+    let wtmp = records(&log_dir(&s).join("wtmp"));
+    let ours: Vec<_> = wtmp
+        .iter()
+        .filter(|r| r.line == line.as_bytes())
+        .map(|r| (r.kind, text(&r.user), text(&r.host)))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            (USER, "nobody".to_string(), "example.net".to_string()),
+            (
+                crate::daemon_util::DEAD,
+                "nobody".to_string(),
+                String::new()
+            )
+        ],
+        "{wtmp:?}"
     );
 }
