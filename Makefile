@@ -36,13 +36,13 @@ deps:
 # they still run, loudly, against the host build rather than not at all.
 test: deps
 	$(CARGO) test --locked --lib --bins
+	$(MAKE) --no-print-directory capi
 	@if $(MAKE) --no-print-directory build; then \
 		bin='$(CURDIR)/$(BIN)'; \
 	else \
 		echo 'make test: WARNING: the static musl build failed; testing the host build instead' >&2; \
 		$(CARGO) build --locked && bin='$(CURDIR)/target/debug/utmpbox'; \
 	fi; \
-	$(MAKE) --no-print-directory capi
 	UTMPBOX_CAPI='$(CURDIR)/$(CAPI_DIST)' UTMPBOX_BIN="$$bin" $(CARGO) test --locked --test tests -- --test-threads=2
 
 demo: build

@@ -4,6 +4,7 @@
 mod capi;
 mod capi_programs;
 mod capi_programs_writers;
+mod capi_util;
 mod daemon_util;
 mod daemons;
 mod daemons_files;

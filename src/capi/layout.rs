@@ -15,6 +15,9 @@ pub const LAYOUT: Layout = Layout::GLIBC;
 
 pub const SIZE: usize = LAYOUT.size;
 
+/// Whether `ut_tv.tv_sec` is 64 bits wide (musl) or 32 (glibc on x86_64).
+const WIDE_TIME: bool = cfg!(target_env = "musl");
+
 /// The C declaration this library answers to, kept only to check at
 /// compile time that `LAYOUT` is what the C compiler sees (the header
 /// dist/include/utmpx.h declares the musl one).
@@ -99,7 +102,7 @@ pub fn encode(record: &Record) -> Utmpx {
     fitted.id.truncate(4);
     fitted.user.truncate(32);
     fitted.host.truncate(256);
-    if !LAYOUT_WIDE_TIME {
+    if !WIDE_TIME {
         let lo = i32::MIN as i64 * 1_000_000;
         let hi = i32::MAX as i64 * 1_000_000;
         fitted.time_us = fitted.time_us.clamp(lo, hi);
@@ -112,8 +115,6 @@ pub fn encode(record: &Record) -> Utmpx {
     }
     out
 }
-
-const LAYOUT_WIDE_TIME: bool = cfg!(target_env = "musl");
 
 /// Write `record` to the caller's struct at `ptr`.
 ///

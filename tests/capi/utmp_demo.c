@@ -3,7 +3,10 @@
  * getutmp/getutmpx. Built as utmpx_demo.c is (glibc + LD_PRELOAD, musl
  * static); tests/capi.rs asserts what it prints.
  *
- *   utmp_demo login USER HOST      login(): line from the tty on fd 0/1/2
+ *   utmp_demo login USER HOST [hold]
+ *                                  login(): line from the tty on fd 0/1/2;
+ *                                  with hold, then wait to be killed (the
+ *                                  session's process must live)
  *   utmp_demo logout LINE          logout(LINE): prints its 1 or 0
  *   utmp_demo logwtmp LINE USER HOST
  *   utmp_demo iterate              getutent_r to the end, then getutid_r
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utmp.h>
 #include <utmpx.h>
 
@@ -29,7 +33,7 @@ static void show(const char *how, const struct utmp *u)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
-	if (!strcmp(cmd, "login") && argc == 4) {
+	if (!strcmp(cmd, "login") && (argc == 4 || (argc == 5 && !strcmp(argv[4], "hold")))) {
 		struct utmp u;
 		memset(&u, 0, sizeof u);
 		strncpy(u.ut_user, argv[2], sizeof u.ut_user);
@@ -39,6 +43,10 @@ int main(int argc, char **argv)
 		errno = 0;
 		login(&u);
 		printf("login: errno=%d\n", errno);
+		fflush(stdout);
+		if (argc == 5)
+			for (;;)
+				pause();
 		return errno != 0;
 	}
 	if (!strcmp(cmd, "logout") && argc == 3) {
@@ -75,6 +83,8 @@ int main(int argc, char **argv)
 			memset(&tmpl, 0, sizeof tmpl);
 			tmpl.ut_type = USER_PROCESS;
 			memcpy(tmpl.ut_id, last.ut_id, sizeof tmpl.ut_id);
+			/* login() leaves ut_id empty: utmpd's rule then matches the line. */
+			memcpy(tmpl.ut_line, last.ut_line, sizeof tmpl.ut_line);
 			setutent();
 			if (getutid_r(&tmpl, &buf, &res) == 0)
 				show("getutid_r", res);

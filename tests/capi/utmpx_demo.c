@@ -12,6 +12,8 @@
  *   utmpx_demo list-file PATH             utmpxname(PATH), then list
  *   utmpx_demo id ID | line LINE          getutxid / getutxline
  *   utmpx_demo null                       every function with NULL pointers
+ *   utmpx_demo garbage                    every function given a struct of 0xff
+ *   utmpx_demo far PATH                   updwtmpx(PATH) a record in 2242
  *   utmpx_demo size                       sizeof(struct utmpx)
  *
  * UTMPX_DEMO_TIME, when set, is the records' ut_tv.tv_sec (else now).
@@ -171,6 +173,39 @@ int main(int argc, char **argv)
 			return fail("getutxline");
 		show(u);
 		return 0;
+	}
+	if (!strcmp(cmd, "garbage")) {
+		struct utmpx g;
+		struct utmp out;
+		memset(&g, 0xff, sizeof g);
+		struct utmpx *r;
+		errno = 0;
+		r = getutxid(&g);
+		printf("getutxid: %s errno=%d\n", r ? "found" : "NULL", errno);
+		errno = 0;
+		r = getutxline(&g);
+		printf("getutxline: %s errno=%d\n", r ? "found" : "NULL", errno);
+		errno = 0;
+		r = pututxline(&g);
+		printf("pututxline: %s errno=%d\n", r ? "stored" : "NULL", errno);
+		errno = 0;
+		updwtmpx("/var/log/wtmp", &g);
+		printf("updwtmpx wtmp: errno=%d\n", errno);
+		errno = 0;
+		updwtmpx("/var/log/btmp", &g);
+		printf("updwtmpx btmp: errno=%d\n", errno);
+		getutmp(&g, &out);
+		printf("getutmp: %s\n", memcmp(&g, &out, sizeof g) ? "differs" : "same");
+		return 0;
+	}
+	if (!strcmp(cmd, "far") && argc == 3) {
+		struct utmpx u = record(USER_PROCESS, "pts/5", "far", "", 4244);
+		long long far = (long long)1 << 33; /* glibc's 32-bit field takes 0 */
+		u.ut_tv.tv_sec = far;
+		errno = 0;
+		updwtmpx(argv[2], &u);
+		printf("updwtmpx far: errno=%d\n", errno);
+		return errno != 0;
 	}
 	if (!strcmp(cmd, "null")) {
 		struct utmpx u;
