@@ -29,24 +29,11 @@ use crate::daemon_util::{as_nobody, log_dir, ok, run_dir, start_both, utmpset};
 use crate::util::{self, assert_same, namespace_setup, peer, quote, run, Scratch};
 use crate::w::Children;
 
-/// The dist dir `make capi` fills: `$UTMPBOX_CAPI` (the Makefile passes
-/// it), else the checkout's dist/.
-pub fn capi_dir() -> PathBuf {
-    match std::env::var_os("UTMPBOX_CAPI") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"),
-    }
-}
-
 /// libutmpbox.so copied into the scratch dir (so `nobody` can load it
 /// whatever the checkout's permissions); a clear failure when missing.
 pub fn library(s: &Scratch) -> PathBuf {
-    let built = capi_dir().join("lib/libutmpbox.so");
-    assert!(
-        built.is_file(),
-        "{} is missing: run `make capi` first (or set UTMPBOX_CAPI to its dist dir)",
-        built.display()
-    );
+    // capi_util::dist fails with a clear message when it is not built.
+    let built = crate::capi_util::dist().join("lib/libutmpbox.so");
     let own = s.path("lib/libutmpbox.so");
     std::fs::create_dir_all(s.path("lib")).unwrap();
     std::fs::copy(&built, &own).unwrap();
