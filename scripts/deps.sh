@@ -29,6 +29,10 @@ need pkg-config pkg-config
 # GNU time measures a reader's peak memory (tests/readers_hardening.rs);
 # the shell keyword of the same name cannot.
 [ -x /usr/bin/time ] || missing="$missing time"
+# libutmpbox's acceptance tests (tests/capi_programs*.rs) also run
+# coreutils pinky and libutempter's helper, a third-party writer.
+need pinky coreutils
+[ -x /usr/lib/x86_64-linux-gnu/utempter/utempter ] || missing="$missing libutempter0"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$missing (run as root or install them)" >&2

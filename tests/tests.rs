@@ -2,6 +2,8 @@
 //! compared with the peer tools installed on the machine.
 
 mod capi;
+mod capi_programs;
+mod capi_programs_writers;
 mod capi_util;
 mod daemon_util;
 mod daemons;
