@@ -15,6 +15,7 @@ mod lastlog;
 mod read_layer;
 mod readers_hardening;
 mod services;
+mod syslog;
 mod uptime;
 mod util;
 mod utmpdump;

@@ -348,24 +348,31 @@ impl Forwarder {
         self.flush();
         if now >= self.next_report {
             self.next_report = now + REPORT_EVERY;
-            for feed in self.feeds.iter_mut().filter(|f| f.unreported > 0) {
-                crate::sys::diag::say(format_args!(
-                    "wtmpd: warning: syslog {}: dropped {} records in the last {} s (queue full at {}); {} in all",
-                    feed.target.spec.text,
-                    feed.unreported,
-                    REPORT_EVERY.as_secs(),
-                    self.capacity,
-                    feed.dropped
-                ));
-                feed.unreported = 0;
-            }
+            self.report_drops();
         }
         if now >= self.next_save {
             self.save();
         }
-        let retry = self.feeds.iter().filter_map(|f| f.target.retry_at()).min();
-        let wake = retry.map_or(SAVE_EVERY, |at| at.saturating_duration_since(now));
-        wake.min(SAVE_EVERY).max(Duration::from_millis(1))
+        let save = if self.dirty {
+            self.next_save
+        } else {
+            now + SAVE_EVERY
+        };
+        let retry = self.feeds.iter().filter_map(|f| f.target.retry_at());
+        let wake = retry.fold(save, Instant::min);
+        wake.saturating_duration_since(now)
+            .max(Duration::from_millis(1))
+    }
+
+    /// One line per target that dropped messages since the last report.
+    fn report_drops(&mut self) {
+        for feed in self.feeds.iter_mut().filter(|f| f.unreported > 0) {
+            crate::sys::diag::say(format_args!(
+                "wtmpd: warning: syslog {}: dropped {} records (queue full at {}); {} since start",
+                feed.target.spec.text, feed.unreported, self.capacity, feed.dropped
+            ));
+            feed.unreported = 0;
+        }
     }
 
     /// Replace the state file if anything moved.
@@ -427,6 +434,7 @@ impl Forwarder {
     /// SIGTERM: send what goes without waiting, and save the positions.
     pub fn stop(&mut self) {
         self.flush();
+        self.report_drops();
         self.dirty = true;
         self.save();
     }
