@@ -30,6 +30,15 @@ fn assert_root() {
     );
 }
 
+/// Debian's rsyslogd, also when /usr/sbin is not on PATH.
+fn rsyslogd() -> &'static str {
+    if std::path::Path::new("/usr/sbin/rsyslogd").exists() {
+        "/usr/sbin/rsyslogd"
+    } else {
+        "rsyslogd"
+    }
+}
+
 fn free_tcp_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -86,7 +95,7 @@ ruleset(name="udp") {{ action(type="omfile" file="{d}/udp.log" template="RSYSLOG
             udp = r.udp,
         );
         std::fs::write(r.dir.join("rsyslog.conf"), conf).unwrap();
-        let check = Command::new("rsyslogd")
+        let check = Command::new(rsyslogd())
             .arg("-N1")
             .arg("-f")
             .arg(r.dir.join("rsyslog.conf"))
@@ -105,7 +114,7 @@ ruleset(name="udp") {{ action(type="omfile" file="{d}/udp.log" template="RSYSLOG
     fn start(&mut self) {
         assert!(self.child.is_none());
         let _ = std::fs::remove_file(self.dir.join("pid"));
-        let child = Command::new("rsyslogd")
+        let child = Command::new(rsyslogd())
             .arg("-n")
             .arg("-f")
             .arg(self.dir.join("rsyslog.conf"))

@@ -232,21 +232,31 @@ impl Forwarder {
             return;
         }
         for (index, record) in (base..).zip(records) {
-            let crc = native::encode(record).map_or(0, |raw| native::stored_crc(&raw));
-            let message = self.message(db, index, crc, record, log);
-            let generation = self.generation[db];
-            for feed in self.feeds.iter_mut().filter(|f| f.next[db] == index) {
+            // Formatted only if some queue takes it: a receiver that is
+            // gone costs an append only the count of its drop.
+            let mut message = None;
+            for i in 0..self.feeds.len() {
+                let feed = &mut self.feeds[i];
+                if feed.next[db] != index {
+                    continue;
+                }
                 feed.next[db] = index + 1;
                 if feed.queue.len() >= self.capacity {
                     feed.dropped += 1;
                     feed.unreported += 1;
                     continue;
                 }
-                feed.queue.push_back(Queued {
+                let message = message
+                    .get_or_insert_with(|| {
+                        let crc = native::encode(record).map_or(0, |raw| native::stored_crc(&raw));
+                        self.message(db, index, crc, record, log)
+                    })
+                    .clone();
+                self.feeds[i].queue.push_back(Queued {
                     db,
-                    generation,
+                    generation: self.generation[db],
                     index,
-                    message: message.clone(),
+                    message,
                 });
             }
         }
