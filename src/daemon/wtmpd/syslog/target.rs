@@ -27,6 +27,10 @@ pub enum Address {
     Udp(SocketAddr),
     /// RFC 6587 octet-counted framing.
     Tcp(SocketAddr),
+    /// A host name that did not resolve at start: the target stays down
+    /// for this run (its saved position kept, so a restart replays), as
+    /// refusing to start would lose every login instead.
+    Unresolved(String),
 }
 
 /// A parsed TARGET, with the text it was given as (its name in logs and
@@ -40,7 +44,8 @@ pub struct Spec {
 impl Spec {
     /// `unix:PATH` (`unix:` alone is /dev/log), `udp:HOST:PORT`,
     /// `tcp:HOST:PORT` (`[V6]:PORT` for IPv6). A host name is resolved
-    /// here, once, at start: never in the event loop.
+    /// here, once, at start: never in the event loop. Only a malformed
+    /// TARGET is an error.
     pub fn parse(text: &str) -> Result<Spec, String> {
         if text.bytes().any(|b| b.is_ascii_control()) {
             return Err(format!("bad syslog target {text:?}: control character"));
@@ -59,15 +64,14 @@ impl Spec {
                 let port: u16 = port
                     .parse()
                     .map_err(|_| format!("bad syslog target {text}: bad port {port:?}"))?;
-                let found = (host, port)
-                    .to_socket_addrs()
-                    .map_err(|e| format!("bad syslog target {text}: {e}"))?
-                    .next()
-                    .ok_or_else(|| format!("bad syslog target {text}: no address for {host}"))?;
-                if scheme == "udp" {
-                    Address::Udp(found)
-                } else {
-                    Address::Tcp(found)
+                let found = match (host, port).to_socket_addrs() {
+                    Ok(mut addrs) => addrs.next().ok_or_else(|| "no address".to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                match found {
+                    Ok(addr) if scheme == "udp" => Address::Udp(addr),
+                    Ok(addr) => Address::Tcp(addr),
+                    Err(why) => Address::Unresolved(format!("resolve {host}: {why}")),
                 }
             }
             _ => {
@@ -164,11 +168,14 @@ impl Target {
     }
 
     fn fail(&mut self, what: &str, e: Errno) {
+        self.fail_because(&format!("{what}: {}", reason(e)));
+    }
+
+    fn fail_because(&mut self, why: &str) {
         if !self.complained {
             crate::sys::diag::say(format_args!(
-                "wtmpd: warning: syslog {}: unable to {what}: {}; retrying from {} ms to {} s apart",
+                "wtmpd: warning: syslog {}: unable to {why}; retrying from {} ms to {} s apart",
                 self.spec.text,
-                reason(e),
                 BACKOFF_MIN.as_millis(),
                 BACKOFF_MAX.as_secs()
             ));
@@ -195,6 +202,17 @@ impl Target {
 
     /// Reconnect if it is time.
     pub fn poke(&mut self, now: Instant) {
+        if let Address::Unresolved(why) = &self.spec.address {
+            if !self.complained {
+                crate::sys::diag::say(format_args!(
+                    "wtmpd: warning: syslog {}: unable to {why}; not forwarding there until a restart",
+                    self.spec.text
+                ));
+                self.complained = true;
+            }
+            self.link = Link::Down(now + BACKOFF_MAX);
+            return;
+        }
         if matches!(self.link, Link::Down(at) if now >= at) {
             self.connect();
         }
@@ -220,6 +238,7 @@ impl Target {
                 }
                 tried.map(|(fd, stream)| (fd, stream, false))
             }
+            Address::Unresolved(_) => return,
             Address::Udp(addr) | Address::Tcp(addr) => {
                 let stream = matches!(self.spec.address, Address::Tcp(_));
                 let (family, kind) = (
@@ -361,6 +380,10 @@ mod tests {
         for bad in ["tcp:127.0.0.1", "tcp:127.0.0.1:x", "smtp:a:1", "unix:/a\nb"] {
             assert!(Spec::parse(bad).is_err(), "{bad}");
         }
+        assert!(matches!(
+            Spec::parse("tcp:no-such-host.invalid:601").map(|s| s.address),
+            Ok(Address::Unresolved(_))
+        ));
     }
 
     #[test]
