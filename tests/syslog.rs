@@ -512,3 +512,118 @@ fn tcp_sink() -> (u16, Arc<Mutex<Vec<std::net::TcpStream>>>) {
     });
     (port, held)
 }
+
+#[test]
+fn syslog_3164_carries_the_fields_as_key_value_in_the_text() {
+    assert_root();
+    let s = Scratch::new("syslog-3164");
+    let mut rsyslog = Rsyslog::new(&s);
+    rsyslog.start();
+    let targets = [format!("udp:127.0.0.1:{}", rsyslog.udp)];
+    let d = wtmpd(&s, &targets, &["--syslog-format", "3164"]);
+    let mut raw = Raw::connect(&s.path("run/wtmpd.sock"));
+    let mut failed = Rec::new(LOGIN, "ssh:notty", "mallory");
+    failed.host = b"198.51.100.9".to_vec();
+    append(&mut raw, BTMP, &failed);
+    let id = msgid(BTMP, 0, &failed);
+    let mut lines = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            lines = rsyslog.lines("udp");
+            !lines.is_empty()
+        }),
+        "nothing arrived"
+    );
+    // rsyslog's 5424 template shows what its 3164 parser took: facility
+    // authpriv, severity notice, the tag, and the fields in the text.
+    let line = &lines[0];
+    assert!(line.starts_with("<85>1 "), "{line}");
+    assert!(line.contains(" wtmpd "), "{line}");
+    assert!(
+        line.contains(&format!(
+            "failed login mallory on ssh:notty from 198.51.100.9 msgid={id} type=\"LOGIN_PROCESS\" user=\"mallory\" line=\"ssh:notty\""
+        )),
+        "{line}"
+    );
+    drop(raw);
+    assert!(d.stop());
+}
+
+#[test]
+fn syslog_bad_options_are_usage_errors() {
+    let s = Scratch::new("syslog-usage");
+    for (args, want) in [
+        (
+            &["--syslog", "smtp:example.org:25"][..],
+            "bad syslog target smtp:example.org:25",
+        ),
+        (&["--syslog", "tcp:127.0.0.1"][..], "want tcp:HOST:PORT"),
+        (&["--syslog", "udp:127.0.0.1:99999"][..], "bad port"),
+        (
+            &["--syslog-format", "5425"][..],
+            "--syslog-format is 5424 or 3164",
+        ),
+        (
+            &["--syslog-queue", "0"][..],
+            "--syslog-queue must be at least 1",
+        ),
+    ] {
+        let out = s.applet("wtmpd").args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(100), "{args:?}: {err}");
+        assert!(
+            err.starts_with("wtmpd: ") && err.contains(want),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn syslog_follows_a_rotated_wtmp_and_replays_only_what_it_missed() {
+    assert_root();
+    let s = Scratch::new("syslog-rotate");
+    let mut rsyslog = Rsyslog::new(&s);
+    rsyslog.start();
+    let targets = [format!("tcp:127.0.0.1:{}", rsyslog.tcp)];
+    let d = wtmpd(&s, &targets, &[]);
+    let mut raw = Raw::connect(&s.path("run/wtmpd.sock"));
+    let old = Rec::new(USER, "pts/1", "alice");
+    append(&mut raw, WTMP, &old);
+    rsyslog.wait_for("tcp", &[msgid(WTMP, 0, &old)]);
+    std::fs::rename(s.path("log/wtmp"), s.path("log/wtmp.1")).unwrap();
+    d.signal(libc::SIGHUP);
+    assert!(
+        wait_until(Duration::from_secs(10), || s.path("log/wtmp").exists()),
+        "wtmpd reopened wtmp"
+    );
+    let mut new = Rec::new(USER, "pts/2", "bob");
+    new.time_us += 1;
+    append(&mut raw, WTMP, &new);
+    let new_id = msgid(WTMP, 0, &new);
+    rsyslog.wait_for("tcp", &[new_id.clone()]);
+    // Saved once sent (the new file's inode, one record): a restart
+    // resends neither record.
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(s.path("log/wtmp")).unwrap().ino()
+    };
+    let saved = format!("{inode} 1 ");
+    assert!(
+        wait_until(Duration::from_secs(10), || state_file(&s)
+            .lines()
+            .any(|l| l.starts_with(&saved))),
+        "state: {}",
+        state_file(&s)
+    );
+    drop(raw);
+    d.kill9();
+    let d = wtmpd(&s, &targets, &[]);
+    let mut raw = Raw::connect(&s.path("run/wtmpd.sock"));
+    let mut last = Rec::new(DEAD, "pts/2", "");
+    last.time_us += 2;
+    append(&mut raw, WTMP, &last);
+    let lines = rsyslog.wait_for("tcp", &[msgid(WTMP, 1, &last)]);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    drop(raw);
+    assert!(d.stop());
+}
