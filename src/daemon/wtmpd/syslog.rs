@@ -35,6 +35,8 @@ use target::{Sent, Spec, Target};
 pub const QUEUE_DEFAULT: usize = 4096;
 /// How often dropped messages are reported, at most.
 const REPORT_EVERY: Duration = Duration::from_secs(60);
+/// Records read from the files per refill and target at most.
+const REFILL: usize = 256;
 /// How often the replay state is saved when it moved.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
@@ -72,6 +74,10 @@ struct Feed {
     forwarded: [u64; 2],
     dropped: u64,
     unreported: u64,
+    /// Records wait in the files: the socket is polled for writing even
+    /// with the queue empty, so the backlog flows at the receiver's pace
+    /// rather than a refill per tick.
+    behind: bool,
 }
 
 pub struct Forwarder {
@@ -187,6 +193,7 @@ impl Forwarder {
                     forwarded: next,
                     dropped: 0,
                     unreported: 0,
+                    behind: true,
                 }
             })
             .collect();
@@ -263,16 +270,20 @@ impl Forwarder {
     }
 
     /// Feed targets that are behind from the files once their queues are
-    /// half empty, up to full (a chunk of records read at a time).
+    /// half empty: up to REFILL records per call, so one call reads at
+    /// most 128 KiB while clients wait (the next send calls again).
     fn refill(&mut self, logs: [&LogFile; 2]) {
         let half = (self.capacity / 2).max(1);
         for i in 0..self.feeds.len() {
             if self.capacity - self.feeds[i].queue.len().min(self.capacity) < half {
                 continue;
             }
+            let mut budget = REFILL;
+            let mut failed = false;
             for db in 0..2 {
                 loop {
-                    let room = self.capacity - self.feeds[i].queue.len().min(self.capacity);
+                    let room =
+                        (self.capacity - self.feeds[i].queue.len().min(self.capacity)).min(budget);
                     let from = self.feeds[i].next[db];
                     if room == 0 || from >= logs[db].count {
                         break;
@@ -285,6 +296,9 @@ impl Forwarder {
                                 logs[db].path.display(),
                                 crate::sys::diag::os_reason(&e)
                             ));
+                            // Tried again at the next tick, not in a
+                            // loop on a writable socket.
+                            failed = true;
                             break;
                         }
                     };
@@ -293,6 +307,7 @@ impl Forwarder {
                     let next = (from + room as u64)
                         .min(logs[db].count)
                         .min(from + LogFile::FORWARD_CHUNK);
+                    budget -= (next - from) as usize;
                     for (index, crc, record) in records {
                         let message = self.message(db, index, crc, &record, logs[db]);
                         self.feeds[i].queue.push_back(Queued {
@@ -305,6 +320,8 @@ impl Forwarder {
                     self.feeds[i].next[db] = next;
                 }
             }
+            let next = self.feeds[i].next;
+            self.feeds[i].behind = !failed && (0..2).any(|db| next[db] < logs[db].count);
         }
     }
 
@@ -334,7 +351,7 @@ impl Forwarder {
     pub fn watched_fds(&self) -> Vec<(RawFd, libc::c_short)> {
         self.feeds
             .iter()
-            .filter_map(|f| f.target.poll_fd(!f.queue.is_empty()))
+            .filter_map(|f| f.target.poll_fd(f.behind || !f.queue.is_empty()))
             .collect()
     }
 
