@@ -16,6 +16,7 @@ mod read_layer;
 mod readers_hardening;
 mod services;
 mod syslog;
+mod syslog_util;
 mod uptime;
 mod util;
 mod utmpdump;
