@@ -291,7 +291,7 @@ impl Target {
             Link::Up { fd, stream: true } => {
                 let mut sink = [0u8; 512];
                 match recv(fd.as_raw_fd(), &mut sink, MsgFlags::MSG_DONTWAIT) {
-                    Ok(0) => self.fail("write (connection closed)", Errno::ECONNRESET),
+                    Ok(0) => self.fail_because("keep the connection: the receiver closed it"),
                     Ok(_) | Err(Errno::EAGAIN) | Err(Errno::EINTR) => {}
                     Err(e) => self.fail("read", e),
                 }
