@@ -208,7 +208,7 @@ fn syslog_what_was_acked_but_not_forwarded_arrives_after_a_kill9() {
     let first = Rec::new(USER, "pts/1", "alice");
     append(&mut raw, WTMP, &first);
     let first_id = msgid(WTMP, 0, &first);
-    rsyslog.wait_for("tcp", &[first_id.clone()]);
+    rsyslog.wait_for("tcp", std::slice::from_ref(&first_id));
     // The position is saved (within a second) once the record is sent.
     assert!(
         wait_until(Duration::from_secs(10), || state_file(&s).lines().any(
@@ -387,7 +387,7 @@ fn syslog_follows_a_rotated_wtmp_and_replays_only_what_it_missed() {
     new.time_us += 1;
     append(&mut raw, WTMP, &new);
     let new_id = msgid(WTMP, 0, &new);
-    rsyslog.wait_for("tcp", &[new_id.clone()]);
+    rsyslog.wait_for("tcp", std::slice::from_ref(&new_id));
     // Saved once sent (the new file's inode, one record): a restart
     // resends neither record.
     let inode = {

@@ -1,6 +1,8 @@
 //! wtmpd's service: wtmp and btmp (append-only, acknowledged after fsync,
 //! group commit) and the native lastlog (updated on every login appended
-//! to wtmp, keyed by user name).
+//! to wtmp, keyed by user name). With `--syslog`, each record committed
+//! is then queued for syslog (`syslog`): after the acknowledgement, never
+//! in its way.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
