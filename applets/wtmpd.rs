@@ -6,6 +6,7 @@
 //!              [--wtmp FILE] [--btmp FILE] [--lastlog FILE]
 //!              [-c MAX] [-C MAX_PER_UID] [-t MS] [-i MS] [-r RATE] [-n] [-p]
 //!              [--utmps-socket PATH | --utmps-listen-fd FD]
+//!              [--syslog TARGET]... [--syslog-format 5424|3164] [--syslog-queue N]
 //! ```
 //!
 //! One process, one poll loop. Binds `$UTMPBOX_RUNDIR/wtmpd.sock` (or
@@ -23,6 +24,12 @@
 //! With `--utmps-socket PATH` (or `--utmps-listen-fd FD`) it also takes
 //! libutmps' `updwtmpx` appends there, durable before they are answered.
 //!
+//! With `--syslog TARGET` (`unix:PATH`, default /dev/log; `udp:HOST:PORT`;
+//! `tcp:HOST:PORT`), repeatable, every record appended to wtmp or btmp is
+//! also sent there as one RFC 5424 message (or 3164), after it is durable
+//! and acknowledged, and resent after a restart until sent
+//! (docs/SYSLOG.md).
+//!
 //! Peer: skarnet utmps-wtmpd (one process per append, blocking locks,
 //! no btmp or lastlog), wtmpdb, lastlog2.
 
@@ -30,6 +37,7 @@ use std::ffi::OsString;
 
 use argh::FromArgs;
 
+use crate::daemon::wtmpd::syslog;
 use crate::daemon::{serve, wtmpd};
 use crate::front::args::{OsArg, Spec, Text};
 use crate::front::cli;
@@ -95,6 +103,16 @@ struct Opts {
     /// private mode: hide other users' hosts from unprivileged readers
     #[argh(switch, short = 'p')]
     private: bool,
+    /// forward every record to TARGET: unix:PATH, udp:HOST:PORT or
+    /// tcp:HOST:PORT (repeatable)
+    #[argh(option)]
+    syslog: Vec<Text>,
+    /// syslog message format: 5424 (default) or 3164
+    #[argh(option, default = "Text(String::from(\"5424\"))")]
+    syslog_format: Text,
+    /// messages queued per syslog target at most (4096)
+    #[argh(option, default = "wtmpd::syslog::QUEUE_DEFAULT")]
+    syslog_queue: usize,
 }
 
 const SPEC: Spec = Spec {
@@ -118,6 +136,9 @@ const SPEC: Spec = Spec {
         "rate=",
         "no-boot",
         "private",
+        "syslog=",
+        "syslog-format=",
+        "syslog-queue=",
     ],
     number_option: None,
 };
@@ -127,6 +148,19 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         Ok(opts) => opts,
         Err(status) => return status,
     };
+    let Some(format) = syslog::format::Format::from_name(&opts.syslog_format.0) else {
+        return cli::usage_error(applet, "--syslog-format is 5424 or 3164", 100);
+    };
+    let mut targets = Vec::new();
+    for text in &opts.syslog {
+        match syslog::target::Spec::parse(&text.0) {
+            Ok(spec) => targets.push(spec),
+            Err(why) => return cli::usage_error(applet, &why, 100),
+        }
+    }
+    if opts.syslog_queue == 0 {
+        return cli::usage_error(applet, "--syslog-queue must be at least 1", 100);
+    }
     let rundir = sources::rundir();
     let dir = serve::path_or(opts.dir, sources::logdir);
     let common = serve::Common {
@@ -150,6 +184,11 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         record_boot: !opts.no_boot,
         private: opts.private,
         mode: serve::file_mode(opts.private),
+        syslog: syslog::Options {
+            targets,
+            format,
+            queue: opts.syslog_queue,
+        },
     };
     let files = vec![
         service.wtmp.clone(),

@@ -6,7 +6,7 @@ set -u
 bin=${1:?usage: bench.sh /path/to/utmpbox}
 here=$(dirname "$0")
 status=0
-for part in last who w daemons utmps stall; do
+for part in last who w daemons utmps stall syslog; do
 	script="$here/bench_$part.sh"
 	[ -f "$script" ] || continue
 	echo "== $part"

@@ -18,6 +18,9 @@
 //!   bench_client disk FILE COUNT  the disk's own durable 4 KiB overwrites/s
 //!                                 (what dd oflag=direct,dsync measures): the
 //!                                 ceiling for one synchronous writer
+//!   bench_client sink             a TCP syslog receiver that accepts on
+//!                                 127.0.0.1 (its port printed) and never
+//!                                 reads, until killed
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -234,9 +237,17 @@ fn main() {
             let count = num(3);
             println!("{:.0}", disk(&args[2], count));
         }
+        Some("sink") => {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            println!("{}", listener.local_addr().expect("port").port());
+            let mut held = Vec::new();
+            for conn in listener.incoming().flatten() {
+                held.push(conn);
+            }
+        }
         _ => {
             eprintln!(
-                "usage: bench_client put|list|append|utmps-append|utmps-put|utmps-getent SOCKET ... | disk FILE COUNT"
+                "usage: bench_client put|list|append|utmps-append|utmps-put|utmps-getent SOCKET ... | disk FILE COUNT | sink"
             );
             std::process::exit(100);
         }

@@ -3,7 +3,7 @@
 # the peer tools (coreutils who/users, procps w/uptime, util-linux
 # last/lastb/utmpdump, shadow lastlog) and the helpers the tests use
 # (s6 runs the shipped service definitions; small filesystems for the
-# full-disk tests; GNU time).
+# full-disk tests; GNU time; rsyslog for wtmpd --syslog).
 set -e
 missing=""
 need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
@@ -33,6 +33,9 @@ need pkg-config pkg-config
 # coreutils pinky and libutempter's helper, a third-party writer.
 need pinky coreutils
 [ -x /usr/lib/x86_64-linux-gnu/utempter/utempter ] || missing="$missing libutempter0"
+# A real rsyslogd receives wtmpd's syslog forwarding (tests/syslog.rs);
+# the tests run it on scratch sockets and ports, never the system's.
+[ -x /usr/sbin/rsyslogd ] || command -v rsyslogd >/dev/null 2>&1 || missing="$missing rsyslog"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing:$missing (run as root or install them)" >&2

@@ -20,6 +20,8 @@ mod read_layer;
 mod readers_hardening;
 mod services;
 mod startup;
+mod syslog;
+mod syslog_util;
 mod uptime;
 mod util;
 mod utmpdump;

@@ -283,6 +283,36 @@ impl LogFile {
         Ok(batch)
     }
 
+    /// Up to `max` records from index `from` on, oldest first, each with
+    /// its index and stored checksum (corrupt ones passed over): how
+    /// syslog forwarding replays what it has not sent yet.
+    /// Records `read_forward` reads at most per call.
+    pub const FORWARD_CHUNK: u64 = CHUNK;
+
+    pub fn read_forward(&self, from: u64, max: u64) -> io::Result<Vec<(u64, u32, Record)>> {
+        let n = max
+            .min(self.count.saturating_sub(from))
+            .min(Self::FORWARD_CHUNK);
+        let mut bytes = vec![0u8; n as usize * RECORD_SIZE];
+        self.file
+            .read_exact_at(&mut bytes, native::offset_of(from))?;
+        Ok(bytes
+            .chunks_exact(RECORD_SIZE)
+            .zip(from..)
+            .filter_map(|(raw, index)| {
+                let record = native::decode(raw)?;
+                Some((index, native::stored_crc(raw), record))
+            })
+            .collect())
+    }
+
+    /// Which file this is (its inode), to tell a rotated file from the
+    /// one a saved position was in.
+    pub fn inode(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        self.file.metadata().map_or(0, |m| m.ino())
+    }
+
     /// The time of the newest boot record, looking back a bounded way.
     pub fn last_boot_us(&self) -> Option<i64> {
         let mut query = ReadQuery {

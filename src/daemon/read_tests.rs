@@ -63,6 +63,7 @@ fn start_daemons(dir: &Path) {
                     record_boot: false,
                     private: false,
                     mode: 0o644,
+                    syslog: Default::default(),
                 })
                 .unwrap();
                 serve(prepared, service);

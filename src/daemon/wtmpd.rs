@@ -1,6 +1,8 @@
 //! wtmpd's service: wtmp and btmp (append-only, acknowledged after fsync,
 //! group commit) and the native lastlog (updated on every login appended
-//! to wtmp, keyed by user name).
+//! to wtmp, keyed by user name). With `--syslog`, each record committed
+//! is then queued for syslog (`syslog`): after the acknowledgement, never
+//! in its way.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use crate::store::lastlog::LastlogStore;
 use crate::sys::boot;
 use crate::sys::peer::Peer;
 
+pub mod syslog;
 mod utmps;
 
 pub struct Options {
@@ -25,6 +28,8 @@ pub struct Options {
     pub private: bool,
     /// Mode of new wtmp and lastlog files (btmp is always 0600).
     pub mode: u32,
+    /// `--syslog`: where to forward every record appended (none: off).
+    pub syslog: syslog::Options,
 }
 
 const TAG_WTMP: usize = 0;
@@ -42,6 +47,11 @@ pub struct Wtmpd {
     last_boot_us: Option<i64>,
     /// An explicit lastlog set or clear waits for this turn's commit.
     lastlog_waiters: bool,
+    /// Forwarding to syslog, when asked for.
+    syslog: Option<syslog::Forwarder>,
+    /// When the once-a-second work (lastlog sync, reserve) is next due:
+    /// `tick` also runs whenever a syslog socket was ready.
+    next_housekeeping: Instant,
 }
 
 fn ok(payload: &[u8]) -> Response {
@@ -69,13 +79,24 @@ fn path_bytes(path: &std::path::Path) -> &[u8] {
 }
 
 impl Wtmpd {
-    pub fn open(opts: Options) -> Result<(Wtmpd, Vec<String>), String> {
+    pub fn open(mut opts: Options) -> Result<(Wtmpd, Vec<String>), String> {
         let (wtmp, mut warnings) = LogFile::open(&opts.wtmp, opts.mode)?;
         let (btmp, w) = LogFile::open(&opts.btmp, 0o600)?;
         warnings.extend(w);
         let (lastlog, w) = LastlogStore::open_repaired(&opts.lastlog, opts.mode)?;
         warnings.extend(w);
         let last_boot_us = wtmp.last_boot_us();
+        let targets = std::mem::take(&mut opts.syslog.targets);
+        let syslog = (!targets.is_empty()).then(|| {
+            let mut state = opts.wtmp.as_os_str().to_owned();
+            state.push(".syslog");
+            let forwarding = syslog::Options {
+                targets,
+                format: opts.syslog.format,
+                queue: opts.syslog.queue,
+            };
+            syslog::Forwarder::open(forwarding, state.into(), opts.mode, [&wtmp, &btmp])
+        });
         let mut wtmpd = Wtmpd {
             wtmp,
             btmp,
@@ -83,6 +104,8 @@ impl Wtmpd {
             rates: RateLimiter::new(opts.rate),
             last_boot_us,
             lastlog_waiters: false,
+            syslog,
+            next_housekeeping: Instant::now(),
             opts,
         };
         if wtmpd.opts.record_boot {
@@ -330,18 +353,31 @@ impl Service for Wtmpd {
                 }
             }
             op::LOG_STAT => {
-                let parsed = r
-                    .u8()
-                    .and_then(|db| r.end().map(|_| db))
-                    .and_then(|db| LogDb::from_raw(db).ok_or("unknown database"));
+                // An optional second byte, 1, asks for the syslog counts
+                // too (docs/PROTOCOL.md); without it the reply is as ever.
+                let parsed = r.u8().and_then(|db| {
+                    let counts = match r.u8() {
+                        Ok(1) => true,
+                        Ok(_) => return Err("unknown LOG_STAT flags"),
+                        Err(_) => false,
+                    };
+                    r.end()?;
+                    let db = LogDb::from_raw(db).ok_or("unknown database")?;
+                    Ok((db, counts))
+                });
                 match parsed {
-                    Ok(LogDb::Btmp) if !peer.is_root() => {
+                    Ok((LogDb::Btmp, _)) if !peer.is_root() => {
                         err(Status::Denied, "only root may read btmp")
                     }
-                    Ok(db) => {
+                    Ok((db, counts)) => {
+                        let (dropped, queued) = self.syslog.as_ref().map_or((0, 0), |f| f.counts());
                         let log = self.log(db);
                         let mut out = log.count.to_le_bytes().to_vec();
                         protocol::put_bytes16(&mut out, path_bytes(&log.path));
+                        if counts {
+                            out.extend_from_slice(&dropped.to_le_bytes());
+                            out.extend_from_slice(&queued.to_le_bytes());
+                        }
                         ok(&out)
                     }
                     Err(why) => bad(why),
@@ -365,6 +401,7 @@ impl Service for Wtmpd {
     }
 
     fn commit(&mut self) -> Vec<Result<(), String>> {
+        let bases = (self.wtmp.count, self.btmp.count);
         let wtmp = self.wtmp.commit();
         if let Ok(records) = &wtmp {
             for login in records
@@ -382,6 +419,16 @@ impl Service for Wtmpd {
             self.last_boot_us = self.wtmp.last_boot_us();
         }
         let btmp = self.btmp.commit();
+        // Queued for syslog now, sent from the next turn on: after the
+        // acknowledgements the loop writes once this returns.
+        if let Some(forwarder) = &mut self.syslog {
+            if let Ok(records) = &wtmp {
+                forwarder.appended(LogDb::Wtmp, bases.0, records, &self.wtmp);
+            }
+            if let Ok(records) = &btmp {
+                forwarder.appended(LogDb::Btmp, bases.1, records, &self.btmp);
+            }
+        }
         // A login's lastlog update is derived from wtmp (which is already
         // durable), so it is synced within a second by `tick`; only an
         // explicit set or clear waits for its own sync.
@@ -409,18 +456,41 @@ impl Service for Wtmpd {
     }
 
     fn tick(&mut self) -> Duration {
-        if let Err(why) = self.sync_lastlog() {
-            crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
-        }
-        for db in [LogDb::Wtmp, LogDb::Btmp] {
-            if let Some(why) = self.log(db).top_up() {
+        let now = Instant::now();
+        if now >= self.next_housekeeping {
+            self.next_housekeeping = now + Duration::from_secs(1);
+            if let Err(why) = self.sync_lastlog() {
                 crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
             }
+            for db in [LogDb::Wtmp, LogDb::Btmp] {
+                if let Some(why) = self.log(db).top_up() {
+                    crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
+                }
+            }
         }
-        Duration::from_secs(1)
+        let housekeeping = self.next_housekeeping.saturating_duration_since(now);
+        match &mut self.syslog {
+            Some(f) => f.tick([&self.wtmp, &self.btmp]).min(housekeeping),
+            None => housekeeping,
+        }
+    }
+
+    fn watched_fds(&self) -> Vec<(std::os::fd::RawFd, libc::c_short)> {
+        self.syslog
+            .as_ref()
+            .map_or_else(Vec::new, |f| f.watched_fds())
+    }
+
+    fn fd_ready(&mut self, fd: std::os::fd::RawFd) {
+        if let Some(f) = &mut self.syslog {
+            f.fd_ready(fd, [&self.wtmp, &self.btmp]);
+        }
     }
 
     fn stop(&mut self) {
+        if let Some(f) = &mut self.syslog {
+            f.stop();
+        }
         if let Err(why) = self.sync_lastlog() {
             crate::sys::diag::say(format_args!("wtmpd: warning: {why}"));
         }
@@ -440,5 +510,9 @@ impl Service for Wtmpd {
             }
         }
         self.last_boot_us = self.wtmp.last_boot_us().or(self.last_boot_us);
+        if let Some(f) = &mut self.syslog {
+            f.reopened(LogDb::Wtmp, &self.wtmp);
+            f.reopened(LogDb::Btmp, &self.btmp);
+        }
     }
 }

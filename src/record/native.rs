@@ -102,6 +102,11 @@ pub fn encode(record: &Record) -> Result<[u8; RECORD_SIZE], FormatError> {
     Ok(out)
 }
 
+/// The checksum stored in a whole record (`bytes` of RECORD_SIZE).
+pub fn stored_crc(bytes: &[u8]) -> u32 {
+    le_u32(bytes, CRC)
+}
+
 /// True when `bytes` holds a whole record whose checksum matches.
 pub fn checksum_ok(bytes: &[u8]) -> bool {
     bytes.len() >= RECORD_SIZE && le_u32(bytes, CRC) == crc32(&bytes[..CRC])
