@@ -426,3 +426,38 @@ fn utempter_as_nobody_records_its_own_session_without_setgid() {
         "{wtmp:?}"
     );
 }
+
+#[test]
+fn a_writer_started_before_its_daemons_waits_for_them() {
+    // At boot a getty or login may call pututxline while utmpd is still
+    // starting: the library retries a missing socket within its deadline
+    // (1 s) rather than failing at once (issue 13's writers wait).
+    let s = Scratch::new("capi-early-writer");
+    library(&s);
+    let uttool = compile(&s, "uttool");
+    let (_children, pid) = sleeper();
+    let pid = pid.to_string();
+    let mut cmd = preloaded(&s, &uttool);
+    cmd.args(["login", "pts/9805", "root", "192.0.2.5", &pid]);
+    let writer = isolated(cmd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let (_u, _w) = start_both(&s);
+    let out = writer.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the early writer failed: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let utmp = records(&run_dir(&s).join("utmp"));
+    assert!(
+        utmp.iter()
+            .any(|r| r.line == b"pts/9805" && r.user == b"root"),
+        "{utmp:?}"
+    );
+}
