@@ -20,6 +20,13 @@ need setpriv util-linux
 need s6-supervise s6
 need mkfs.ext4 e2fsprogs
 need mount mount
+# The boot tests (tests/boot.rs): qemu boots an initramfs made with cpio
+# around Debian's static busybox (the dynamic one, same path, cannot run
+# there); debugfs reads the power-loss test's disk image.
+need qemu-system-x86_64 qemu-system-x86
+need cpio cpio
+need debugfs e2fsprogs
+dpkg -s busybox-static >/dev/null 2>&1 || missing="$missing busybox-static"
 # GNU time measures a reader's peak memory (tests/readers_hardening.rs);
 # the shell keyword of the same name cannot.
 [ -x /usr/bin/time ] || missing="$missing time"

@@ -1,6 +1,7 @@
 //! Integration tests: the built binary driven through its applet symlinks,
 //! compared with the peer tools installed on the machine.
 
+mod boot;
 mod daemon_util;
 mod daemons;
 mod daemons_files;
