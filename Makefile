@@ -47,8 +47,11 @@ test: deps
 	UTMPBOX_BIN="$$bin" $(CARGO) test --locked --test tests -- --test-threads=2 --skip boot::
 	@# The same suite against the tiny build, the one for initramfs and
 	@# rootfs builders: the boot tests (tests/boot.rs) boot that one.
+	@# It is the file tiny-build copied to dist/utmpbox-tiny, under the
+	@# name utmpbox: the binary dispatches on its name, and the suite
+	@# runs it by that name too.
 	@$(MAKE) --no-print-directory tiny-build
-	UTMPBOX_BIN='$(CURDIR)/$(TINY_BIN)' $(CARGO) test --locked --test tests -- --test-threads=2
+	UTMPBOX_BIN='$(CURDIR)/$(TINY_DIR)/$(TARGET)/release/utmpbox' $(CARGO) test --locked --test tests -- --test-threads=2
 
 demo: build
 	@sh scripts/demo.sh $(CURDIR)/$(BIN)
