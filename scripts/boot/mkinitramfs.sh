@@ -38,8 +38,8 @@ cp "$busybox" "$stage/bin/busybox"
 # Only what /init calls; busybox's own who/w/last/uptime are not linked,
 # and /init calls utmpbox's applets by their full path anyway (busybox sh
 # prefers its own applets to PATH).
-for tool in sh mount umount mkdir insmod poweroff sleep cat echo \
-	setsid su sync date dmesg head seq kill; do
+for tool in sh mount mkdir insmod poweroff sleep cat echo \
+	setsid su sync date kill; do
 	ln -s busybox "$stage/bin/$tool"
 done
 cp "$init" "$stage/init"
