@@ -26,6 +26,13 @@ need gcc gcc
 need nm binutils
 need musl-gcc musl-tools
 need pkg-config pkg-config
+# The boot tests (tests/boot.rs): qemu boots an initramfs made with cpio
+# around Debian's static busybox (the dynamic one, same path, cannot run
+# there); debugfs reads the power-loss test's disk image.
+need qemu-system-x86_64 qemu-system-x86
+need cpio cpio
+need debugfs e2fsprogs
+dpkg -s busybox-static >/dev/null 2>&1 || missing="$missing busybox-static"
 # GNU time measures a reader's peak memory (tests/readers_hardening.rs);
 # the shell keyword of the same name cannot.
 [ -x /usr/bin/time ] || missing="$missing time"

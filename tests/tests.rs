@@ -5,6 +5,7 @@ mod capi;
 mod capi_programs;
 mod capi_programs_writers;
 mod capi_util;
+mod boot;
 mod daemon_util;
 mod daemons;
 mod daemons_files;
