@@ -83,7 +83,9 @@ fn dispatch(invoked: &str, args: &[OsString]) -> i32 {
     if let Some(entry) = find(invoked) {
         return entry(invoked, args);
     }
-    if invoked != "utmpbox" {
+    // As busybox: any name starting with the binary's (utmpbox-tiny,
+    // utmpbox.static) is the multicall binary itself.
+    if !invoked.starts_with("utmpbox") {
         cli::say(format_args!("utmpbox: {invoked}: applet not found"));
         return 127;
     }

@@ -119,6 +119,22 @@ fn unknown_applet_exits_127() {
 }
 
 #[test]
+fn a_copy_named_like_the_binary_is_the_multicall_binary() {
+    // make tiny leaves dist/utmpbox-tiny; a rootfs may hold utmpbox.static.
+    let s = Scratch::new("frontend-renamed");
+    for name in ["utmpbox-tiny", "utmpbox.static"] {
+        let copy = s.path(&format!("bin/{name}"));
+        std::fs::copy(binary(), &copy).unwrap();
+        let out = run(Command::new(&copy).arg("--list"), None);
+        assert_eq!(out.status.code(), Some(0), "{name}: {:?}", out);
+        let want: String = APPLETS.iter().map(|a| format!("{a}\n")).collect();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{name}");
+        let out = run(Command::new(&copy).args(["who", "--version"]), None);
+        assert_eq!(out.status.code(), Some(0), "{name}: {:?}", out);
+    }
+}
+
+#[test]
 fn list_names_every_applet() {
     for flag in ["--list", "-l"] {
         let out = run(Command::new(binary()).arg(flag), None);

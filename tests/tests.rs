@@ -1,11 +1,11 @@
 //! Integration tests: the built binary driven through its applet symlinks,
 //! compared with the peer tools installed on the machine.
 
+mod boot;
 mod capi;
 mod capi_programs;
 mod capi_programs_writers;
 mod capi_util;
-mod boot;
 mod daemon_util;
 mod daemons;
 mod daemons_files;

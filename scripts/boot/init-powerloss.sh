@@ -30,16 +30,7 @@ echo "@@@ mounted cycle ${cycle:-?}"
 # wtmpd's messages go to the console: the host counts its repairs.
 UTMPBOX_LOGDIR=/mnt/log /usr/bin/wtmpd &
 /usr/bin/utmpd &
-# TODO(lead): `utmpset wait -t 5` once branch boot lands.
-tries=0
-until /usr/bin/utmpset boot 2>/dev/null; do
-	tries=$((tries + 1))
-	if [ "$tries" -ge 100 ]; then
-		echo "@@@ daemons did not answer within 10 s"
-		break
-	fi
-	sleep 0.1
-done
+/usr/bin/utmpset wait -t 10 || echo "@@@ daemons did not answer within 10 s"
 echo "@@@ writing"
 writer() {
 	n=0
