@@ -37,6 +37,9 @@ pub struct Filter {
     pub until_us: Option<i64>,
     /// Only records whose user or line equals one of these names.
     pub any: Option<Vec<Vec<u8>>>,
+    /// With `any`: not only the records naming them, but what `last`
+    /// needs to pair their sessions (protocol filter 64).
+    pub sessions: bool,
 }
 
 /// The first batch asked of wtmpd, and the most: batches grow fourfold
@@ -51,7 +54,11 @@ pub struct History {
 }
 
 enum From {
-    Daemon { client: Client, db: LogDb },
+    Daemon {
+        client: Client,
+        db: LogDb,
+        socket: PathBuf,
+    },
     File(LogFile),
 }
 
@@ -83,7 +90,11 @@ impl History {
         match sources::or_files(stat).map_err(client::Error::into_io)? {
             Some((client, path)) => Ok(History {
                 path,
-                from: From::Daemon { client, db: log },
+                from: From::Daemon {
+                    client,
+                    db: log,
+                    socket,
+                },
             }),
             None => Self::open_file(&db.default_path()),
         }
@@ -110,7 +121,7 @@ impl History {
                 )?;
                 Ok(oldest)
             }
-            From::Daemon { client, db } => {
+            From::Daemon { client, db, .. } => {
                 // Windows from the start of the file, 1, 1, 2, 4 ... up to
                 // 1,024 records long, each asked for whole: the oldest
                 // record of the first non-empty one is the oldest of all.
@@ -161,8 +172,29 @@ impl History {
         let path = self.path.clone();
         match &mut self.from {
             From::File(log) => walk_file(applet, &path, log, u64::MAX, &mut each),
-            From::Daemon { client, db } => {
-                match walk_daemon(applet, &path, client, *db, filter, &mut each) {
+            From::Daemon { client, db, socket } => {
+                let mut walked =
+                    walk_daemon(applet, &path, client, *db, filter, u64::MAX, &mut each);
+                if let Err((before, client::Error::Refused { status, .. })) = &walked {
+                    // A wtmpd from before the name filters refuses them
+                    // and closes: the rest without them, on a new
+                    // connection; the reader filters itself.
+                    if *status == protocol::Status::BadRequest && filter.any.is_some() {
+                        let before = *before;
+                        let plain = Filter {
+                            any: None,
+                            sessions: false,
+                            ..filter.clone()
+                        };
+                        walked = Client::connect(socket, sources::DAEMON_DEADLINE)
+                            .map_err(|e| (before, e))
+                            .and_then(|fresh| {
+                                *client = fresh;
+                                walk_daemon(applet, &path, client, *db, &plain, before, &mut each)
+                            });
+                    }
+                }
+                match walked {
                     Ok(()) => Ok(()),
                     // wtmpd went away mid-walk: on from the file where it
                     // stopped (the same indexes: it serves the native file).
@@ -218,15 +250,17 @@ fn walk_daemon(
     client: &mut Client,
     db: LogDb,
     filter: &Filter,
+    before: u64,
     each: &mut impl FnMut(&View) -> bool,
 ) -> Result<(), (u64, client::Error)> {
     let mut query = ReadQuery {
-        before: u64::MAX,
+        before,
         max: FIRST_BATCH,
         since_us: filter.since_us,
         until_us: filter.until_us,
         any: filter.any.clone(),
         report_corrupt: true,
+        sessions: filter.sessions,
         ..ReadQuery::default()
     };
     let mut batch = client::Batch::default();

@@ -13,6 +13,7 @@
 //! `trailing` so the caller can warn about it.
 
 pub mod inet;
+pub mod last_kind;
 pub mod lastlog;
 pub mod legacy;
 pub mod native;

@@ -1,0 +1,168 @@
+//! How `last` reads a record's type: util-linux 2.38.1
+//! `process_wtmp_file`'s fix-ups from the line and user fields. `last`
+//! pairs records by the kind this gives; wtmpd, asked for the sessions of
+//! some names (protocol filter 64), uses the same function to tell which
+//! records the pairing needs, so the two can never disagree.
+
+/// util-linux's private type for a shutdown record.
+pub const SHUTDOWN_TIME: i16 = 254;
+
+/// A login (7) or a logout (8): `last` pairs these on their line.
+pub const LOGIN: i16 = 7;
+pub const LOGOUT: i16 = 8;
+
+/// The kind `last` acts on for a record of stored kind `kind`.
+#[inline(always)]
+pub fn last_kind(kind: i16, line: &[u8], user: &[u8]) -> i16 {
+    let mut kind = kind;
+    if line.first() == Some(&b'~') {
+        if prefix(user, b"shutdown") {
+            kind = SHUTDOWN_TIME;
+        } else if prefix(user, b"reboot") {
+            kind = 2;
+        } else if prefix(user, b"runlevel") {
+            kind = 1;
+        }
+    } else {
+        if kind != LOGOUT && !user.is_empty() && !line.is_empty() && !prefix(user, b"LOGIN") {
+            kind = LOGIN;
+        }
+        if user.is_empty() {
+            kind = LOGOUT;
+        }
+        if prefix(user, b"date") {
+            match line.first() {
+                Some(b'|') => kind = 4,
+                Some(b'{') => kind = 3,
+                _ => {}
+            }
+        }
+    }
+    kind
+}
+
+/// Kinds `last` passes over without a trace: no entry, no state.
+pub fn ignored(kind: i16) -> bool {
+    matches!(kind, 0 | 5 | 6 | 9)
+}
+
+/// `field.starts_with(pattern)` for the short constant patterns of the
+/// type checks, compared byte by byte in line (the library call showed
+/// in profiles: it runs for every record).
+#[inline(always)]
+pub fn prefix(field: &[u8], pattern: &[u8]) -> bool {
+    let n = pattern.len();
+    if field.len() < n || n > 8 {
+        return field.starts_with(pattern);
+    }
+    // Most fields differ at once: one byte decides without the loop.
+    if n > 0 && field[0] != pattern[0] {
+        return false;
+    }
+    // Both as little-endian words of their first n bytes (a loop that
+    // builds values, which the compiler does not turn into memcmp).
+    let (mut a, mut b) = (0u64, 0u64);
+    for i in (0..n).rev() {
+        a = (a << 8) | field[i] as u64;
+        b = (b << 8) | pattern[i] as u64;
+    }
+    a == b
+}
+
+/// A line as `last` tells lines apart (C compares the 32-byte field up
+/// to its NUL): its bytes in four little-endian words, zero after the
+/// end. Its own hash and comparison: SipHash and the memcmp of the
+/// derived array comparison were far slower over millions of records.
+#[derive(Eq, Clone, Copy)]
+pub struct LineKey([u64; 4]);
+
+impl PartialEq for LineKey {
+    #[inline(always)]
+    fn eq(&self, other: &LineKey) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) == 0
+    }
+}
+
+impl std::hash::Hash for LineKey {
+    #[inline(always)]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // FxHash over the four words.
+        let mut h = 0u64;
+        for w in self.0 {
+            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+        state.write_u64(h);
+    }
+}
+
+/// The key of `line` (its first 32 bytes).
+#[inline(always)]
+pub fn line_key(line: &[u8]) -> LineKey {
+    let mut w = [0u64; 4];
+    for (i, &b) in line.iter().take(32).enumerate() {
+        w[i / 8] |= (b as u64) << (8 * (i % 8));
+    }
+    LineKey(w)
+}
+
+/// The hasher for `LineKey` maps: the key hashes itself.
+#[derive(Default, Clone, Copy)]
+pub struct LineHash;
+
+impl std::hash::BuildHasher for LineHash {
+    type Hasher = LineHasher;
+    fn build_hasher(&self) -> LineHasher {
+        LineHasher(0)
+    }
+}
+
+pub struct LineHasher(u64);
+
+impl std::hash::Hasher for LineHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fix_ups_as_util_linux_makes_them() {
+        assert_eq!(last_kind(2, b"~", b"shutdown"), SHUTDOWN_TIME);
+        assert_eq!(last_kind(1, b"~", b"reboot"), 2);
+        assert_eq!(last_kind(8, b"~", b"runlevel"), 1);
+        // A dead process with a user on a terminal is a login; any
+        // record without a user is a logout.
+        assert_eq!(last_kind(6, b"pts/1", b"alice"), LOGIN);
+        assert_eq!(last_kind(6, b"tty1", b"LOGIN"), 6);
+        assert_eq!(last_kind(2, b"pts/1", b""), LOGOUT);
+        assert_eq!(last_kind(7, b"{", b"date"), 3);
+        assert_eq!(last_kind(7, b"|", b"date"), 4);
+        // No line: the stored kind stands.
+        assert_eq!(last_kind(2, b"", b"kernel"), 2);
+        assert!(ignored(last_kind(5, b"", b"init")));
+    }
+
+    #[test]
+    fn line_keys_tell_lines_apart_as_c_strings() {
+        assert!(line_key(b"pts/1") == line_key(b"pts/1"));
+        assert!(line_key(b"pts/1") != line_key(b"pts/10"));
+        assert!(line_key(b"") != line_key(b"a"));
+        let long = [b'x'; 32];
+        assert!(line_key(&long) == line_key(&long));
+        let mut other = long;
+        other[31] = b'y';
+        assert!(line_key(&long) != line_key(&other));
+    }
+}
