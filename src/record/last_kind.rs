@@ -52,7 +52,10 @@ pub fn ignored(kind: i16) -> bool {
 #[inline(always)]
 pub fn prefix(field: &[u8], pattern: &[u8]) -> bool {
     let n = pattern.len();
-    if field.len() < n || n > 8 {
+    if field.len() < n {
+        return false;
+    }
+    if n > 8 {
         return field.starts_with(pattern);
     }
     // Most fields differ at once: one byte decides without the loop.
@@ -96,14 +99,47 @@ impl std::hash::Hash for LineKey {
     }
 }
 
-/// The key of `line` (its first 32 bytes).
+/// The key of `line` (its first 32 bytes). Whole words, then the rest
+/// as two overlapping 4-byte reads or single bytes: a loop over the bytes
+/// cost `last` a tenth of its time.
 #[inline(always)]
 pub fn line_key(line: &[u8]) -> LineKey {
+    let line = &line[..line.len().min(32)];
     let mut w = [0u64; 4];
-    for (i, &b) in line.iter().take(32).enumerate() {
-        w[i / 8] |= (b as u64) << (8 * (i % 8));
+    let full = line.len() / 8;
+    let mut k = 0;
+    while k < full {
+        w[k] = u64::from_le_bytes(le_bytes(line, 8 * k));
+        k += 1;
+    }
+    let tail = &line[8 * full..];
+    let n = tail.len();
+    let rest = if n >= 4 {
+        let lo = u32::from_le_bytes(le_bytes(tail, 0)) as u64;
+        let hi = u32::from_le_bytes(le_bytes(tail, n - 4)) as u64;
+        // The bytes both reads hold are the same: or-ing them is exact.
+        lo | hi << (8 * (n - 4))
+    } else if n > 0 {
+        let mut b = tail[0] as u64;
+        b |= (tail[n / 2] as u64) << (8 * (n / 2));
+        b | (tail[n - 1] as u64) << (8 * (n - 1))
+    } else {
+        0
+    };
+    if full < 4 {
+        w[full] = rest;
     }
     LineKey(w)
+}
+
+/// N bytes at `at` (in bounds: callers check).
+#[inline(always)]
+fn le_bytes<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(src) = b.get(at..at + N) {
+        out.copy_from_slice(src);
+    }
+    out
 }
 
 /// The hasher for `LineKey` maps: the key hashes itself.
@@ -156,6 +192,19 @@ mod tests {
 
     #[test]
     fn line_keys_tell_lines_apart_as_c_strings() {
+        // The key is the bytes as four little-endian words, zero after
+        // the end, for every length.
+        let bytes: Vec<u8> = (1..=40).collect();
+        for n in 0..=40 {
+            let mut padded = [0u8; 32];
+            let k = n.min(32);
+            padded[..k].copy_from_slice(&bytes[..k]);
+            let mut want = [0u64; 4];
+            for (i, w) in want.iter_mut().enumerate() {
+                *w = u64::from_le_bytes(padded[8 * i..8 * i + 8].try_into().unwrap());
+            }
+            assert!(line_key(&bytes[..n]) == LineKey(want), "{n}");
+        }
         assert!(line_key(b"pts/1") == line_key(b"pts/1"));
         assert!(line_key(b"pts/1") != line_key(b"pts/10"));
         assert!(line_key(b"") != line_key(b"a"));
