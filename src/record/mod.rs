@@ -12,6 +12,7 @@
 //! error value, and a partial record at the end of a file is reported as
 //! `trailing` so the caller can warn about it.
 
+mod crc32;
 pub mod inet;
 pub mod last_kind;
 pub mod lastlog;
