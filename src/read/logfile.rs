@@ -301,6 +301,7 @@ impl Backwards<'_> {
         let bytes = match self.map {
             Some((ptr, _)) => {
                 self.window = Some((start as usize, len));
+                self.populate(ptr, start as usize, len);
                 // SAFETY: the mapping covers the whole records of the file
                 // as it was opened; [start, start + len) is inside them.
                 unsafe {
@@ -349,6 +350,21 @@ impl Backwards<'_> {
         };
         if let Ok(ptr) = mapped {
             self.map = Some((ptr, len.get()));
+        }
+    }
+
+    /// Map the pages of the window about to be read in one call (Linux
+    /// 5.14, MADV_POPULATE_READ), rather than a page fault every few
+    /// pages as they are touched; older kernels refuse it and fault.
+    fn populate(&self, ptr: NonNull<c_void>, start: usize, len: usize) {
+        let page = 4096;
+        let from = start / page * page;
+        let to = start + len;
+        // SAFETY: advice on pages of our own read-only mapping, which
+        // covers [from, to): `from` is inside it, so not null.
+        unsafe {
+            let pages = NonNull::new_unchecked(ptr.cast::<u8>().as_ptr().add(from));
+            let _ = madvise(pages.cast(), to - from, MmapAdvise::MADV_POPULATE_READ);
         }
     }
 
