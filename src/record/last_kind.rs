@@ -90,11 +90,14 @@ impl PartialEq for LineKey {
 impl std::hash::Hash for LineKey {
     #[inline(always)]
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // FxHash over the four words.
-        let mut h = 0u64;
-        for w in self.0 {
-            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
+        // FxHash over the four words, unrolled (the array iterator was
+        // not, in the size-optimised build).
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let [a, b, c, d] = self.0;
+        let mut h = a.wrapping_mul(K);
+        h = (h.rotate_left(5) ^ b).wrapping_mul(K);
+        h = (h.rotate_left(5) ^ c).wrapping_mul(K);
+        h = (h.rotate_left(5) ^ d).wrapping_mul(K);
         state.write_u64(h);
     }
 }
