@@ -134,31 +134,31 @@ fn plain(field: &[u8]) -> bool {
     // bufout::copy reads them, with printable filler. A byte loop over
     // the rest cost `last` a twentieth of its time.
     let n = field.len();
-    let word = |at: usize| {
-        let mut a = [0u8; 8];
-        bufout::copy(&mut a, &field[at..at + 8]);
-        u64::from_le_bytes(a)
-    };
-    let half = |at: usize| {
-        let mut a = [0u8; 4];
-        bufout::copy(&mut a, &field[at..at + 4]);
-        u32::from_le_bytes(a) as u64
-    };
     let mut bad = 0u64;
     if n >= 8 {
         let mut at = 0;
         while at + 8 <= n {
-            bad |= unprintable(word(at));
+            bad |= unprintable(u64::from_le_bytes(bytes_at(field, at)));
             at += 8;
         }
-        bad |= unprintable(word(n - 8));
+        bad |= unprintable(u64::from_le_bytes(bytes_at(field, n - 8)));
     } else if n >= 4 {
-        bad = unprintable(half(0) | half(n - 4) << 32);
+        let lo = u32::from_le_bytes(bytes_at(field, 0)) as u64;
+        let hi = u32::from_le_bytes(bytes_at(field, n - 4)) as u64;
+        bad = unprintable(lo | hi << 32);
     } else if n > 0 {
         let x = field[0] as u64 | (field[n / 2] as u64) << 8 | (field[n - 1] as u64) << 16;
         bad = unprintable(x | 0x2020_2020_2000_0000);
     }
     bad & 0x8080_8080_8080_8080 == 0
+}
+
+/// N bytes of `field` at `at` (in bounds: callers check).
+#[inline(always)]
+fn bytes_at<const N: usize>(field: &[u8], at: usize) -> [u8; N] {
+    let mut a = [0u8; N];
+    bufout::copy(&mut a, &field[at..at + N]);
+    a
 }
 
 /// The high bit of each byte of `x` that is not printable ASCII: set in
