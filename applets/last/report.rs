@@ -11,7 +11,7 @@ use crate::applets::last::bufout::OutBuf;
 use crate::applets::last::clock::Clock;
 use crate::front::cli;
 use crate::read::history::{Filter, History};
-use crate::record::last_kind::{last_kind, line_key, prefix, LineHash, LineKey, SHUTDOWN_TIME};
+use crate::record::last_kind::{last_kind, line_key, prefix, LineTimes, SHUTDOWN_TIME};
 use crate::record::view::View;
 
 /// How an entry ended (util-linux's R_* values).
@@ -99,7 +99,7 @@ struct Walk {
     next_down_is_boot: bool,
     // The time of the nearest later record on each line (util-linux's
     // ulist, which never holds two entries for one line that matter).
-    ulist: HashMap<LineKey, i64, LineHash>,
+    ulist: LineTimes,
     quit: bool,
 }
 
@@ -112,7 +112,7 @@ impl Walk {
             whydown: Ending::Crash,
             shutdown_seen: false,
             next_down_is_boot: false,
-            ulist: HashMap::default(),
+            ulist: LineTimes::default(),
             quit: false,
         }
     }

@@ -87,18 +87,106 @@ impl PartialEq for LineKey {
     }
 }
 
-impl std::hash::Hash for LineKey {
+impl LineKey {
+    /// FxHash over the four words, unrolled (the array iterator was not,
+    /// in the size-optimised build).
     #[inline(always)]
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // FxHash over the four words, unrolled (the array iterator was
-        // not, in the size-optimised build).
+    fn fold(&self) -> u64 {
         const K: u64 = 0x517c_c1b7_2722_0a95;
         let [a, b, c, d] = self.0;
         let mut h = a.wrapping_mul(K);
         h = (h.rotate_left(5) ^ b).wrapping_mul(K);
         h = (h.rotate_left(5) ^ c).wrapping_mul(K);
-        h = (h.rotate_left(5) ^ d).wrapping_mul(K);
-        state.write_u64(h);
+        (h.rotate_left(5) ^ d).wrapping_mul(K)
+    }
+}
+
+impl std::hash::Hash for LineKey {
+    #[inline(always)]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fold());
+    }
+}
+
+/// A map from line to a time for `last`'s pairing over millions of
+/// records: open addressing with linear probing over a power-of-two
+/// table of at most half load, and a clear (at every boot and shutdown)
+/// that only bumps a generation. A history has few lines, so a probe
+/// mostly ends at its first slot.
+pub struct LineTimes {
+    /// (key, time, generation): a slot is used when its generation is
+    /// the table's.
+    slots: Vec<(LineKey, i64, u32)>,
+    generation: u32,
+    len: usize,
+}
+
+impl Default for LineTimes {
+    fn default() -> LineTimes {
+        LineTimes {
+            slots: vec![(LineKey([0; 4]), 0, 0); 256],
+            generation: 1,
+            len: 0,
+        }
+    }
+}
+
+impl LineTimes {
+    /// Set `key`'s time to `t`; the time it had, if any.
+    #[inline(always)]
+    pub fn insert(&mut self, key: LineKey, t: i64) -> Option<i64> {
+        let mask = self.slots.len() - 1;
+        let mut at = (key.fold() >> 32) as usize & mask;
+        loop {
+            // `at` is masked: always a slot.
+            let Some(slot) = self.slots.get_mut(at) else {
+                return None;
+            };
+            if slot.2 != self.generation {
+                return self.add(at, key, t);
+            }
+            if slot.0 == key {
+                return Some(std::mem::replace(&mut slot.1, t));
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    #[inline(never)]
+    fn add(&mut self, at: usize, key: LineKey, t: i64) -> Option<i64> {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+            return self.insert(key, t);
+        }
+        self.slots[at] = (key, t, self.generation);
+        self.len += 1;
+        None
+    }
+
+    /// Forget every line.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Once in four billion clears: no slot may look current.
+            for slot in &mut self.slots {
+                slot.2 = 0;
+            }
+            self.generation = 1;
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let bigger = vec![(LineKey([0; 4]), 0, 0); self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        let generation = self.generation;
+        self.len = 0;
+        for (key, t, g) in old {
+            if g == generation {
+                self.insert(key, t);
+            }
+        }
     }
 }
 
@@ -191,6 +279,21 @@ mod tests {
         // No line: the stored kind stands.
         assert_eq!(last_kind(2, b"", b"kernel"), 2);
         assert!(ignored(last_kind(5, b"", b"init")));
+    }
+
+    #[test]
+    fn line_times_as_a_map() {
+        let mut times = LineTimes::default();
+        let mut model = std::collections::HashMap::new();
+        for i in 0..20000i64 {
+            let line = format!("pts/{}", (i * 7919) % 900);
+            let key = line_key(line.as_bytes());
+            assert_eq!(times.insert(key, i), model.insert(line, i), "{i}");
+            if i % 3000 == 2999 {
+                times.clear();
+                model.clear();
+            }
+        }
     }
 
     #[test]
