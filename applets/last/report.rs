@@ -430,7 +430,7 @@ impl<'o> Report<'o> {
             let wanted = o.show.iter().any(|w| {
                 &w[..w.len().min(32)] == user32
                     || &w[..] == utline
-                    || (utline.starts_with(b"tty") && utline[3..] == w[..])
+                    || (prefix(utline, b"tty") && utline[3..] == w[..])
             });
             if !wanted {
                 return false;
