@@ -436,12 +436,20 @@ impl ReadQuery {
     /// `sessions`, every filter but the names, which `log_store` applies.
     pub fn matches_raw(&self, raw: &[u8]) -> bool {
         let time_us = crate::record::le_i64(raw, 16);
+        if !(self.since_us.map_or(true, |t| time_us >= t)
+            && self.until_us.map_or(true, |t| time_us <= t))
+        {
+            return false;
+        }
+        let names_here = self.any.is_some() && !self.sessions;
+        if self.user.is_none() && self.line.is_none() && !names_here {
+            // Most reads: no field to look at.
+            return true;
+        }
         let field = |at: usize, len: usize| crate::record::c_field(&raw[at..at + len]);
         let user = field(native::USER, native::USER_MAX);
         let line = field(native::LINE, native::LINE_MAX);
-        self.since_us.map_or(true, |t| time_us >= t)
-            && self.until_us.map_or(true, |t| time_us <= t)
-            && self.user.as_ref().map_or(true, |u| user == &u[..])
+        self.user.as_ref().map_or(true, |u| user == &u[..])
             && self.line.as_ref().map_or(true, |l| line == &l[..])
             && (self.sessions || self.any.as_ref().map_or(true, |any| names(any, user, line)))
     }
