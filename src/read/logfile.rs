@@ -275,7 +275,12 @@ impl Backwards<'_> {
         let len = records * size;
         let start = self.end - len as u64;
         self.end = start;
-        self.buf.resize(len, 0);
+        if len > self.buf.len() {
+            // Zeroed by the allocator: resize wrote the zeros a byte at a
+            // time in the size-optimised build.
+            self.buf = vec![0u8; len];
+        }
+        self.buf.truncate(len);
         let got = infile::read_full_at(&self.log.file, &mut self.buf, start)?;
         // Shorter than when it was opened: what is left reads as zeros.
         self.buf[got..].fill(0);
