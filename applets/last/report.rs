@@ -101,11 +101,16 @@ struct Walk {
     // ulist, which never holds two entries for one line that matter).
     ulist: LineTimes,
     quit: bool,
+    /// The time window (`-s`, `-t`), whole when not given.
+    since: i64,
+    until: i64,
 }
 
 impl Walk {
-    fn new(currentdate: i64) -> Walk {
+    fn new(currentdate: i64, o: &Options) -> Walk {
         Walk {
+            since: if o.since != 0 { o.since } else { i64::MIN },
+            until: if o.until != 0 { o.until } else { i64::MAX },
             lastboot: 0,
             lastrch: currentdate,
             lastdown: currentdate,
@@ -175,7 +180,7 @@ impl<'o> Report<'o> {
             }
         };
         let path = history.path().as_os_str().as_bytes().to_vec();
-        let mut w = Walk::new(self.now);
+        let mut w = Walk::new(self.now, self.o);
         let filter = self.filter();
         let read = history.newest_first(applet, &filter, |ut| {
             self.step(applet, &mut w, ut);
@@ -249,10 +254,7 @@ impl<'o> Report<'o> {
     fn step(&mut self, applet: &str, w: &mut Walk, ut: &View) {
         let o = self.o;
         let t = ut.secs;
-        if o.since != 0 && t < o.since {
-            return;
-        }
-        if o.until != 0 && o.until < t {
+        if t < w.since || w.until < t {
             return;
         }
         if o.lastb {
