@@ -83,9 +83,9 @@ impl Report<'_> {
         let b = self.out.tail();
         bufout::copy(b, &BLANK);
         bufout::copy(b, user);
-        bufout::copy(&mut b[9..], utline);
+        bufout::copy_at(b, 9, utline);
         let at = if showhost {
-            bufout::copy(&mut b[22..], domain);
+            bufout::copy_at(b, 22, domain);
             39
         } else {
             22
@@ -96,9 +96,9 @@ impl Report<'_> {
         if !plain(&b[..at]) {
             return false;
         }
-        bufout::copy(&mut b[at..], &login_stamp);
-        bufout::copy(&mut b[at + 17..], &logout_col);
-        bufout::copy(&mut b[at + 25..], length);
+        bufout::copy_at(b, at, &login_stamp);
+        bufout::copy_at(b, at + 17, &logout_col);
+        bufout::copy_at(b, at + 25, length);
         let mut p = at + 25 + length.len();
         // util-linux trims trailing blanks (every byte here is printable
         // or a space), putting the newline over the first byte when
