@@ -9,8 +9,18 @@ use std::io::{self, Write};
 /// Copy `src` into the front of `dst`; panics only if `dst` is shorter.
 #[inline(always)]
 pub fn copy(dst: &mut [u8], src: &[u8]) {
+    copy_at(dst, 0, src);
+}
+
+/// Copy `src` into `dst` at `at`; panics only if it does not fit. (One
+/// check here rather than slicing `dst` first: the slice was a call in
+/// the size-optimised build.)
+#[inline(always)]
+pub fn copy_at(dst: &mut [u8], at: usize, src: &[u8]) {
     let n = src.len();
-    assert!(dst.len() >= n);
+    assert!(at <= dst.len() && dst.len() - at >= n);
+    // SAFETY: `at` is within `dst` (checked above).
+    let dst = unsafe { std::slice::from_raw_parts_mut(dst.as_mut_ptr().add(at), dst.len() - at) };
     if n > 64 {
         dst[..n].copy_from_slice(src);
         return;
@@ -65,7 +75,7 @@ impl<W: Write> OutBuf<W> {
 
     /// Make room for `len` more bytes (flushing if needed); false when the
     /// request is larger than the buffer, which callers write directly.
-    #[inline]
+    #[inline(always)]
     pub fn reserve(&mut self, len: usize) -> bool {
         if self.n + len > self.buf.len() {
             self.flush_buffer();
@@ -139,6 +149,20 @@ mod tests {
             copy(&mut dst, &src[..n]);
             assert_eq!(&dst[..n], &src[..n]);
             assert!(dst[n..].iter().all(|&b| b == 0xAA), "{n}");
+        }
+    }
+
+    #[test]
+    fn copies_at_every_offset() {
+        let src: Vec<u8> = (0..80u8).collect();
+        for at in 0..40 {
+            for n in 0..80 {
+                let mut dst = vec![0xAAu8; 130];
+                copy_at(&mut dst, at, &src[..n]);
+                assert_eq!(&dst[at..at + n], &src[..n]);
+                assert!(dst[..at].iter().all(|&b| b == 0xAA), "{at} {n}");
+                assert!(dst[at + n..].iter().all(|&b| b == 0xAA), "{at} {n}");
+            }
         }
     }
 

@@ -11,10 +11,9 @@ use crate::applets::last::bufout::OutBuf;
 use crate::applets::last::clock::Clock;
 use crate::front::cli;
 use crate::read::history::{Filter, History};
+use crate::record::last_kind::{last_kind, line_key, prefix, LineTimes, SHUTDOWN_TIME};
 use crate::record::view::View;
 
-/// util-linux's private type for a shutdown record.
-const SHUTDOWN_TIME: i16 = 254;
 /// `/proc/PID/loginuid` of a process no login has claimed (audit's -1).
 const LOGINUID_UNSET: u32 = u32::MAX;
 
@@ -103,20 +102,25 @@ struct Walk {
     next_down_is_boot: bool,
     // The time of the nearest later record on each line (util-linux's
     // ulist, which never holds two entries for one line that matter).
-    ulist: HashMap<LineKey, i64, LineHash>,
+    ulist: LineTimes,
     quit: bool,
+    /// The time window (`-s`, `-t`), whole when not given.
+    since: i64,
+    until: i64,
 }
 
 impl Walk {
-    fn new(currentdate: i64) -> Walk {
+    fn new(currentdate: i64, o: &Options) -> Walk {
         Walk {
+            since: if o.since != 0 { o.since } else { i64::MIN },
+            until: if o.until != 0 { o.until } else { i64::MAX },
             lastboot: 0,
             lastrch: currentdate,
             lastdown: currentdate,
             whydown: Ending::Crash,
             shutdown_seen: false,
             next_down_is_boot: false,
-            ulist: HashMap::default(),
+            ulist: LineTimes::default(),
             quit: false,
         }
     }
@@ -179,7 +183,7 @@ impl<'o> Report<'o> {
             }
         };
         let path = history.path().as_os_str().as_bytes().to_vec();
-        let mut w = Walk::new(self.now);
+        let mut w = Walk::new(self.now, self.o);
         let filter = self.filter();
         let read = history.newest_first(applet, &filter, |ut| {
             self.step(applet, &mut w, ut);
@@ -205,13 +209,18 @@ impl<'o> Report<'o> {
 
     /// What wtmpd may leave out: only what `step` skips whatever the
     /// other records say. The time window (step ignores a record outside
-    /// it entirely), and for lastb, whose entries stand alone, the names
-    /// asked for; never names for last, which needs every record of a
-    /// line to end its sessions. That holds for any name: `step` ends a
-    /// login at the next record on its line, which may be an anonymous
-    /// logout or another user's login, and `list` matches every name as a
-    /// user too, so `last pts/3` lists a user named "pts/3" on any line,
-    /// ended by records that name neither (tests/last_name_filters.rs).
+    /// it entirely), and the names asked for. For lastb, whose entries
+    /// stand alone, the records naming them. For last, never only those:
+    /// `step` ends a login at the next record on its line, which may be
+    /// an anonymous logout or another user's login, and `list` matches
+    /// every name as a user too, so `last pts/3` lists a user named
+    /// "pts/3" on any line, ended by records that name neither
+    /// (tests/last_name_filters.rs). So last asks for the sessions of the
+    /// names (protocol filter 64): each record naming one, the next
+    /// record on its line, and every record `step` does not pair on a
+    /// line (boots, shutdowns, run levels, clock changes), which is all
+    /// `step` and `list` look at to print the same lines
+    /// (src/daemon/log_sessions.rs).
     fn filter(&self) -> Filter {
         let o = self.o;
         let secs = |t: i64| t.saturating_mul(1_000_000);
@@ -220,13 +229,14 @@ impl<'o> Report<'o> {
             // Any time within the second `until` names.
             until_us: (o.until != 0).then(|| secs(o.until).saturating_add(999_999)),
             any: None,
+            sessions: false,
         };
         // list() matches a name as a user (first 32 bytes), a line, or a
         // line "tty" + name; "ftp" and "uucp" match lines cut short, which
-        // no equality on the daemon's side can say.
+        // no equality on the daemon's side can say: then no names are
+        // sent, and the whole history is read.
         let plain = |w: &Vec<u8>| w.len() <= 29 && w[..] != *b"ftp" && w[..] != *b"uucp";
-        if o.lastb
-            && !o.show.is_empty()
+        if !o.show.is_empty()
             && o.show.len() * 2 <= crate::protocol::MAX_ANY
             && o.show.iter().all(plain)
         {
@@ -236,6 +246,7 @@ impl<'o> Report<'o> {
                 any.push([&b"tty"[..], w].concat());
             }
             filter.any = Some(any);
+            filter.sessions = !o.lastb;
         }
         filter
     }
@@ -246,41 +257,14 @@ impl<'o> Report<'o> {
     fn step(&mut self, applet: &str, w: &mut Walk, ut: &View) {
         let o = self.o;
         let t = ut.secs;
-        if o.since != 0 && t < o.since {
-            return;
-        }
-        if o.until != 0 && o.until < t {
+        if t < w.since || w.until < t {
             return;
         }
         if o.lastb {
             w.quit = self.list(ut, None, t, Ending::Normal);
             return;
         }
-        let mut kind = ut.kind;
-        if ut.line.first() == Some(&b'~') {
-            if prefix(ut.user, b"shutdown") {
-                kind = SHUTDOWN_TIME;
-            } else if prefix(ut.user, b"reboot") {
-                kind = 2;
-            } else if prefix(ut.user, b"runlevel") {
-                kind = 1;
-            }
-        } else {
-            if kind != 8 && !ut.user.is_empty() && !ut.line.is_empty() && !prefix(ut.user, b"LOGIN")
-            {
-                kind = 7;
-            }
-            if ut.user.is_empty() {
-                kind = 8;
-            }
-            if prefix(ut.user, b"date") {
-                match ut.line.first() {
-                    Some(b'|') => kind = 4,
-                    Some(b'{') => kind = 3,
-                    _ => {}
-                }
-            }
-        }
+        let mut kind = last_kind(ut.kind, ut.line, ut.user);
         let mut down = false;
         match kind {
             SHUTDOWN_TIME => {
@@ -459,7 +443,7 @@ impl<'o> Report<'o> {
             let wanted = o.show.iter().any(|w| {
                 &w[..w.len().min(32)] == user32
                     || &w[..] == utline
-                    || (utline.starts_with(b"tty") && utline[3..] == w[..])
+                    || (prefix(utline, b"tty") && utline[3..] == w[..])
             });
             if !wanted {
                 return false;
@@ -490,94 +474,6 @@ impl<'o> Report<'o> {
         self.done = self.done.wrapping_add(1);
         o.maxrecs != 0 && o.maxrecs <= self.done
     }
-}
-
-/// The line key hashes itself (FxHash over its four words, which
-/// SipHash-by-default was far slower than); this passes that on.
-#[derive(Default, Clone, Copy)]
-struct LineHash;
-
-impl std::hash::BuildHasher for LineHash {
-    type Hasher = LineHasher;
-    fn build_hasher(&self) -> LineHasher {
-        LineHasher(0)
-    }
-}
-
-struct LineHasher(u64);
-
-impl std::hash::Hasher for LineHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A line as a fixed key (C compares the 32-byte field up to its NUL):
-/// its bytes in four words, zero after the end.
-#[derive(Eq, Clone, Copy)]
-struct LineKey([u64; 4]);
-
-impl PartialEq for LineKey {
-    // By hand: the derived array comparison is a memcmp call.
-    #[inline(always)]
-    fn eq(&self, other: &LineKey) -> bool {
-        let (a, b) = (&self.0, &other.0);
-        (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) == 0
-    }
-}
-
-impl std::hash::Hash for LineKey {
-    #[inline(always)]
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let mut h = 0u64;
-        for w in self.0 {
-            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-        state.write_u64(h);
-    }
-}
-
-#[inline(always)]
-fn line_key(line: &[u8]) -> LineKey {
-    let n = line.len().min(32);
-    let mut buf = [0u8; 32];
-    crate::applets::last::bufout::copy(&mut buf, &line[..n]);
-    // SAFETY: [u8; 32] and [u64; 4] have the same size and every bit
-    // pattern is a valid u64; transmute moves the value, so alignment is
-    // not a concern. (Native byte order: keys are only compared and
-    // hashed among themselves.)
-    LineKey(unsafe { std::mem::transmute::<[u8; 32], [u64; 4]>(buf) })
-}
-
-/// `field.starts_with(pattern)` for the short constant patterns of the
-/// type checks, compared byte by byte in line (the library call showed
-/// in profiles: it runs for every record).
-#[inline(always)]
-fn prefix(field: &[u8], pattern: &[u8]) -> bool {
-    let n = pattern.len();
-    if field.len() < n || n > 8 {
-        return field.starts_with(pattern);
-    }
-    // Most fields differ at once: one byte decides without the loop.
-    if n > 0 && field[0] != pattern[0] {
-        return false;
-    }
-    // Both as little-endian words of their first n bytes (a loop that
-    // builds values, which the compiler does not turn into memcmp).
-    let (mut a, mut b) = (0u64, 0u64);
-    for i in (0..n).rev() {
-        a = (a << 8) | field[i] as u64;
-        b = (b << 8) | pattern[i] as u64;
-    }
-    a == b
 }
 
 fn lookup_uid(name: &[u8]) -> Option<u32> {

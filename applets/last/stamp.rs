@@ -5,11 +5,20 @@ use crate::applets::last::bufout;
 use crate::applets::last::clock::Clock;
 
 /// The short format's stamps ("Www Mmm dd HH:MM", and "HH:MM" of it)
-/// for one local day: a history's neighbouring records mostly fall on
-/// the same day, so its date is formatted once and each stamp is only
-/// its hour and minute. A day on which the zone offset changes is never
-/// cached (each stamp then asks the clock), as in `Clock`.
+/// for the last few local days: a history's neighbouring records mostly
+/// fall on the same day, so its date is formatted once and each stamp is
+/// only its hour and minute. Four days, newest used first: logins and
+/// the logouts that end them move back through time apart, and a long
+/// session's ends fall on different days (with one day, a tenth of the
+/// stamps were misses, each three calls to libc). A day on which the
+/// zone offset changes is never cached (each stamp then asks the clock),
+/// as in `Clock`.
 pub struct DayStamp {
+    days: [Day; 4],
+}
+
+#[derive(Clone, Copy)]
+struct Day {
     /// The UTC seconds of the cached local day: [lo, hi).
     lo: i64,
     hi: i64,
@@ -20,9 +29,11 @@ pub struct DayStamp {
 impl Default for DayStamp {
     fn default() -> DayStamp {
         DayStamp {
-            lo: 1,
-            hi: 0,
-            date: [b' '; 11],
+            days: [Day {
+                lo: 1,
+                hi: 0,
+                date: [b' '; 11],
+            }; 4],
         }
     }
 }
@@ -32,23 +43,23 @@ impl DayStamp {
     /// cannot represent it.
     #[inline(always)]
     pub fn stamp(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
-        let mut s = [0u8; 16];
-        if !(self.lo <= secs && secs < self.hi) {
-            return self.miss(clock, secs);
+        let day = &self.days[0];
+        if !(day.lo <= secs && secs < day.hi) {
+            return self.other_day(clock, secs);
         }
-        bufout::copy(&mut s, &self.date);
-        let rem = (secs - self.lo) as u32;
-        let (h, m) = (rem / 3600, rem % 3600 / 60);
-        s[11] = b'0' + (h / 10) as u8;
-        s[12] = b'0' + (h % 10) as u8;
-        s[13] = b':';
-        s[14] = b'0' + (m / 10) as u8;
-        s[15] = b'0' + (m % 10) as u8;
-        Some(s)
+        Some(day.stamp(secs))
     }
 
     #[cold]
     #[inline(never)]
+    fn other_day(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
+        if let Some(i) = (1..4).find(|&i| self.days[i].lo <= secs && secs < self.days[i].hi) {
+            self.days[..=i].rotate_right(1);
+            return Some(self.days[0].stamp(secs));
+        }
+        self.miss(clock, secs)
+    }
+
     fn miss(&mut self, clock: &mut Clock, secs: i64) -> Option<[u8; 16]> {
         let tm = clock.local(secs)?;
         let mut full = [0u8; 40];
@@ -68,11 +79,28 @@ impl DayStamp {
             .iter()
             .all(|&t| clock.local(t).map(|l| l.gmtoff) == Some(tm.gmtoff));
         if steady && n == 16 {
-            self.lo = lo;
-            self.hi = hi;
-            self.date.copy_from_slice(&s[..11]);
+            self.days.rotate_right(1);
+            let mut date = [0u8; 11];
+            date.copy_from_slice(&s[..11]);
+            self.days[0] = Day { lo, hi, date };
         }
         Some(s)
+    }
+}
+
+impl Day {
+    #[inline(always)]
+    fn stamp(&self, secs: i64) -> [u8; 16] {
+        let mut s = [0u8; 16];
+        bufout::copy(&mut s, &self.date);
+        let rem = (secs - self.lo) as u32;
+        let (h, m) = (rem / 3600, rem % 3600 / 60);
+        s[11] = b'0' + (h / 10) as u8;
+        s[12] = b'0' + (h % 10) as u8;
+        s[13] = b':';
+        s[14] = b'0' + (m / 10) as u8;
+        s[15] = b'0' + (m % 10) as u8;
+        s
     }
 }
 
@@ -96,15 +124,24 @@ mod tests {
             crate::sys::time::init();
             let (mut clock, mut day) = (Clock::new(), DayStamp::default());
             let mut t: i64 = 1_200_000_000;
+            let mut step = 0i64;
             while t < 1_300_000_000 {
+                // Forwards, and now and then back a few days, so stamps
+                // come from every cached day and from misses.
+                step += 1;
+                let at = if step % 5 == 0 {
+                    t - (step % 7) * 86_400 - step % 3_600
+                } else {
+                    t
+                };
                 let mut full = [0u8; 40];
                 let mut text = Cursor::new(&mut full);
-                format_time(&mut clock, TimeFormat::Full, t, &mut text);
+                format_time(&mut clock, TimeFormat::Full, at, &mut text);
                 let want = text.bytes()[..16].to_vec();
                 assert_eq!(
-                    day.stamp(&mut clock, t).map(|s| s.to_vec()),
+                    day.stamp(&mut clock, at).map(|s| s.to_vec()),
                     Some(want),
-                    "{zone} {t}"
+                    "{zone} {at}"
                 );
                 t += 1_777 + t.rem_euclid(3_989);
             }

@@ -10,6 +10,9 @@ use crate::applets::last::clock::{Clock, Local};
 use crate::front::escape;
 use crate::sys::inet::{self, Address};
 
+#[path = "short.rs"]
+mod short;
+use short::plain;
 #[path = "stamp.rs"]
 mod stamp;
 pub use stamp::DayStamp;
@@ -122,31 +125,6 @@ impl<'a> Cursor<'a> {
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
-}
-
-/// Printable ASCII only: then the careful escaping changes nothing.
-#[inline(always)]
-fn plain(field: &[u8]) -> bool {
-    // Eight bytes at a time: a byte is printable when adding 0x60 makes
-    // it reach 0x80 (>= 0x20) and adding 1 does not (< 0x7f).
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut words = field.chunks_exact(8);
-    let mut bad = 0u64;
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        bufout::copy(&mut a, w);
-        let x = u64::from_le_bytes(a);
-        // High bit set in x, or x < 0x20, or x >= 0x7f, per byte (no
-        // carries across bytes: each sum stays below 0x100 once the
-        // high bit is masked off).
-        let low = x & !HI;
-        bad |= x | !(low + 0x60 * LO) | (low + LO);
-    }
-    if bad & HI != 0 {
-        return false;
-    }
-    words.remainder().iter().all(|&b| (0x20..0x7f).contains(&b))
 }
 
 /// Longer than any entry: user 32, line 12, host 256, times 25 and 27,
@@ -335,6 +313,14 @@ impl<'o> Report<'o> {
     ) {
         let o = self.o;
         let fmt = o.time_format;
+        if fmt == TimeFormat::Short
+            && !o.altlist
+            && o.name_len == 8
+            && o.domain_len == 16
+            && self.short_entry(user, utline, domain, login, logout, what)
+        {
+            return;
+        }
         let (in_len, out_len) = widths(fmt);
         let mut login_buf = [0u8; 40];
         let mut logintime = Cursor::new(&mut login_buf);
@@ -550,23 +536,4 @@ pub fn lookup_host(addr: &[u8; 16], numeric: bool, out: &mut Vec<u8>) {
         }
     }
     inet::address_text(&address, out);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_agrees_with_a_byte_loop() {
-        for len in 0..20 {
-            for b in 0..=255u8 {
-                for at in 0..len {
-                    let mut field = vec![b'a'; len];
-                    field[at] = b;
-                    let want = field.iter().all(|&b| (0x20..0x7f).contains(&b));
-                    assert_eq!(plain(&field), want, "{len} {b} {at}");
-                }
-            }
-        }
-    }
 }

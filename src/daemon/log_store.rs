@@ -29,6 +29,9 @@ use crate::record::{Record, RecordKind};
 use crate::store::files;
 use crate::sys::diag::os_reason;
 
+#[path = "log_sessions.rs"]
+mod sessions;
+
 /// Records scanned per read request at most, so one client asking for a
 /// rare match cannot hold the event loop for long.
 const SCAN_LIMIT: u64 = 4096;
@@ -250,6 +253,9 @@ impl LogFile {
     /// query; the index to continue from (0 at the start of the file);
     /// and the indexes of the corrupt records passed over, newest first.
     pub fn read_batch(&self, query: &ReadQuery) -> io::Result<Batch> {
+        if let (true, Some(names)) = (query.sessions, &query.any) {
+            return self.read_sessions(query, names);
+        }
         let max = (query.max as usize).clamp(1, crate::protocol::MAX_BATCH);
         let mut end = query.before.min(self.count);
         let floor = end.saturating_sub(SCAN_LIMIT);

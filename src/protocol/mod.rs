@@ -333,6 +333,10 @@ pub struct ReadQuery {
     /// The reply also lists the index of each corrupt record the batch
     /// skipped, so a reader reports it as it would from the file.
     pub report_corrupt: bool,
+    /// With `any`: instead of only the records naming one of `any`, what
+    /// `last NAMES` needs to pair their sessions as it would over the
+    /// whole history (docs/PROTOCOL.md, filter 64; `log_store`).
+    pub sessions: bool,
 }
 
 const F_SINCE: u8 = 1;
@@ -341,8 +345,9 @@ const F_USER: u8 = 4;
 const F_LINE: u8 = 8;
 const F_CORRUPT: u8 = 16;
 const F_ANY: u8 = 32;
+const F_SESSIONS: u8 = 64;
 /// Every filter flag a daemon knows.
-pub const READ_FLAGS: u8 = F_SINCE | F_UNTIL | F_USER | F_LINE | F_CORRUPT | F_ANY;
+pub const READ_FLAGS: u8 = F_SINCE | F_UNTIL | F_USER | F_LINE | F_CORRUPT | F_ANY | F_SESSIONS;
 /// The most names an `any` filter carries; a client sends names of at
 /// most 32 bytes (a native record's user and line), so the request stays
 /// far under MAX_REQUEST.
@@ -356,7 +361,12 @@ impl ReadQuery {
             | self.user.as_ref().map_or(0, |_| F_USER)
             | self.line.as_ref().map_or(0, |_| F_LINE)
             | if self.report_corrupt { F_CORRUPT } else { 0 }
-            | self.any.as_ref().map_or(0, |_| F_ANY);
+            | self.any.as_ref().map_or(0, |_| F_ANY)
+            | if self.sessions && self.any.is_some() {
+                F_SESSIONS
+            } else {
+                0
+            };
         out.push(flags);
         out.extend_from_slice(&self.max.to_le_bytes());
         out.extend_from_slice(&self.before.to_le_bytes());
@@ -382,6 +392,9 @@ impl ReadQuery {
         let flags = r.u8()?;
         if flags & !READ_FLAGS != 0 {
             return Err("unknown filter flags");
+        }
+        if flags & F_SESSIONS != 0 && flags & F_ANY == 0 {
+            return Err("filter 64 without names");
         }
         let max = r.u16()?;
         let before = r.u64()?;
@@ -414,24 +427,37 @@ impl ReadQuery {
                 line: (flags & F_LINE != 0).then_some(line),
                 any,
                 report_corrupt: flags & F_CORRUPT != 0,
+                sessions: flags & F_SESSIONS != 0,
             },
         ))
     }
 
-    /// `matches` for a record's native bytes.
+    /// Whether a record's native bytes pass every filter; with
+    /// `sessions`, every filter but the names, which `log_store` applies.
     pub fn matches_raw(&self, raw: &[u8]) -> bool {
         let time_us = crate::record::le_i64(raw, 16);
+        if !(self.since_us.map_or(true, |t| time_us >= t)
+            && self.until_us.map_or(true, |t| time_us <= t))
+        {
+            return false;
+        }
+        let names_here = self.any.is_some() && !self.sessions;
+        if self.user.is_none() && self.line.is_none() && !names_here {
+            // Most reads: no field to look at.
+            return true;
+        }
         let field = |at: usize, len: usize| crate::record::c_field(&raw[at..at + len]);
         let user = field(native::USER, native::USER_MAX);
         let line = field(native::LINE, native::LINE_MAX);
-        self.since_us.map_or(true, |t| time_us >= t)
-            && self.until_us.map_or(true, |t| time_us <= t)
-            && self.user.as_ref().map_or(true, |u| user == &u[..])
+        self.user.as_ref().map_or(true, |u| user == &u[..])
             && self.line.as_ref().map_or(true, |l| line == &l[..])
-            && self.any.as_ref().map_or(true, |any| {
-                any.iter().any(|n| user == &n[..] || line == &n[..])
-            })
+            && (self.sessions || self.any.as_ref().map_or(true, |any| names(any, user, line)))
     }
+}
+
+/// Whether `user` or `line` equals one of `names`.
+pub fn names(names: &[Vec<u8>], user: &[u8], line: &[u8]) -> bool {
+    names.iter().any(|n| user == &n[..] || line == &n[..])
 }
 
 #[cfg(test)]
@@ -508,15 +534,26 @@ mod tests {
             line: None,
             any: Some(vec![b"bob".to_vec(), b"pts/3".to_vec()]),
             report_corrupt: true,
+            sessions: true,
         };
         let bytes = q.encode(LogDb::Btmp);
-        assert_eq!(ReadQuery::decode(&bytes), Ok((LogDb::Btmp, q)));
+        assert_eq!(ReadQuery::decode(&bytes), Ok((LogDb::Btmp, q.clone())));
         for cut in 0..bytes.len() {
             assert!(ReadQuery::decode(&bytes[..cut]).is_err());
         }
         let mut extra = bytes.clone();
         extra.push(0);
         assert!(ReadQuery::decode(&extra).is_err());
+        // Filter 64 qualifies the names of filter 32: alone it is refused.
+        let alone = ReadQuery {
+            any: None,
+            ..q.clone()
+        };
+        let mut bytes = alone.encode(LogDb::Wtmp);
+        assert_eq!(bytes[1] & 64, 0, "not sent without names");
+        assert!(ReadQuery::decode(&bytes).is_ok());
+        bytes[1] |= 64;
+        assert!(ReadQuery::decode(&bytes).is_err());
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct Filter {
     pub until_us: Option<i64>,
     /// Only records whose user or line equals one of these names.
     pub any: Option<Vec<Vec<u8>>>,
+    /// With `any`: not only the records naming them, but what `last`
+    /// needs to pair their sessions (protocol filter 64).
+    pub sessions: bool,
 }
 
 /// The first batch asked of wtmpd, and the most: batches grow fourfold
@@ -51,7 +54,11 @@ pub struct History {
 }
 
 enum From {
-    Daemon { client: Client, db: LogDb },
+    Daemon {
+        client: Client,
+        db: LogDb,
+        socket: PathBuf,
+    },
     File(LogFile),
 }
 
@@ -83,7 +90,11 @@ impl History {
         match sources::or_files(stat).map_err(client::Error::into_io)? {
             Some((client, path)) => Ok(History {
                 path,
-                from: From::Daemon { client, db: log },
+                from: From::Daemon {
+                    client,
+                    db: log,
+                    socket,
+                },
             }),
             None => Self::open_file(&db.default_path()),
         }
@@ -110,7 +121,7 @@ impl History {
                 )?;
                 Ok(oldest)
             }
-            From::Daemon { client, db } => {
+            From::Daemon { client, db, .. } => {
                 // Windows from the start of the file, 1, 1, 2, 4 ... up to
                 // 1,024 records long, each asked for whole: the oldest
                 // record of the first non-empty one is the oldest of all.
@@ -161,8 +172,29 @@ impl History {
         let path = self.path.clone();
         match &mut self.from {
             From::File(log) => walk_file(applet, &path, log, u64::MAX, &mut each),
-            From::Daemon { client, db } => {
-                match walk_daemon(applet, &path, client, *db, filter, &mut each) {
+            From::Daemon { client, db, socket } => {
+                let mut walked =
+                    walk_daemon(applet, &path, client, *db, filter, u64::MAX, &mut each);
+                if let Err((before, client::Error::Refused { status, .. })) = &walked {
+                    // A wtmpd from before the name filters refuses them
+                    // and closes: the rest without them, on a new
+                    // connection; the reader filters itself.
+                    if *status == protocol::Status::BadRequest && filter.any.is_some() {
+                        let before = *before;
+                        let plain = Filter {
+                            any: None,
+                            sessions: false,
+                            ..filter.clone()
+                        };
+                        walked = Client::connect(socket, sources::DAEMON_DEADLINE)
+                            .map_err(|e| (before, e))
+                            .and_then(|fresh| {
+                                *client = fresh;
+                                walk_daemon(applet, &path, client, *db, &plain, before, &mut each)
+                            });
+                    }
+                }
+                match walked {
                     Ok(()) => Ok(()),
                     // wtmpd went away mid-walk: on from the file where it
                     // stopped (the same indexes: it serves the native file).
@@ -218,15 +250,17 @@ fn walk_daemon(
     client: &mut Client,
     db: LogDb,
     filter: &Filter,
+    before: u64,
     each: &mut impl FnMut(&View) -> bool,
 ) -> Result<(), (u64, client::Error)> {
     let mut query = ReadQuery {
-        before: u64::MAX,
+        before,
         max: FIRST_BATCH,
         since_us: filter.since_us,
         until_us: filter.until_us,
         any: filter.any.clone(),
         report_corrupt: true,
+        sessions: filter.sessions,
         ..ReadQuery::default()
     };
     let mut batch = client::Batch::default();
@@ -298,6 +332,92 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// A wtmpd from before filter 64: it refuses that flag with
+    /// BAD_REQUEST and closes, as an unknown flag; any other read it
+    /// serves from `records` (newest first, `before` and `max` only).
+    fn daemon_without_sessions(dir: &Path, path: &Path, records: Vec<u8>) {
+        let listener = UnixListener::bind(dir.join(protocol::SOCKET_WTMPD)).unwrap();
+        let path = path.as_os_str().as_bytes().to_vec();
+        std::thread::spawn(move || {
+            let count = (records.len() / record::native::RECORD_SIZE) as u64;
+            while let Ok((mut conn, _)) = listener.accept() {
+                let mut input = Vec::new();
+                let mut buf = [0u8; 4096];
+                'conn: loop {
+                    let n = match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    input.extend_from_slice(&buf[..n]);
+                    while let protocol::Incoming::Request(request) =
+                        protocol::take_request(&mut input)
+                    {
+                        let payload = request.payload();
+                        let (reply, close) = if request.code == protocol::op::LOG_STAT {
+                            let mut out = count.to_le_bytes().to_vec();
+                            protocol::put_bytes16(&mut out, &path);
+                            (protocol::frame(0, &out), false)
+                        } else if payload[1] & 64 != 0 {
+                            let why = "unknown filter flags";
+                            (
+                                protocol::error_frame(protocol::Status::BadRequest, why),
+                                true,
+                            )
+                        } else {
+                            let (_, q) = ReadQuery::decode(payload).unwrap();
+                            let end = q.before.min(count);
+                            let start = end.saturating_sub(q.max as u64);
+                            let size = record::native::RECORD_SIZE;
+                            let mut out = start.to_le_bytes().to_vec();
+                            out.extend_from_slice(&((end - start) as u32).to_le_bytes());
+                            for i in (start..end).rev() {
+                                let i = i as usize;
+                                out.extend_from_slice(&records[i * size..(i + 1) * size]);
+                            }
+                            if q.report_corrupt {
+                                out.extend_from_slice(&0u16.to_le_bytes());
+                            }
+                            (protocol::frame(0, &out), false)
+                        };
+                        if conn.write_all(&reply).is_err() || close {
+                            break 'conn;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn a_daemon_without_filter_64_is_asked_again_without_names() {
+        let dir = std::env::temp_dir().join(format!("utmpbox-history64-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rng = testgen::Rng::new(5);
+        let records: Vec<Record> = (0..300).map(|_| testgen::native_record(&mut rng)).collect();
+        let bytes = encode_file(&records, Format::Native).unwrap();
+        // The file itself is not there: every record must come from the
+        // daemon, on the second connection.
+        let file = dir.join("wtmp");
+        daemon_without_sessions(&dir, &file, bytes[record::native::HEADER_SIZE..].to_vec());
+        let mut history = History::open_default_in(Database::Wtmp, &dir).unwrap();
+        let filter = Filter {
+            any: Some(vec![b"alice".to_vec()]),
+            sessions: true,
+            ..Filter::default()
+        };
+        let mut seen = Vec::new();
+        history
+            .newest_first("test", &filter, |v| {
+                seen.push(v.secs);
+                true
+            })
+            .unwrap();
+        let expected: Vec<i64> = records.iter().rev().map(Record::time_secs).collect();
+        assert_eq!(seen, expected);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

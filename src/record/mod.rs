@@ -12,7 +12,9 @@
 //! error value, and a partial record at the end of a file is reported as
 //! `trailing` so the caller can warn about it.
 
+mod crc32;
 pub mod inet;
+pub mod last_kind;
 pub mod lastlog;
 pub mod legacy;
 pub mod native;
@@ -312,9 +314,11 @@ pub fn encode_file(records: &[Record], format: Format) -> Result<Vec<u8>, Format
     Ok(out)
 }
 
-/// The bytes of a NUL-padded C field up to its first NUL.
+/// The bytes of a NUL-padded C field up to its first NUL (bstr's memchr
+/// search: a byte loop was a tenth of wtmpd's time serving a history).
 pub fn c_field(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().position(|&b| b == 0) {
+    use bstr::ByteSlice;
+    match bytes.find_byte(0) {
         Some(end) => &bytes[..end],
         None => bytes,
     }

@@ -9,7 +9,6 @@ use super::{
     c_field, le_i16, le_i32, le_i64, le_u32, put_field, Decoded, ExitStatus, Format, FormatError,
     Record, RecordKind,
 };
-use std::sync::OnceLock;
 
 pub const MAGIC: &[u8; 8] = b"UTMPBOX\0";
 pub const VERSION: u16 = 1;
@@ -185,59 +184,7 @@ pub fn offset_of(index: u64) -> u64 {
     HEADER_SIZE as u64 + index * RECORD_SIZE as u64
 }
 
-/// The slicing-by-8 tables, built on first use rather than at compile
-/// time: as a constant they were 8 KiB of the binary's file size, and
-/// building them takes microseconds once per process. Boxed: an inline
-/// array would make the static 8 KiB of initialised data instead.
-fn crc_tables() -> &'static [[u32; 256]; 8] {
-    static TABLES: OnceLock<Box<[[u32; 256]; 8]>> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        let mut t = Box::new([[0u32; 256]; 8]);
-        for i in 0..256 {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-            t[0][i] = c;
-        }
-        for n in 1..8 {
-            for i in 0..256 {
-                let prev = t[n - 1][i];
-                t[n][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
-            }
-        }
-        t
-    })
-}
-
-/// CRC-32 (IEEE 802.3, as zlib), slicing-by-8: every record read or
-/// written is checked, so this is on the hot path of the daemons and of
-/// `last`.
-pub fn crc32(bytes: &[u8]) -> u32 {
-    let t = crc_tables();
-    let mut crc = !0u32;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
-        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
-        crc = t[7][(lo & 0xff) as usize]
-            ^ t[6][((lo >> 8) & 0xff) as usize]
-            ^ t[5][((lo >> 16) & 0xff) as usize]
-            ^ t[4][(lo >> 24) as usize]
-            ^ t[3][(hi & 0xff) as usize]
-            ^ t[2][((hi >> 8) & 0xff) as usize]
-            ^ t[1][((hi >> 16) & 0xff) as usize]
-            ^ t[0][(hi >> 24) as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = t[0][((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
+pub use super::crc32::crc32;
 
 #[cfg(test)]
 mod tests {

@@ -155,7 +155,7 @@ impl<'a> Records<'a> {
     }
 
     /// The record at `index` (< len).
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, index: usize) -> View<'a> {
         match *self {
             Records::Legacy { bytes, layout } => {
