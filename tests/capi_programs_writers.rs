@@ -33,6 +33,15 @@ fn records(path: &Path) -> Vec<Rec> {
     }
 }
 
+/// The wtmp records on `line`: kind, user and host.
+fn wtmp_on(s: &Scratch, line: &str) -> Vec<(i16, String, String)> {
+    records(&log_dir(s).join("wtmp"))
+        .iter()
+        .filter(|r| r.line == line.as_bytes())
+        .map(|r| (r.kind, text(&r.user), text(&r.host)))
+        .collect()
+}
+
 /// `uttool ARGS` under the library in a private namespace: it must fail
 /// cleanly (exit 1, no signal) with `errno`.
 #[track_caller]
@@ -348,19 +357,14 @@ fn utempter_records_and_ends_a_session_through_the_library() {
             && l.contains("example.org")),
         "last:\n{last}"
     );
-    let wtmp = records(&log_dir(&s).join("wtmp"));
-    let ours: Vec<_> = wtmp
-        .iter()
-        .filter(|r| r.line == line.as_bytes())
-        .map(|r| (r.kind, text(&r.user), text(&r.host)))
-        .collect();
+    let ours = wtmp_on(&s, &line);
     assert_eq!(
         ours,
         [
             (USER, "root".to_string(), "example.org".to_string()),
             (crate::daemon_util::DEAD, "root".to_string(), String::new())
         ],
-        "{wtmp:?}"
+        "{ours:?}"
     );
     assert_eq!(
         said("ls.out"),
@@ -407,12 +411,7 @@ fn utempter_as_nobody_records_its_own_session_without_setgid() {
             && lines[2] == "del 0",
         "{said}"
     );
-    let wtmp = records(&log_dir(&s).join("wtmp"));
-    let ours: Vec<_> = wtmp
-        .iter()
-        .filter(|r| r.line == line.as_bytes())
-        .map(|r| (r.kind, text(&r.user), text(&r.host)))
-        .collect();
+    let ours = wtmp_on(&s, &line);
     assert_eq!(
         ours,
         [
@@ -423,7 +422,7 @@ fn utempter_as_nobody_records_its_own_session_without_setgid() {
                 String::new()
             )
         ],
-        "{wtmp:?}"
+        "{ours:?}"
     );
 }
 
