@@ -291,7 +291,14 @@ fn utempter_copy(s: &Scratch) -> std::path::PathBuf {
         "{UTEMPTER} is missing: scripts/deps.sh installs libutempter0"
     );
     let helper = s.path("bin/utempter-copy");
-    std::fs::copy(UTEMPTER, &helper).unwrap();
+    // Copied by a child (never a file this process holds open for
+    // writing while a test thread forks: ETXTBSY), then made 0755.
+    let status = std::process::Command::new("cp")
+        .arg(UTEMPTER)
+        .arg(&helper)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp {UTEMPTER}");
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
     helper
 }

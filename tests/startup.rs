@@ -453,7 +453,7 @@ fn install(exe: &Path, dirs: &[&Path]) -> std::process::Output {
 
 fn copy_binary(to: &Path) {
     std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-    std::fs::copy(binary(), to).unwrap();
+    crate::util::copy_exe(&binary(), to);
 }
 
 #[test]

@@ -17,6 +17,18 @@ pub fn binary() -> PathBuf {
     }
 }
 
+/// Put the executable `from` at `to`: a hard link, else a copy made by
+/// `cp`. Never a copy written by this process: a test thread forking
+/// meanwhile would inherit the open file, and running the copy would fail
+/// with ETXTBSY until that child execs.
+pub fn copy_exe(from: &Path, to: &Path) {
+    if std::fs::hard_link(from, to).is_ok() {
+        return;
+    }
+    let status = Command::new("cp").arg(from).arg(to).status().unwrap();
+    assert!(status.success(), "cp {} {}", from.display(), to.display());
+}
+
 /// A scratch directory removed when dropped, with the binary and its
 /// applet symlinks in bin/.
 pub struct Scratch {
@@ -36,9 +48,7 @@ impl Scratch {
         // nobody must be able to run them even when nobody cannot enter
         // the checkout's parent directory.
         let own = dir.join("bin").join("utmpbox");
-        if std::fs::hard_link(binary(), &own).is_err() {
-            std::fs::copy(binary(), &own).unwrap();
-        }
+        copy_exe(&binary(), &own);
         let status = Command::new(&own)
             .arg("--install")
             .arg(dir.join("bin"))
