@@ -5,7 +5,7 @@
 //! polled instead (`unwatched`), and the periodic sweep stays as the
 //! backstop (a process in another pid namespace, a recycled pid).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
@@ -26,8 +26,9 @@ pub struct PidWatch {
     by_slot: HashMap<usize, (OwnedFd, i32)>,
     /// At most this many pidfds.
     budget: usize,
-    /// Live sessions without a pidfd: slot and pid.
-    unwatched: BTreeMap<usize, i32>,
+    /// Live sessions without a pidfd: slot and pid, sorted by slot (a
+    /// sorted Vec: a BTreeMap would add 5 KB of code to the tiny build).
+    unwatched: Vec<(usize, i32)>,
 }
 
 /// Pidfds that fit the descriptor limit `fd_limit` beside `max_conns`
@@ -43,7 +44,7 @@ impl PidWatch {
         PidWatch {
             by_slot: HashMap::new(),
             budget,
-            unwatched: BTreeMap::new(),
+            unwatched: Vec::new(),
         }
     }
 
@@ -56,7 +57,7 @@ impl PidWatch {
         }
         self.forget(slot);
         if self.by_slot.len() >= self.budget {
-            self.unwatched.insert(slot, pid);
+            self.set_unwatched(slot, pid);
             return Opened::Unwatched;
         }
         // nix has no pidfd_open: the raw system call.
@@ -66,7 +67,7 @@ impl PidWatch {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
                 return Opened::Gone;
             }
-            self.unwatched.insert(slot, pid);
+            self.set_unwatched(slot, pid);
             return Opened::Unwatched;
         }
         // SAFETY: a fresh descriptor from pidfd_open, owned from here on.
@@ -78,7 +79,9 @@ impl PidWatch {
 
     pub fn forget(&mut self, slot: usize) {
         self.by_slot.remove(&slot);
-        self.unwatched.remove(&slot);
+        if let Ok(at) = self.unwatched_at(slot) {
+            self.unwatched.remove(at);
+        }
     }
 
     pub fn fds(&self) -> Vec<RawFd> {
@@ -98,7 +101,18 @@ impl PidWatch {
 
     /// The sessions to poll: slot and pid.
     pub fn unwatched(&self) -> Vec<(usize, i32)> {
-        self.unwatched.iter().map(|(&s, &p)| (s, p)).collect()
+        self.unwatched.clone()
+    }
+
+    fn unwatched_at(&self, slot: usize) -> Result<usize, usize> {
+        self.unwatched.binary_search_by_key(&slot, |&(s, _)| s)
+    }
+
+    fn set_unwatched(&mut self, slot: usize, pid: i32) {
+        match self.unwatched_at(slot) {
+            Ok(at) => self.unwatched[at].1 = pid,
+            Err(at) => self.unwatched.insert(at, (slot, pid)),
+        }
     }
 
     pub fn has_unwatched(&self) -> bool {
