@@ -7,7 +7,7 @@
 //! Durable requests are answered after the turn's group commit: all the
 //! appends that arrived in one turn share one fsync.
 
-use std::collections::HashMap;
+use crate::sys::hash::Map;
 use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -137,7 +137,7 @@ struct Loop {
     limits: Limits,
     group: Option<u32>,
     conns: Vec<Conn>,
-    per_uid: HashMap<u32, usize>,
+    per_uid: Map<u32, usize>,
     /// Connections of unprivileged peers, at most `max_conns` less
     /// `reserved_conns`.
     unprivileged: usize,
@@ -196,7 +196,7 @@ impl Loop {
             limits,
             group,
             conns: Vec::new(),
-            per_uid: HashMap::new(),
+            per_uid: Map::default(),
             unprivileged: 0,
             incidents: Incidents::default(),
             accept_trouble: admit::AcceptTrouble::default(),

@@ -2,7 +2,7 @@
 //! everyone; unprivileged clients limited to their own logins and logouts
 //! on terminals they own, at a bounded rate.
 
-use std::collections::HashMap;
+use crate::sys::hash::Map;
 use std::ffi::CString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
@@ -147,14 +147,14 @@ fn another_users_process(pid: i32, uid: u32) -> bool {
 /// bursts of ten seconds' worth.
 pub struct RateLimiter {
     rate: f64,
-    buckets: HashMap<u32, (f64, Instant)>,
+    buckets: Map<u32, (f64, Instant)>,
 }
 
 impl RateLimiter {
     pub fn new(rate_per_sec: u32) -> RateLimiter {
         RateLimiter {
             rate: rate_per_sec.max(1) as f64,
-            buckets: HashMap::new(),
+            buckets: Map::default(),
         }
     }
 

@@ -5,7 +5,7 @@
 //! polled instead (`unwatched`), and the periodic sweep stays as the
 //! backstop (a process in another pid namespace, a recycled pid).
 
-use std::collections::HashMap;
+use crate::sys::hash::Map;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
@@ -23,7 +23,7 @@ pub enum Opened {
 }
 
 pub struct PidWatch {
-    by_slot: HashMap<usize, (OwnedFd, i32)>,
+    by_slot: Map<usize, (OwnedFd, i32)>,
     /// At most this many pidfds.
     budget: usize,
     /// Live sessions without a pidfd: slot and pid, sorted by slot (a
@@ -42,7 +42,7 @@ pub fn budget(fd_limit: usize, max_conns: usize, max_slots: usize) -> usize {
 impl PidWatch {
     pub fn new(budget: usize) -> PidWatch {
         PidWatch {
-            by_slot: HashMap::new(),
+            by_slot: Map::default(),
             budget,
             unwatched: Vec::new(),
         }

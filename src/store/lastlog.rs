@@ -12,7 +12,7 @@
 //!   the file, because the file is sparse and a uid of 4,000,000,000 puts
 //!   its apparent end past a terabyte.
 
-use std::collections::HashMap;
+use crate::sys::hash::Map;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -80,7 +80,7 @@ pub struct LastlogStore {
     file: File,
     path: PathBuf,
     /// User name to slot index.
-    index: HashMap<Vec<u8>, u64>,
+    index: Map<Vec<u8>, u64>,
     /// Whole records in the file; a new user goes in slot `slots`, over
     /// any torn partial record at the end, when no slot is free.
     slots: u64,
@@ -175,7 +175,7 @@ impl LastlogStore {
             }
             Err(e) => return Err(invalid(e)),
         }
-        let mut index = HashMap::new();
+        let mut index = Map::default();
         // Scanned in slot order, so pushed ascending.
         let mut free = Vec::new();
         let mut corrupt = Vec::new();
