@@ -5,7 +5,6 @@
 //! polled instead (`unwatched`), and the periodic sweep stays as the
 //! backstop (a process in another pid namespace, a recycled pid).
 
-use crate::sys::hash::Map;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
@@ -23,7 +22,9 @@ pub enum Opened {
 }
 
 pub struct PidWatch {
-    by_slot: Map<usize, (OwnedFd, i32)>,
+    /// Watched sessions: slot, pidfd, pid. A plain Vec (at most `budget`
+    /// long, searched on session changes only) costs less code than a map.
+    by_slot: Vec<(usize, OwnedFd, i32)>,
     /// At most this many pidfds.
     budget: usize,
     /// Live sessions without a pidfd: slot and pid, sorted by slot (a
@@ -42,7 +43,7 @@ pub fn budget(fd_limit: usize, max_conns: usize, max_slots: usize) -> usize {
 impl PidWatch {
     pub fn new(budget: usize) -> PidWatch {
         PidWatch {
-            by_slot: Map::default(),
+            by_slot: Vec::new(),
             budget,
             unwatched: Vec::new(),
         }
@@ -50,7 +51,7 @@ impl PidWatch {
 
     /// Watch `pid` for table slot `slot` (replacing any earlier watch).
     pub fn watch(&mut self, slot: usize, pid: i32) -> Opened {
-        if let Some((_, watched)) = self.by_slot.get(&slot) {
+        if let Some((_, _, watched)) = self.by_slot.iter().find(|w| w.0 == slot) {
             if *watched == pid {
                 return Opened::Watching;
             }
@@ -73,30 +74,29 @@ impl PidWatch {
         // SAFETY: a fresh descriptor from pidfd_open, owned from here on.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
         // pidfds are created close-on-exec by the kernel.
-        self.by_slot.insert(slot, (fd, pid));
+        self.by_slot.push((slot, fd, pid));
         Opened::Watching
     }
 
     pub fn forget(&mut self, slot: usize) {
-        self.by_slot.remove(&slot);
+        if let Some(at) = self.by_slot.iter().position(|w| w.0 == slot) {
+            self.by_slot.swap_remove(at);
+        }
         if let Ok(at) = self.unwatched_at(slot) {
             self.unwatched.remove(at);
         }
     }
 
     pub fn fds(&self) -> Vec<RawFd> {
-        self.by_slot
-            .values()
-            .map(|(fd, _)| fd.as_raw_fd())
-            .collect()
+        self.by_slot.iter().map(|w| w.1.as_raw_fd()).collect()
     }
 
     /// The slot whose process `fd` watches.
     pub fn slot_of(&self, fd: RawFd) -> Option<usize> {
         self.by_slot
             .iter()
-            .find(|(_, (f, _))| f.as_raw_fd() == fd)
-            .map(|(&slot, _)| slot)
+            .find(|w| w.1.as_raw_fd() == fd)
+            .map(|w| w.0)
     }
 
     /// The sessions to poll: slot and pid.
