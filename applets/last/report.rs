@@ -40,7 +40,7 @@ struct Report<'o> {
     logout_day: text::DayStamp,
     now: i64,
     boot_time: i64,
-    users: HashMap<Vec<u8>, Option<u32>>,
+    users: crate::sys::hash::Map<Vec<u8>, Option<u32>>,
     json_first: bool,
 }
 
@@ -55,7 +55,7 @@ pub fn run(applet: &str, o: &Options) -> i32 {
         logout_day: text::DayStamp::default(),
         now: 0,
         boot_time: 0,
-        users: HashMap::new(),
+        users: Default::default(),
         json_first: true,
     };
     if o.json {

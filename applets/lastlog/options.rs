@@ -265,9 +265,14 @@ fn enter_root(applet: &str, dir: &OsString) -> Result<Option<PathBuf>, i32> {
     match nix::unistd::chroot(&path).and_then(|()| nix::unistd::chdir("/")) {
         Ok(()) => Ok(None),
         Err(nix::errno::Errno::EPERM) => Ok(Some(path)),
+        // libc's wording, as every other message: nix's own errno table
+        // (Errno::desc) would cost the tiny build 7 KB for this one line.
         Err(e) => Err(cli::fail(
             applet,
-            format_args!("unable to chroot to directory {shown}: {}", e.desc()),
+            format_args!(
+                "unable to chroot to directory {shown}: {}",
+                cli::os_reason(&e.into())
+            ),
             3,
         )),
     }

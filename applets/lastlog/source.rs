@@ -2,7 +2,7 @@
 //! readers' rule (`sources::or_files`), else the files: the native lastlog
 //! when it exists, else the legacy one.
 
-use std::collections::HashMap;
+use crate::sys::hash::Map;
 
 use super::options::{in_root, Mode, Options};
 use crate::front::cli;
@@ -15,7 +15,7 @@ use crate::sys::passwd::User;
 /// The open lastlog, whichever kind it is.
 pub enum Source {
     /// wtmpd's list, by name, to print.
-    Listed(HashMap<Vec<u8>, Record>),
+    Listed(Map<Vec<u8>, Record>),
     /// wtmpd accepted the connection: `-S`/`-C` go to it.
     Daemon(Client),
     Legacy(LegacyLastlog),
@@ -101,7 +101,7 @@ fn from_daemon(mode: Mode) -> Result<Option<Source>, client::Error> {
     }
     let loaded = sources::or_files(sources::load_from_daemon(Database::Lastlog))?;
     Ok(loaded.map(|loaded| {
-        let mut entries = HashMap::with_capacity(loaded.records.len());
+        let mut entries = Map::with_capacity_and_hasher(loaded.records.len(), Default::default());
         for record in loaded.records {
             entries.entry(record.user.clone()).or_insert(record);
         }

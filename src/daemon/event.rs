@@ -7,7 +7,6 @@
 //! Durable requests are answered after the turn's group commit: all the
 //! appends that arrived in one turn share one fsync.
 
-use std::collections::HashMap;
 use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -137,7 +136,9 @@ struct Loop {
     limits: Limits,
     group: Option<u32>,
     conns: Vec<Conn>,
-    per_uid: HashMap<u32, usize>,
+    /// Connections per uid, for `-C`: a plain Vec, searched once per
+    /// accept and close, costs less code than a map.
+    per_uid: Vec<(u32, usize)>,
     /// Connections of unprivileged peers, at most `max_conns` less
     /// `reserved_conns`.
     unprivileged: usize,
@@ -196,7 +197,7 @@ impl Loop {
             limits,
             group,
             conns: Vec::new(),
-            per_uid: HashMap::new(),
+            per_uid: Vec::new(),
             unprivileged: 0,
             incidents: Incidents::default(),
             accept_trouble: admit::AcceptTrouble::default(),
@@ -548,10 +549,10 @@ impl Loop {
             if !conn.peer.privileged {
                 self.unprivileged -= 1;
             }
-            if let Some(n) = self.per_uid.get_mut(&conn.peer.uid) {
-                *n -= 1;
-                if *n == 0 {
-                    self.per_uid.remove(&conn.peer.uid);
+            if let Some(at) = self.per_uid.iter().position(|e| e.0 == conn.peer.uid) {
+                self.per_uid[at].1 -= 1;
+                if self.per_uid[at].1 == 0 {
+                    self.per_uid.swap_remove(at);
                 }
             }
         }

@@ -2,7 +2,6 @@
 //! everyone; unprivileged clients limited to their own logins and logouts
 //! on terminals they own, at a bounded rate.
 
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
@@ -147,14 +146,16 @@ fn another_users_process(pid: i32, uid: u32) -> bool {
 /// bursts of ten seconds' worth.
 pub struct RateLimiter {
     rate: f64,
-    buckets: HashMap<u32, (f64, Instant)>,
+    /// uid, tokens, last refill. A plain Vec (at most 4097 long, see
+    /// `allow`) costs less code than a map.
+    buckets: Vec<(u32, f64, Instant)>,
 }
 
 impl RateLimiter {
     pub fn new(rate_per_sec: u32) -> RateLimiter {
         RateLimiter {
             rate: rate_per_sec.max(1) as f64,
-            buckets: HashMap::new(),
+            buckets: Vec::new(),
         }
     }
 
@@ -164,11 +165,18 @@ impl RateLimiter {
         if self.buckets.len() > 4096 {
             // Forget full buckets so a stream of uids cannot grow the map.
             let rate = self.rate;
-            self.buckets.retain(|_, (tokens, at)| {
+            self.buckets.retain(|(_, tokens, at)| {
                 *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
             });
         }
-        let (tokens, at) = self.buckets.entry(uid).or_insert((burst, now));
+        let i = match self.buckets.iter().position(|b| b.0 == uid) {
+            Some(i) => i,
+            None => {
+                self.buckets.push((uid, burst, now));
+                self.buckets.len() - 1
+            }
+        };
+        let (_, tokens, at) = &mut self.buckets[i];
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(burst);
         *at = now;
         if *tokens >= 1.0 {

@@ -5,7 +5,6 @@
 //! polled instead (`unwatched`), and the periodic sweep stays as the
 //! backstop (a process in another pid namespace, a recycled pid).
 
-use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
@@ -23,11 +22,14 @@ pub enum Opened {
 }
 
 pub struct PidWatch {
-    by_slot: HashMap<usize, (OwnedFd, i32)>,
+    /// Watched sessions: slot, pidfd, pid. A plain Vec (at most `budget`
+    /// long, searched on session changes only) costs less code than a map.
+    by_slot: Vec<(usize, OwnedFd, i32)>,
     /// At most this many pidfds.
     budget: usize,
-    /// Live sessions without a pidfd: slot and pid.
-    unwatched: BTreeMap<usize, i32>,
+    /// Live sessions without a pidfd: slot and pid, sorted by slot (a
+    /// sorted Vec: a BTreeMap would add 5 KB of code to the tiny build).
+    unwatched: Vec<(usize, i32)>,
 }
 
 /// Pidfds that fit the descriptor limit `fd_limit` beside `max_conns`
@@ -41,22 +43,22 @@ pub fn budget(fd_limit: usize, max_conns: usize, max_slots: usize) -> usize {
 impl PidWatch {
     pub fn new(budget: usize) -> PidWatch {
         PidWatch {
-            by_slot: HashMap::new(),
+            by_slot: Vec::new(),
             budget,
-            unwatched: BTreeMap::new(),
+            unwatched: Vec::new(),
         }
     }
 
     /// Watch `pid` for table slot `slot` (replacing any earlier watch).
     pub fn watch(&mut self, slot: usize, pid: i32) -> Opened {
-        if let Some((_, watched)) = self.by_slot.get(&slot) {
+        if let Some((_, _, watched)) = self.by_slot.iter().find(|w| w.0 == slot) {
             if *watched == pid {
                 return Opened::Watching;
             }
         }
         self.forget(slot);
         if self.by_slot.len() >= self.budget {
-            self.unwatched.insert(slot, pid);
+            self.set_unwatched(slot, pid);
             return Opened::Unwatched;
         }
         // nix has no pidfd_open: the raw system call.
@@ -66,39 +68,51 @@ impl PidWatch {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
                 return Opened::Gone;
             }
-            self.unwatched.insert(slot, pid);
+            self.set_unwatched(slot, pid);
             return Opened::Unwatched;
         }
         // SAFETY: a fresh descriptor from pidfd_open, owned from here on.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
         // pidfds are created close-on-exec by the kernel.
-        self.by_slot.insert(slot, (fd, pid));
+        self.by_slot.push((slot, fd, pid));
         Opened::Watching
     }
 
     pub fn forget(&mut self, slot: usize) {
-        self.by_slot.remove(&slot);
-        self.unwatched.remove(&slot);
+        if let Some(at) = self.by_slot.iter().position(|w| w.0 == slot) {
+            self.by_slot.swap_remove(at);
+        }
+        if let Ok(at) = self.unwatched_at(slot) {
+            self.unwatched.remove(at);
+        }
     }
 
     pub fn fds(&self) -> Vec<RawFd> {
-        self.by_slot
-            .values()
-            .map(|(fd, _)| fd.as_raw_fd())
-            .collect()
+        self.by_slot.iter().map(|w| w.1.as_raw_fd()).collect()
     }
 
     /// The slot whose process `fd` watches.
     pub fn slot_of(&self, fd: RawFd) -> Option<usize> {
         self.by_slot
             .iter()
-            .find(|(_, (f, _))| f.as_raw_fd() == fd)
-            .map(|(&slot, _)| slot)
+            .find(|w| w.1.as_raw_fd() == fd)
+            .map(|w| w.0)
     }
 
     /// The sessions to poll: slot and pid.
     pub fn unwatched(&self) -> Vec<(usize, i32)> {
-        self.unwatched.iter().map(|(&s, &p)| (s, p)).collect()
+        self.unwatched.clone()
+    }
+
+    fn unwatched_at(&self, slot: usize) -> Result<usize, usize> {
+        self.unwatched.binary_search_by_key(&slot, |&(s, _)| s)
+    }
+
+    fn set_unwatched(&mut self, slot: usize, pid: i32) {
+        match self.unwatched_at(slot) {
+            Ok(at) => self.unwatched[at].1 = pid,
+            Err(at) => self.unwatched.insert(at, (slot, pid)),
+        }
     }
 
     pub fn has_unwatched(&self) -> bool {

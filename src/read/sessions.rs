@@ -45,6 +45,17 @@ pub fn each(
     check_pids: bool,
     mut each: impl FnMut(&Record),
 ) -> Result<(), i32> {
+    each_dyn(applet, file, check_pids, &mut each)
+}
+
+/// `each`'s body, compiled once: a generic one was copied into every
+/// caller (four in the tiny build, 3 KB).
+fn each_dyn(
+    applet: &str,
+    file: Option<&Path>,
+    check_pids: bool,
+    each: &mut dyn FnMut(&Record),
+) -> Result<(), i32> {
     let source = match file {
         Some(path) => Source::open_file(path).map_err(|e| (path.to_path_buf(), e)),
         None => {

@@ -12,7 +12,7 @@
 //!   the file, because the file is sparse and a uid of 4,000,000,000 puts
 //!   its apparent end past a terabyte.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::sys::hash::Map;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -80,13 +80,15 @@ pub struct LastlogStore {
     file: File,
     path: PathBuf,
     /// User name to slot index.
-    index: HashMap<Vec<u8>, u64>,
+    index: Map<Vec<u8>, u64>,
     /// Whole records in the file; a new user goes in slot `slots`, over
     /// any torn partial record at the end, when no slot is free.
     slots: u64,
     /// Bytes of a torn record after the last whole one.
     partial: u64,
-    free: BTreeSet<u64>,
+    /// Free slots, ascending (a sorted Vec: a BTreeSet would add 4 KB of
+    /// code to the tiny build for a set that is usually empty).
+    free: Vec<u64>,
     corrupt: Vec<u64>,
     /// Written since the last `sync`.
     dirty: bool,
@@ -139,7 +141,9 @@ impl LastlogStore {
                 .file
                 .write_all_at(&empty, native::offset_of(slot))
                 .map_err(|e| reason("repair", e))?;
-            store.free.insert(slot);
+            if let Err(at) = store.free.binary_search(&slot) {
+                store.free.insert(at, slot);
+            }
             store.dirty = true;
         }
         if store.partial != 0 {
@@ -171,17 +175,16 @@ impl LastlogStore {
             }
             Err(e) => return Err(invalid(e)),
         }
-        let mut index = HashMap::new();
-        let mut free = BTreeSet::new();
+        let mut index = Map::default();
+        // Scanned in slot order, so pushed ascending.
+        let mut free = Vec::new();
         let mut corrupt = Vec::new();
         let (slots, partial) = scan(&file, |slot, record| match record {
             // The first slot of a name is the one kept up to date.
             Some(record) if !record.user.is_empty() => {
                 index.entry(record.user).or_insert(slot);
             }
-            Some(_) => {
-                free.insert(slot);
-            }
+            Some(_) => free.push(slot),
             None => corrupt.push(slot),
         })?;
         let store = LastlogStore {
@@ -254,7 +257,9 @@ impl LastlogStore {
             self.partial = 0;
         }
         if !self.index.contains_key(&record.user) {
-            self.free.remove(&slot);
+            if let Ok(at) = self.free.binary_search(&slot) {
+                self.free.remove(at);
+            }
             self.index.insert(record.user.clone(), slot);
         }
         Ok(slot)

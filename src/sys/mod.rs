@@ -3,6 +3,7 @@
 //! to open a named input file and to word an error. Above `record` only.
 pub mod boot;
 pub mod diag;
+pub mod hash;
 pub mod inet;
 pub mod infile;
 pub mod locale;

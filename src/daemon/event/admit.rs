@@ -207,7 +207,10 @@ impl Loop {
                 continue;
             }
             let now = Instant::now();
-            *self.per_uid.entry(peer.uid).or_insert(0) += 1;
+            match self.per_uid.iter_mut().find(|e| e.0 == peer.uid) {
+                Some(entry) => entry.1 += 1,
+                None => self.per_uid.push((peer.uid, 1)),
+            }
             if !peer.privileged {
                 self.unprivileged += 1;
             }
@@ -240,7 +243,11 @@ impl Loop {
     /// many uids they come from, cannot keep a login out.
     fn make_room(&mut self, peer: &Peer) -> Result<(), &'static str> {
         if !peer.privileged {
-            let mine = self.per_uid.get(&peer.uid).copied().unwrap_or(0);
+            let mine = self
+                .per_uid
+                .iter()
+                .find(|e| e.0 == peer.uid)
+                .map_or(0, |e| e.1);
             if mine >= self.limits.max_per_uid && !self.evict(Victim::IdleOf(peer.uid)) {
                 return Err("too many connections from your uid");
             }

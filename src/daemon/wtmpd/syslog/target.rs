@@ -17,7 +17,8 @@ use nix::sys::socket::{
 /// Where `unix:` with no path sends, as syslog(3) does.
 pub const DEV_LOG: &str = "/dev/log";
 /// First wait before reconnecting, doubled after each failure up to MAX.
-const BACKOFF_MIN: Duration = Duration::from_millis(500);
+const BACKOFF_MIN_MS: u64 = 500;
+const BACKOFF_MIN: Duration = Duration::from_millis(BACKOFF_MIN_MS);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
@@ -176,7 +177,8 @@ impl Target {
             crate::sys::diag::say(format_args!(
                 "wtmpd: warning: syslog {}: unable to {why}; retrying from {} ms to {} s apart",
                 self.spec.text,
-                BACKOFF_MIN.as_millis(),
+                // A u64: printing Duration::as_millis' u128 costs 700 bytes.
+                BACKOFF_MIN_MS,
                 BACKOFF_MAX.as_secs()
             ));
             self.complained = true;
