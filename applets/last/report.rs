@@ -2,7 +2,6 @@
 //! with what ended it, and print one line per entry as util-linux 2.38.1
 //! `process_wtmp_file` and `list` do.
 
-use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
