@@ -1,12 +1,12 @@
-//! The argument normaliser every applet runs before argh.
+//! The argument normaliser run before `table::walk`.
 //!
-//! argh compares each argument whole against its option table, and takes
-//! only UTF-8. Users type `who -aH`, `last -n10`, `last -10`,
+//! `table::walk` (argh's rules, which it replaced) compares each argument
+//! whole against its option table, and works on strings. Users type `who -aH`, `last -n10`, `last -10`,
 //! `--limit=10`, `who --c` and file names in any encoding. This rewrites
-//! argv into the one-option-per-argument form argh understands, from a small
+//! argv into the one-option-per-argument form the walk understands, from a small
 //! per-applet table of which options take values.
 //!
-//! An argument that is not UTF-8 is carried through argh as a stand-in:
+//! An argument that is not UTF-8 is carried through the walk as a stand-in:
 //! a NUL, its bytes in hex, a NUL. No real argument can contain a NUL, so
 //! the stand-in is unambiguous and decodes without any table: an applet
 //! takes a path, user, line or host as [`OsArg`] and gets the original
@@ -27,7 +27,7 @@ pub struct Spec {
     pub number_option: Option<&'static str>,
 }
 
-/// argv rewritten for argh.
+/// argv rewritten for `table::walk`.
 #[derive(Debug)]
 pub struct Args {
     pub strings: Vec<String>,
@@ -36,24 +36,10 @@ pub struct Args {
     pub version: bool,
 }
 
-impl Args {
-    /// argv as `&str`s for `argh::FromArgs::from_args`.
-    pub fn as_strs(&self) -> Vec<&str> {
-        self.strings.iter().map(String::as_str).collect()
-    }
-}
-
 /// An argument taken as the bytes the user gave (a path, user, line or
-/// host), for argh fields: `Option<OsArg>` instead of `Option<String>`.
+/// host): the stand-in of a non-UTF-8 one decoded back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OsArg(pub OsString);
-
-impl std::str::FromStr for OsArg {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<OsArg, Self::Err> {
-        Ok(OsArg(decode(value)))
-    }
-}
 
 impl OsArg {
     pub fn as_bytes(&self) -> &[u8] {
@@ -67,20 +53,15 @@ impl From<OsArg> for std::path::PathBuf {
     }
 }
 
-/// An argument that must be UTF-8 (a user or group name the system looks
-/// up as a C string, a number, a word): a non-UTF-8 one is refused by argh
-/// with `Error parsing option '-U' with value '...': not valid UTF-8`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text(pub String);
+/// A normalised argument as the user's bytes.
+pub fn decode_arg(value: &str) -> OsArg {
+    OsArg(decode(value))
+}
 
-impl std::str::FromStr for Text {
-    type Err = &'static str;
-    fn from_str(value: &str) -> Result<Text, Self::Err> {
-        match stand_in(value) {
-            Some(_) => Err("not valid UTF-8"),
-            None => Ok(Text(value.to_owned())),
-        }
-    }
+/// Whether `value` is the stand-in of a non-UTF-8 argument: a value that
+/// must be UTF-8 (a name looked up as a C string) is refused then.
+pub fn is_stand_in(value: &str) -> bool {
+    stand_in(value).is_some()
 }
 
 /// The stand-in for a non-UTF-8 argument.
@@ -117,7 +98,7 @@ fn stand_in(text: &str) -> Option<(Vec<u8>, &str)> {
     Some((bytes, &body[end + 1..]))
 }
 
-/// `text` (a message from argh) with every stand-in shown as its bytes,
+/// `text` (a usage message) with every stand-in shown as its bytes,
 /// invalid UTF-8 replaced as `String::from_utf8_lossy` does.
 pub fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -139,7 +120,7 @@ pub fn shown(text: &str) -> String {
     out
 }
 
-/// Rewrite `args` (without argv[0]) for argh. The error is a one-line
+/// Rewrite `args` (without argv[0]) for `table::walk`. The error is a one-line
 /// message for `applet: ...`.
 pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
     let mut out = Args {
@@ -363,10 +344,10 @@ mod tests {
         let raw = OsString::from_vec(b"pts/\xff\x00x".to_vec());
         let stand_in = encode(raw.as_bytes());
         assert_eq!(decode(&stand_in), raw);
-        assert_eq!("plain".parse::<OsArg>().unwrap().0, "plain");
-        assert_eq!(stand_in.parse::<OsArg>().unwrap().0, raw);
-        assert!(stand_in.parse::<Text>().is_err());
-        assert_eq!("utmp".parse::<Text>().unwrap().0, "utmp");
+        assert_eq!(decode_arg("plain").0, "plain");
+        assert_eq!(decode_arg(&stand_in).0, raw);
+        assert!(is_stand_in(&stand_in));
+        assert!(!is_stand_in("utmp"));
         let message = format!("with value '{stand_in}': invalid digit");
         assert_eq!(
             shown(&message),
