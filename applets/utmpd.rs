@@ -38,7 +38,6 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use crate::daemon::{serve, utmpd};
-use crate::front::args::Spec;
 use crate::front::cli;
 use crate::front::table::{Command, Kind, Opt};
 use crate::protocol;
@@ -74,35 +73,8 @@ const COMMAND: Command = Command {
     notes: "",
 };
 
-const SPEC: Spec = Spec {
-    short_values: b"dlUGsfWcCtimqrS",
-    longs: &[
-        "notify-fd=",
-        "listen-fd=",
-        "user=",
-        "group=",
-        "socket=",
-        "utmps-socket=",
-        "utmps-listen-fd=",
-        "file=",
-        "wtmpd-socket=",
-        "max-conns=",
-        "max-per-uid=",
-        "request-ms=",
-        "idle-ms=",
-        "max-slots=",
-        "max-sessions-per-uid=",
-        "rate=",
-        "sweep=",
-        "no-boot",
-        "private",
-        "import=",
-    ],
-    number_option: None,
-};
-
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let opts = match cli::parse(applet, args, &SPEC, &COMMAND, 100) {
+    let opts = match cli::parse(applet, args, &COMMAND, 100) {
         Ok(opts) => opts,
         Err(status) => return status,
     };

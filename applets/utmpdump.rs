@@ -41,7 +41,7 @@ use nix::sys::stat::fstat;
 mod follow;
 mod outfile;
 
-use crate::front::args::{self, Spec};
+use crate::front::args;
 use crate::front::cli;
 use crate::front::table::{Command, Kind, Opt};
 use crate::read::logfile::{self, Geometry, LogFile};
@@ -65,12 +65,6 @@ Options:
 
 For more details see utmpdump(1).
 ";
-
-const SPEC: Spec = Spec {
-    short_values: b"o",
-    longs: &["follow", "reverse", "output=", "format="],
-    number_option: None,
-};
 
 /// Its help is `HELP`, answered before the walk: `--help` and `help`
 /// are no help triggers here, so this table gives only the options.
@@ -103,7 +97,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         return cli::print_all(applet, HELP.as_bytes());
     }
     // -V and --version are answered by cli::parse.
-    let opts = match cli::parse(applet, args, &SPEC, &COMMAND, 1) {
+    let opts = match cli::parse(applet, args, &COMMAND, 1) {
         Ok(opts) => opts,
         Err(status) => return status,
     };
@@ -131,7 +125,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
 /// `-h` or `--help` anywhere before `--`, not as the value of an option:
 /// answered before the walk so the text is util-linux's layout.
 fn wants_help(args: &[OsString]) -> bool {
-    let Ok(normalised) = args::normalise(args, &SPEC) else {
+    let Ok(normalised) = args::normalise(args, COMMAND.options) else {
         return false;
     };
     let mut strings = normalised.strings.iter();

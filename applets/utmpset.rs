@@ -49,7 +49,7 @@ use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::{execvp, fork, getppid, getuid, pipe2, read, write, ForkResult, Pid};
 
-use crate::front::args::{self, OsArg, Spec};
+use crate::front::args::{self, OsArg};
 use crate::front::cli;
 use crate::front::table::{Command, Kind, Opt};
 use crate::protocol::LogDb;
@@ -111,15 +111,6 @@ struct Opts {
     wtmp: bool,
 }
 
-const SPEC: Spec = Spec {
-    short_values: b"uliHApeTtad",
-    longs: &[
-        "user=", "line=", "id=", "host=", "address=", "pid=", "exit=", "time=", "timeout=", "add=",
-        "dead=", "wtmp",
-    ],
-    number_option: None,
-};
-
 const USAGE: &str =
     "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...|wait";
 
@@ -127,7 +118,7 @@ const USAGE: &str =
 struct Fail(i32, String);
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let parsed = match cli::parse(applet, args, &SPEC, &COMMAND, 100) {
+    let parsed = match cli::parse(applet, args, &COMMAND, 100) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };

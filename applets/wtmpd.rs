@@ -37,7 +37,6 @@ use std::ffi::OsString;
 
 use crate::daemon::wtmpd::syslog;
 use crate::daemon::{serve, wtmpd};
-use crate::front::args::Spec;
 use crate::front::cli;
 use crate::front::table::{Command, Kind, Opt};
 use crate::protocol;
@@ -74,36 +73,8 @@ const COMMAND: Command = Command {
     notes: "",
 };
 
-const SPEC: Spec = Spec {
-    short_values: b"dlUGsDcCtir",
-    longs: &[
-        "notify-fd=",
-        "listen-fd=",
-        "user=",
-        "group=",
-        "socket=",
-        "utmps-socket=",
-        "utmps-listen-fd=",
-        "dir=",
-        "wtmp=",
-        "btmp=",
-        "lastlog=",
-        "max-conns=",
-        "max-per-uid=",
-        "request-ms=",
-        "idle-ms=",
-        "rate=",
-        "no-boot",
-        "private",
-        "syslog=",
-        "syslog-format=",
-        "syslog-queue=",
-    ],
-    number_option: None,
-};
-
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let opts = match cli::parse(applet, args, &SPEC, &COMMAND, 100) {
+    let opts = match cli::parse(applet, args, &COMMAND, 100) {
         Ok(opts) => opts,
         Err(status) => return status,
     };

@@ -16,16 +16,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-/// What the normaliser must know about an applet's options.
-pub struct Spec {
-    /// Short options that take a value, e.g. `b"fnst"` for last.
-    pub short_values: &'static [u8],
-    /// Every long option name (without `--`), to expand unique prefixes;
-    /// a trailing `=` marks one that takes a value (`"since="`).
-    pub longs: &'static [&'static str],
-    /// `-NUMBER` means this option with NUMBER as its value (`last -10`).
-    pub number_option: Option<&'static str>,
-}
+use crate::front::table::{Kind, Opt};
 
 /// argv rewritten for `table::walk`.
 #[derive(Debug)]
@@ -122,7 +113,7 @@ pub fn shown(text: &str) -> String {
 
 /// Rewrite `args` (without argv[0]) for `table::walk`. The error is a one-line
 /// message for `applet: ...`.
-pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
+pub fn normalise(args: &[OsString], options: &[Opt]) -> Result<Args, String> {
     let mut out = Args {
         strings: Vec::with_capacity(args.len()),
         version: false,
@@ -144,7 +135,7 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
             };
             let name = std::str::from_utf8(name)
                 .map_err(|_| format!("unrecognized option '{}'", arg.to_string_lossy()))?;
-            let (name, takes_value) = expand_long(name, spec)?;
+            let (name, takes_value) = expand_long(name, options)?;
             out.version |= name == "version";
             out.strings.push(format!("--{name}"));
             match value {
@@ -161,13 +152,6 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
         }
         if bytes.len() > 1 && bytes[0] == b'-' {
             let group = &bytes[1..];
-            if let Some(option) = spec.number_option {
-                if group.iter().all(u8::is_ascii_digit) {
-                    out.strings.push(option.into());
-                    out.push_verbatim(OsStr::from_bytes(group));
-                    continue;
-                }
-            }
             for (i, &c) in group.iter().enumerate() {
                 if !c.is_ascii() {
                     return Err(format!(
@@ -177,7 +161,10 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
                 }
                 out.strings.push(format!("-{}", c as char));
                 out.version |= c == b'V';
-                if spec.short_values.contains(&c) {
+                if options
+                    .iter()
+                    .any(|o| o.short == c && o.kind != Kind::Switch)
+                {
                     let rest = &group[i + 1..];
                     if !rest.is_empty() {
                         out.push_verbatim(OsStr::from_bytes(rest));
@@ -206,15 +193,12 @@ impl Args {
 
 /// `--c` to `--count` when exactly one long option starts with `c`; also
 /// says whether the option takes a value.
-fn expand_long<'a>(name: &'a str, spec: &'a Spec) -> Result<(&'a str, bool), String> {
+fn expand_long<'a>(name: &'a str, options: &'a [Opt]) -> Result<(&'a str, bool), String> {
     let all = || {
-        spec.longs
+        options
             .iter()
-            .chain(["help", "version"].iter())
-            .map(|long| match long.strip_suffix('=') {
-                Some(bare) => (bare, true),
-                None => (*long, false),
-            })
+            .map(|o| (o.long, o.kind != Kind::Switch))
+            .chain([("help", false), ("version", false)])
     };
     if let Some(exact) = all().find(|(long, _)| *long == name) {
         return Ok(exact);
@@ -232,31 +216,39 @@ mod tests {
     use super::*;
     use std::os::unix::ffi::OsStringExt;
 
-    const LAST: Spec = Spec {
-        short_values: b"fnpst",
-        longs: &[
-            "file=",
-            "limit=",
-            "present=",
-            "since=",
-            "until=",
-            "system",
-            "fullnames",
-            "time-format=",
-        ],
-        number_option: Some("-n"),
-    };
-    const WHO: Spec = Spec {
-        short_values: b"",
-        longs: &[
-            "all", "boot", "count", "dead", "heading", "ips", "login", "lookup",
-        ],
-        number_option: None,
-    };
+    const fn opt(long: &'static str, short: u8, kind: Kind) -> Opt {
+        Opt {
+            long,
+            short,
+            kind,
+            help: "",
+        }
+    }
 
-    fn norm(args: &[&str], spec: &Spec) -> Vec<String> {
+    const LAST: &[Opt] = &[
+        opt("file", b'f', Kind::Bytes),
+        opt("limit", b'n', Kind::Usize),
+        opt("present", b'p', Kind::Word),
+        opt("since", b's', Kind::Word),
+        opt("until", b't', Kind::Word),
+        opt("system", b'x', Kind::Switch),
+        opt("fullnames", b'w', Kind::Switch),
+        opt("time-format", 0, Kind::Word),
+    ];
+    const WHO: &[Opt] = &[
+        opt("all", b'a', Kind::Switch),
+        opt("boot", b'b', Kind::Switch),
+        opt("count", b'q', Kind::Switch),
+        opt("dead", b'd', Kind::Switch),
+        opt("heading", b'H', Kind::Switch),
+        opt("ips", 0, Kind::Switch),
+        opt("login", b'l', Kind::Switch),
+        opt("lookup", 0, Kind::Switch),
+    ];
+
+    fn norm(args: &[&str], options: &[Opt]) -> Vec<String> {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        normalise(&args, spec).unwrap().strings
+        normalise(&args, options).unwrap().strings
     }
 
     #[test]
@@ -277,12 +269,6 @@ mod tests {
     fn values_starting_with_dash_are_kept_whole() {
         assert_eq!(norm(&["-s", "-5days"], &LAST), ["-s", "-5days"]);
         assert_eq!(norm(&["--since", "-5days"], &LAST), ["--since", "-5days"]);
-    }
-
-    #[test]
-    fn number_shorthand() {
-        assert_eq!(norm(&["-10"], &LAST), ["-n", "10"]);
-        assert_eq!(norm(&["-10", "-x"], &LAST), ["-n", "10", "-x"]);
     }
 
     #[test]

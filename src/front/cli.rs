@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use crate::front::args::{self, Spec};
+use crate::front::args;
 use crate::front::table::{self, Command, Exit, Parsed};
 // Re-exported so applets reach every message helper through `cli`.
 pub use crate::sys::diag::{os_reason, say, say_raw};
@@ -21,11 +21,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn parse(
     applet: &str,
     args: &[OsString],
-    spec: &Spec,
     command: &'static Command,
     usage_status: i32,
 ) -> Result<Parsed, i32> {
-    let normalised = args::normalise(args, spec)
+    let normalised = args::normalise(args, command.options)
         .map_err(|message| usage_error(applet, &message, usage_status))?;
     if normalised.version {
         return Err(print_version(applet));
