@@ -253,74 +253,71 @@ mod tests {
 
     #[test]
     fn grouped_switches_split() {
-        assert_eq!(norm(&["-aH"], &WHO), ["-a", "-H"]);
-        assert_eq!(norm(&["-a", "-H", "file"], &WHO), ["-a", "-H", "file"]);
+        assert_eq!(norm(&["-aH"], WHO), ["-a", "-H"]);
+        assert_eq!(norm(&["-a", "-H", "file"], WHO), ["-a", "-H", "file"]);
     }
 
     #[test]
     fn attached_values_split() {
-        assert_eq!(norm(&["-n10"], &LAST), ["-n", "10"]);
-        assert_eq!(norm(&["-xn10"], &LAST), ["-x", "-n", "10"]);
-        assert_eq!(norm(&["-xf", "wtmp"], &LAST), ["-x", "-f", "wtmp"]);
-        assert_eq!(norm(&["-fwtmp", "-x"], &LAST), ["-f", "wtmp", "-x"]);
+        assert_eq!(norm(&["-n10"], LAST), ["-n", "10"]);
+        assert_eq!(norm(&["-xn10"], LAST), ["-x", "-n", "10"]);
+        assert_eq!(norm(&["-xf", "wtmp"], LAST), ["-x", "-f", "wtmp"]);
+        assert_eq!(norm(&["-fwtmp", "-x"], LAST), ["-f", "wtmp", "-x"]);
     }
 
     #[test]
     fn values_starting_with_dash_are_kept_whole() {
-        assert_eq!(norm(&["-s", "-5days"], &LAST), ["-s", "-5days"]);
-        assert_eq!(norm(&["--since", "-5days"], &LAST), ["--since", "-5days"]);
+        assert_eq!(norm(&["-s", "-5days"], LAST), ["-s", "-5days"]);
+        assert_eq!(norm(&["--since", "-5days"], LAST), ["--since", "-5days"]);
     }
 
     #[test]
     fn long_equals_value_split() {
-        assert_eq!(norm(&["--limit=10"], &LAST), ["--limit", "10"]);
-        assert_eq!(
-            norm(&["--time-format=iso"], &LAST),
-            ["--time-format", "iso"]
-        );
-        assert_eq!(norm(&["--since="], &LAST), ["--since", ""]);
+        assert_eq!(norm(&["--limit=10"], LAST), ["--limit", "10"]);
+        assert_eq!(norm(&["--time-format=iso"], LAST), ["--time-format", "iso"]);
+        assert_eq!(norm(&["--since="], LAST), ["--since", ""]);
     }
 
     #[test]
     fn long_abbreviations_expand_when_unique() {
-        assert_eq!(norm(&["--c"], &WHO), ["--count"]);
-        assert_eq!(norm(&["--hea"], &WHO), ["--heading"]);
-        assert_eq!(norm(&["--lim", "5"], &LAST), ["--limit", "5"]);
-        assert_eq!(norm(&["--hel"], &WHO), ["--help"]);
-        assert_eq!(norm(&["--sys"], &LAST), ["--system"]);
+        assert_eq!(norm(&["--c"], WHO), ["--count"]);
+        assert_eq!(norm(&["--hea"], WHO), ["--heading"]);
+        assert_eq!(norm(&["--lim", "5"], LAST), ["--limit", "5"]);
+        assert_eq!(norm(&["--hel"], WHO), ["--help"]);
+        assert_eq!(norm(&["--sys"], LAST), ["--system"]);
         for ambiguous in ["--l", "--he"] {
             let args = vec![OsString::from(ambiguous)];
             assert_eq!(
-                normalise(&args, &WHO).unwrap_err(),
+                normalise(&args, WHO).unwrap_err(),
                 format!("option '{ambiguous}' is ambiguous")
             );
         }
-        assert_eq!(norm(&["--bogus"], &WHO), ["--bogus"]);
+        assert_eq!(norm(&["--bogus"], WHO), ["--bogus"]);
     }
 
     #[test]
     fn double_dash_ends_options() {
         assert_eq!(
-            norm(&["-a", "--", "-H", "-10"], &WHO),
+            norm(&["-a", "--", "-H", "-10"], WHO),
             ["-a", "--", "-H", "-10"]
         );
     }
 
     #[test]
     fn lone_dash_and_positionals_pass_through() {
-        assert_eq!(norm(&["-", "am", "i"], &WHO), ["-", "am", "i"]);
+        assert_eq!(norm(&["-", "am", "i"], WHO), ["-", "am", "i"]);
     }
 
     #[test]
     fn non_utf8_file_names_survive() {
         let name = OsString::from_vec(b"wtmp.\xff\xfe".to_vec());
         let args = vec![OsString::from("-f"), name.clone(), OsString::from("-x")];
-        let parsed = normalise(&args, &LAST).unwrap();
+        let parsed = normalise(&args, LAST).unwrap();
         assert_eq!(parsed.strings[0], "-f");
         assert_eq!(decode(&parsed.strings[1]), name);
         assert_eq!(parsed.strings[2], "-x");
         let attached = vec![OsString::from_vec(b"-fx\xff".to_vec())];
-        let parsed = normalise(&attached, &LAST).unwrap();
+        let parsed = normalise(&attached, LAST).unwrap();
         assert_eq!(decode(&parsed.strings[1]).as_bytes(), b"x\xff");
         assert_eq!(decode("plain"), OsString::from("plain"));
     }
@@ -346,7 +343,7 @@ mod tests {
     fn version_is_seen_only_as_an_option() {
         let version = |args: &[&str]| {
             let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-            normalise(&args, &LAST).unwrap().version
+            normalise(&args, LAST).unwrap().version
         };
         assert!(version(&["--version"]));
         assert!(version(&["--vers"]));
@@ -359,6 +356,6 @@ mod tests {
     #[test]
     fn non_ascii_short_option_is_an_error() {
         let args = vec![OsString::from("-aé")];
-        assert!(normalise(&args, &WHO).is_err());
+        assert!(normalise(&args, WHO).is_err());
     }
 }
