@@ -37,141 +37,78 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use argh::FromArgs;
-
 use crate::daemon::{serve, utmpd};
-use crate::front::args::{OsArg, Spec, Text};
 use crate::front::cli;
+use crate::front::table::{Command, Kind, Opt};
 use crate::protocol;
 use crate::read::sources;
 
-#[derive(FromArgs)]
-/// Own the utmp table and serve it to clients.
-struct Opts {
-    /// write a newline to FD once ready (s6 notification-fd; FD must be
-    /// open at start)
-    #[argh(option, short = 'd')]
-    notify_fd: Option<i32>,
-    /// use the listening socket inherited on FD instead of binding
-    #[argh(option, short = 'l')]
-    listen_fd: Option<i32>,
-    /// drop to USER after binding
-    #[argh(option, short = 'U')]
-    user: Option<Text>,
-    /// the accounting group whose members may write any record (utmp)
-    #[argh(option, short = 'G', default = "Text(String::from(\"utmp\"))")]
-    group: Text,
-    /// socket path (default $UTMPBOX_RUNDIR/utmpd.sock)
-    #[argh(option, short = 's')]
-    socket: Option<OsArg>,
-    /// also serve skarnet utmps' protocol on this socket (libutmps clients;
-    /// usually /run/utmps/.utmpd-socket)
-    #[argh(option)]
-    utmps_socket: Option<OsArg>,
-    /// serve utmps' protocol on the listening socket inherited on FD
-    #[argh(option)]
-    utmps_listen_fd: Option<i32>,
-    /// table file (default $UTMPBOX_RUNDIR/utmp)
-    #[argh(option, short = 'f')]
-    file: Option<OsArg>,
-    /// wtmpd's socket, for the logouts of ended sessions
-    #[argh(option, short = 'W')]
-    wtmpd_socket: Option<OsArg>,
-    /// most connections at once (1000)
-    #[argh(option, short = 'c', default = "1000")]
-    max_conns: usize,
-    /// most connections per uid (64)
-    #[argh(option, short = 'C', default = "64")]
-    max_per_uid: usize,
-    /// deadline in ms to send a request or read a reply (5000)
-    #[argh(option, short = 't', default = "5000")]
-    request_ms: u64,
-    /// ms a connection may sit idle between requests (60000)
-    #[argh(option, short = 'i', default = "60000")]
-    idle_ms: u64,
-    /// most entries in the table (4096)
-    #[argh(option, short = 'm', default = "4096")]
-    max_slots: usize,
-    /// live sessions each unprivileged user may hold (64)
-    #[argh(option, short = 'q', default = "64")]
-    max_sessions_per_uid: usize,
-    /// writes per second allowed to each unprivileged uid (10)
-    #[argh(option, short = 'r', default = "10")]
-    rate: u32,
-    /// seconds between sweeps for ended sessions; 0: never (30)
-    #[argh(option, short = 'S', default = "30")]
-    sweep: u64,
-    /// do not record the boot
-    #[argh(switch, short = 'n')]
-    no_boot: bool,
-    /// private mode: hide other users' hosts from unprivileged readers
-    #[argh(switch, short = 'p')]
-    private: bool,
-    /// at start, take over the live sessions of the table FILE (utmps,
-    /// glibc or native)
-    #[argh(option)]
-    import: Option<OsArg>,
-}
-
-const SPEC: Spec = Spec {
-    short_values: b"dlUGsfWcCtimqrS",
-    longs: &[
-        "notify-fd=",
-        "listen-fd=",
-        "user=",
-        "group=",
-        "socket=",
-        "utmps-socket=",
-        "utmps-listen-fd=",
-        "file=",
-        "wtmpd-socket=",
-        "max-conns=",
-        "max-per-uid=",
-        "request-ms=",
-        "idle-ms=",
-        "max-slots=",
-        "max-sessions-per-uid=",
-        "rate=",
-        "sweep=",
-        "no-boot",
-        "private",
-        "import=",
+#[rustfmt::skip]
+const COMMAND: Command = Command {
+    about: "Own the utmp table and serve it to clients.",
+    options: &[
+        Opt { long: "notify-fd", short: b'd', kind: Kind::I32, help: "write a newline to FD once ready (s6 notification-fd; FD must be open at start)" },
+        Opt { long: "listen-fd", short: b'l', kind: Kind::I32, help: "use the listening socket inherited on FD instead of binding" },
+        Opt { long: "user", short: b'U', kind: Kind::Text, help: "drop to USER after binding" },
+        Opt { long: "group", short: b'G', kind: Kind::Text, help: "the accounting group whose members may write any record (utmp)" },
+        Opt { long: "socket", short: b's', kind: Kind::Bytes, help: "socket path (default $UTMPBOX_RUNDIR/utmpd.sock)" },
+        Opt { long: "utmps-socket", short: 0, kind: Kind::Bytes, help: "also serve skarnet utmps' protocol on this socket (libutmps clients; usually /run/utmps/.utmpd-socket)" },
+        Opt { long: "utmps-listen-fd", short: 0, kind: Kind::I32, help: "serve utmps' protocol on the listening socket inherited on FD" },
+        Opt { long: "file", short: b'f', kind: Kind::Bytes, help: "table file (default $UTMPBOX_RUNDIR/utmp)" },
+        Opt { long: "wtmpd-socket", short: b'W', kind: Kind::Bytes, help: "wtmpd's socket, for the logouts of ended sessions" },
+        Opt { long: "max-conns", short: b'c', kind: Kind::Usize, help: "most connections at once (1000)" },
+        Opt { long: "max-per-uid", short: b'C', kind: Kind::Usize, help: "most connections per uid (64)" },
+        Opt { long: "request-ms", short: b't', kind: Kind::U64, help: "deadline in ms to send a request or read a reply (5000)" },
+        Opt { long: "idle-ms", short: b'i', kind: Kind::U64, help: "ms a connection may sit idle between requests (60000)" },
+        Opt { long: "max-slots", short: b'm', kind: Kind::Usize, help: "most entries in the table (4096)" },
+        Opt { long: "max-sessions-per-uid", short: b'q', kind: Kind::Usize, help: "live sessions each unprivileged user may hold (64)" },
+        Opt { long: "rate", short: b'r', kind: Kind::U32, help: "writes per second allowed to each unprivileged uid (10)" },
+        Opt { long: "sweep", short: b'S', kind: Kind::U64, help: "seconds between sweeps for ended sessions; 0: never (30)" },
+        Opt { long: "no-boot", short: b'n', kind: Kind::Switch, help: "do not record the boot" },
+        Opt { long: "private", short: b'p', kind: Kind::Switch, help: "private mode: hide other users' hosts from unprivileged readers" },
+        Opt { long: "import", short: 0, kind: Kind::Bytes, help: "at start, take over the live sessions of the table FILE (utmps, glibc or native)" },
     ],
-    number_option: None,
+    operands: None,
+    help: true,
+    notes: "",
 };
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+    let opts = match cli::parse(applet, args, &COMMAND, 100) {
         Ok(opts) => opts,
         Err(status) => return status,
     };
     let rundir = sources::rundir();
+    let private = opts.flag("private");
+    let max_conns = opts.number("max-conns").unwrap_or(1000);
     let common = serve::Common {
-        notify_fd: opts.notify_fd,
-        listen_fd: opts.listen_fd,
-        utmps_socket: opts.utmps_socket.map(std::path::PathBuf::from),
-        utmps_listen_fd: opts.utmps_listen_fd,
-        user: opts.user.map(|name| name.0),
-        group: opts.group.0,
-        socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_UTMPD)),
-        max_conns: opts.max_conns,
-        max_per_uid: opts.max_per_uid,
-        request_ms: opts.request_ms,
-        idle_ms: opts.idle_ms,
+        notify_fd: opts.number("notify-fd"),
+        listen_fd: opts.number("listen-fd"),
+        utmps_socket: opts.bytes("utmps-socket").map(std::path::PathBuf::from),
+        utmps_listen_fd: opts.number("utmps-listen-fd"),
+        user: opts.text("user"),
+        group: opts.text("group").unwrap_or_else(|| "utmp".into()),
+        socket: serve::path_or(opts.bytes("socket"), || rundir.join(protocol::SOCKET_UTMPD)),
+        max_conns,
+        max_per_uid: opts.number("max-per-uid").unwrap_or(64),
+        request_ms: opts.number("request-ms").unwrap_or(5000),
+        idle_ms: opts.number("idle-ms").unwrap_or(60000),
     };
-    let file = serve::path_or(opts.file, || rundir.join("utmp"));
+    let file = serve::path_or(opts.bytes("file"), || rundir.join("utmp"));
     let service = utmpd::Options {
         file: file.clone(),
-        wtmpd_socket: serve::path_or(opts.wtmpd_socket, || rundir.join(protocol::SOCKET_WTMPD)),
-        max_slots: opts.max_slots.max(1),
-        max_conns: opts.max_conns,
-        max_sessions_per_uid: opts.max_sessions_per_uid,
-        rate: opts.rate,
-        sweep: Duration::from_secs(opts.sweep),
-        record_boot: !opts.no_boot,
-        private: opts.private,
-        mode: serve::file_mode(opts.private),
-        import: opts.import.map(std::path::PathBuf::from),
+        wtmpd_socket: serve::path_or(opts.bytes("wtmpd-socket"), || {
+            rundir.join(protocol::SOCKET_WTMPD)
+        }),
+        max_slots: opts.number("max-slots").unwrap_or(4096).max(1),
+        max_conns,
+        max_sessions_per_uid: opts.number("max-sessions-per-uid").unwrap_or(64),
+        rate: opts.number("rate").unwrap_or(10),
+        sweep: Duration::from_secs(opts.number("sweep").unwrap_or(30)),
+        record_boot: !opts.flag("no-boot"),
+        private,
+        mode: serve::file_mode(private),
+        import: opts.bytes("import").map(std::path::PathBuf::from),
     };
     serve::run("utmpd", common, vec![rundir], vec![file], || {
         utmpd::Utmpd::open(service)

@@ -36,14 +36,14 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use argh::FromArgs;
 use nix::sys::stat::fstat;
 
 mod follow;
 mod outfile;
 
-use crate::front::args::{self, OsArg, Spec};
+use crate::front::args;
 use crate::front::cli;
+use crate::front::table::{Command, Kind, Opt};
 use crate::read::logfile::{self, Geometry, LogFile};
 use crate::record::{self, legacy, native, text, Format, FormatError, Record};
 use crate::sys::infile;
@@ -66,33 +66,22 @@ Options:
 For more details see utmpdump(1).
 ";
 
-const SPEC: Spec = Spec {
-    short_values: b"o",
-    longs: &["follow", "reverse", "output=", "format="],
-    number_option: None,
+/// Its help is `HELP`, answered before the walk: `--help` and `help`
+/// are no help triggers here, so this table gives only the options.
+#[rustfmt::skip]
+const COMMAND: Command = Command {
+    about: "Dump UTMP and WTMP files in raw format.",
+    options: &[
+        Opt { long: "follow", short: b'f', kind: Kind::Switch, help: "" },
+        Opt { long: "reverse", short: b'r', kind: Kind::Switch, help: "" },
+        Opt { long: "output", short: b'o', kind: Kind::Bytes, help: "" },
+        Opt { long: "format", short: 0, kind: Kind::Word, help: "" },
+    ],
+    // Later files are ignored, as util-linux does.
+    operands: Some(("files", "")),
+    help: false,
+    notes: "",
 };
-
-#[derive(FromArgs)]
-/// Dump UTMP and WTMP files in raw format.
-#[argh(help_triggers())]
-struct Opts {
-    /// output appended data as the file grows
-    #[argh(switch, short = 'f')]
-    follow: bool,
-    /// write back dumped data into utmp file
-    #[argh(switch, short = 'r')]
-    reverse: bool,
-    /// write to file instead of standard output
-    #[argh(option, short = 'o')]
-    output: Option<OsArg>,
-    /// what -r writes: glibc, utmpx or native
-    #[argh(option)]
-    format: Option<String>,
-    /// the file to read (standard input if none); later ones are ignored,
-    /// as util-linux does
-    #[argh(positional)]
-    files: Vec<OsArg>,
-}
 
 /// What to do, with argv gone.
 struct Job {
@@ -108,11 +97,11 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         return cli::print_all(applet, HELP.as_bytes());
     }
     // -V and --version are answered by cli::parse.
-    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 1) {
+    let opts = match cli::parse(applet, args, &COMMAND, 1) {
         Ok(opts) => opts,
         Err(status) => return status,
     };
-    let format = match opts.format.as_deref() {
+    let format = match opts.text("format").as_deref() {
         None => Format::Glibc,
         Some(name) => match Format::from_name(name) {
             Some(format) => format,
@@ -124,19 +113,19 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
         },
     };
     let job = Job {
-        reverse: opts.reverse,
-        follow: opts.follow,
-        input: opts.files.into_iter().next().map(PathBuf::from),
-        output: opts.output.map(PathBuf::from),
+        reverse: opts.flag("reverse"),
+        follow: opts.flag("follow"),
+        input: opts.operands().into_iter().next().map(PathBuf::from),
+        output: opts.bytes("output").map(PathBuf::from),
         format,
     };
     run(applet, &job)
 }
 
 /// `-h` or `--help` anywhere before `--`, not as the value of an option:
-/// answered before argh so the text is util-linux's layout.
+/// answered before the walk so the text is util-linux's layout.
 fn wants_help(args: &[OsString]) -> bool {
-    let Ok(normalised) = args::normalise(args, &SPEC) else {
+    let Ok(normalised) = args::normalise(args, COMMAND.options) else {
         return false;
     };
     let mut strings = normalised.strings.iter();

@@ -45,13 +45,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
-use argh::FromArgs;
 use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::{execvp, fork, getppid, getuid, pipe2, read, write, ForkResult, Pid};
 
-use crate::front::args::{self, OsArg, Spec};
+use crate::front::args::{self, OsArg};
 use crate::front::cli;
+use crate::front::table::{Command, Kind, Opt};
 use crate::protocol::LogDb;
 use crate::read::client::{Client, Error};
 use crate::record::{ExitStatus, Record, RecordKind};
@@ -59,9 +59,26 @@ use crate::sys::{boot, peer};
 
 mod wait;
 
-#[derive(FromArgs)]
-/// Write utmp, wtmp and btmp records through utmpd and wtmpd.
-#[argh(note = "Commands:
+#[rustfmt::skip]
+const COMMAND: Command = Command {
+    about: "Write utmp, wtmp and btmp records through utmpd and wtmpd.",
+    options: &[
+        Opt { long: "user", short: b'u', kind: Kind::Bytes, help: "user name (default: yours)" },
+        Opt { long: "line", short: b'l', kind: Kind::Bytes, help: "terminal line without /dev/ (default: stdin's)" },
+        Opt { long: "id", short: b'i', kind: Kind::Bytes, help: "the inittab-style id (default: the last 4 bytes of the line)" },
+        Opt { long: "host", short: b'H', kind: Kind::Bytes, help: "remote host" },
+        Opt { long: "address", short: b'A', kind: Kind::Word, help: "remote address (IPv4 or IPv6)" },
+        Opt { long: "pid", short: b'p', kind: Kind::I32, help: "session pid (default: the parent process, i.e. the shell or program that ran utmpset)" },
+        Opt { long: "exit", short: b'e', kind: Kind::I16, help: "exit status for a logout" },
+        Opt { long: "time", short: b'T', kind: Kind::Word, help: "record time in seconds since the epoch (default: now)" },
+        Opt { long: "timeout", short: b't', kind: Kind::Word, help: "deadline in ms for each daemon call (5000); for wait, SECONDS to wait in all (5)" },
+        Opt { long: "add", short: b'a', kind: Kind::Bytes, help: "sysvinit: add a LOGIN entry for LINE" },
+        Opt { long: "dead", short: b'd', kind: Kind::Bytes, help: "sysvinit: end the session on LINE" },
+        Opt { long: "wtmp", short: b'w', kind: Kind::Switch, help: "runit: with LINE, write the logout to wtmp too" },
+    ],
+    operands: Some(("rest", "the command and its arguments (after `--` for `run`)")),
+    help: true,
+    notes: "Commands:
   boot                   record this boot (once per boot)
   shutdown               record a shutdown in wtmp
   runlevel NEW [PREV]    record a run-level change
@@ -75,59 +92,24 @@ mod wait;
                          has a digit or '/' (tty1, pts/3) or is in /dev
 
 Exit status: 0 done, 1 a daemon refused the record, 100 usage,
-111 a daemon could not be reached.")]
-struct Opts {
-    /// user name (default: yours)
-    #[argh(option, short = 'u')]
-    user: Option<OsArg>,
-    /// terminal line without /dev/ (default: stdin's)
-    #[argh(option, short = 'l')]
-    line: Option<OsArg>,
-    /// the inittab-style id (default: the last 4 bytes of the line)
-    #[argh(option, short = 'i')]
-    id: Option<OsArg>,
-    /// remote host
-    #[argh(option, short = 'H')]
-    host: Option<OsArg>,
-    /// remote address (IPv4 or IPv6)
-    #[argh(option, short = 'A')]
-    address: Option<String>,
-    /// session pid (default: the parent process, i.e. the shell or
-    /// program that ran utmpset)
-    #[argh(option, short = 'p')]
-    pid: Option<i32>,
-    /// exit status for a logout
-    #[argh(option, short = 'e')]
-    exit: Option<i16>,
-    /// record time in seconds since the epoch (default: now)
-    #[argh(option, short = 'T')]
-    time: Option<String>,
-    /// deadline in ms for each daemon call (5000); for wait, SECONDS to
-    /// wait in all (5)
-    #[argh(option, short = 't')]
-    timeout: Option<String>,
-    /// sysvinit: add a LOGIN entry for LINE
-    #[argh(option, short = 'a')]
-    add: Option<OsArg>,
-    /// sysvinit: end the session on LINE
-    #[argh(option, short = 'd')]
-    dead: Option<OsArg>,
-    /// runit: with LINE, write the logout to wtmp too
-    #[argh(switch, short = 'w')]
-    wtmp: bool,
-    /// the command and its arguments (after `--` for `run`)
-    #[argh(positional)]
-    rest: Vec<OsArg>,
-}
-
-const SPEC: Spec = Spec {
-    short_values: b"uliHApeTtad",
-    longs: &[
-        "user=", "line=", "id=", "host=", "address=", "pid=", "exit=", "time=", "timeout=", "add=",
-        "dead=", "wtmp",
-    ],
-    number_option: None,
+111 a daemon could not be reached.",
 };
+
+/// The options, with argv gone.
+struct Opts {
+    user: Option<OsArg>,
+    line: Option<OsArg>,
+    id: Option<OsArg>,
+    host: Option<OsArg>,
+    address: Option<String>,
+    pid: Option<i32>,
+    exit: Option<i16>,
+    time: Option<String>,
+    timeout: Option<String>,
+    add: Option<OsArg>,
+    dead: Option<OsArg>,
+    wtmp: bool,
+}
 
 const USAGE: &str =
     "usage: utmpset [OPTIONS] boot|shutdown|runlevel NEW [PREV]|login|logout|fail|run COMMAND...|wait";
@@ -136,11 +118,25 @@ const USAGE: &str =
 struct Fail(i32, String);
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
-        Ok(opts) => opts,
+    let parsed = match cli::parse(applet, args, &COMMAND, 100) {
+        Ok(parsed) => parsed,
         Err(status) => return status,
     };
-    let rest: Vec<OsString> = opts.rest.iter().map(|a| a.0.clone()).collect();
+    let opts = Opts {
+        user: parsed.bytes("user"),
+        line: parsed.bytes("line"),
+        id: parsed.bytes("id"),
+        host: parsed.bytes("host"),
+        address: parsed.text("address"),
+        pid: parsed.number("pid"),
+        exit: parsed.number("exit"),
+        time: parsed.text("time"),
+        timeout: parsed.text("timeout"),
+        add: parsed.bytes("add"),
+        dead: parsed.bytes("dead"),
+        wtmp: parsed.flag("wtmp"),
+    };
+    let rest: Vec<OsString> = parsed.operands().into_iter().map(|a| a.0).collect();
     match run(&opts, &rest) {
         Ok(status) => status,
         Err(Fail(status, message)) => cli::fail("utmpset", message, status),

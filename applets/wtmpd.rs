@@ -35,159 +35,94 @@
 
 use std::ffi::OsString;
 
-use argh::FromArgs;
-
 use crate::daemon::wtmpd::syslog;
 use crate::daemon::{serve, wtmpd};
-use crate::front::args::{OsArg, Spec, Text};
 use crate::front::cli;
+use crate::front::table::{Command, Kind, Opt};
 use crate::protocol;
 use crate::read::sources;
 
-#[derive(FromArgs)]
-/// Own wtmp, btmp and lastlog and serve them to clients.
-struct Opts {
-    /// write a newline to FD once ready (s6 notification-fd; FD must be
-    /// open at start)
-    #[argh(option, short = 'd')]
-    notify_fd: Option<i32>,
-    /// use the listening socket inherited on FD instead of binding
-    #[argh(option, short = 'l')]
-    listen_fd: Option<i32>,
-    /// drop to USER after binding
-    #[argh(option, short = 'U')]
-    user: Option<Text>,
-    /// the accounting group whose members may write any record (utmp)
-    #[argh(option, short = 'G', default = "Text(String::from(\"utmp\"))")]
-    group: Text,
-    /// socket path (default $UTMPBOX_RUNDIR/wtmpd.sock)
-    #[argh(option, short = 's')]
-    socket: Option<OsArg>,
-    /// also serve skarnet utmps' protocol on this socket (libutmps clients;
-    /// usually /run/utmps/.wtmpd-socket)
-    #[argh(option)]
-    utmps_socket: Option<OsArg>,
-    /// serve utmps' protocol on the listening socket inherited on FD
-    #[argh(option)]
-    utmps_listen_fd: Option<i32>,
-    /// directory of the files (default $UTMPBOX_LOGDIR)
-    #[argh(option, short = 'D')]
-    dir: Option<OsArg>,
-    /// wtmp file (default DIR/wtmp)
-    #[argh(option)]
-    wtmp: Option<OsArg>,
-    /// btmp file (default DIR/btmp)
-    #[argh(option)]
-    btmp: Option<OsArg>,
-    /// lastlog file (default DIR/lastlog)
-    #[argh(option)]
-    lastlog: Option<OsArg>,
-    /// most connections at once (1000)
-    #[argh(option, short = 'c', default = "1000")]
-    max_conns: usize,
-    /// most connections per uid (64)
-    #[argh(option, short = 'C', default = "64")]
-    max_per_uid: usize,
-    /// deadline in ms to send a request or read a reply (5000)
-    #[argh(option, short = 't', default = "5000")]
-    request_ms: u64,
-    /// ms a connection may sit idle between requests (60000)
-    #[argh(option, short = 'i', default = "60000")]
-    idle_ms: u64,
-    /// writes per second allowed to each unprivileged uid (10)
-    #[argh(option, short = 'r', default = "10")]
-    rate: u32,
-    /// do not record the boot
-    #[argh(switch, short = 'n')]
-    no_boot: bool,
-    /// private mode: hide other users' hosts from unprivileged readers
-    #[argh(switch, short = 'p')]
-    private: bool,
-    /// forward every record to TARGET: unix:PATH, udp:HOST:PORT or
-    /// tcp:HOST:PORT (repeatable)
-    #[argh(option)]
-    syslog: Vec<Text>,
-    /// syslog message format: 5424 (default) or 3164
-    #[argh(option, default = "Text(String::from(\"5424\"))")]
-    syslog_format: Text,
-    /// messages queued per syslog target at most (4096)
-    #[argh(option, default = "wtmpd::syslog::QUEUE_DEFAULT")]
-    syslog_queue: usize,
-}
-
-const SPEC: Spec = Spec {
-    short_values: b"dlUGsDcCtir",
-    longs: &[
-        "notify-fd=",
-        "listen-fd=",
-        "user=",
-        "group=",
-        "socket=",
-        "utmps-socket=",
-        "utmps-listen-fd=",
-        "dir=",
-        "wtmp=",
-        "btmp=",
-        "lastlog=",
-        "max-conns=",
-        "max-per-uid=",
-        "request-ms=",
-        "idle-ms=",
-        "rate=",
-        "no-boot",
-        "private",
-        "syslog=",
-        "syslog-format=",
-        "syslog-queue=",
+#[rustfmt::skip]
+const COMMAND: Command = Command {
+    about: "Own wtmp, btmp and lastlog and serve them to clients.",
+    options: &[
+        Opt { long: "notify-fd", short: b'd', kind: Kind::I32, help: "write a newline to FD once ready (s6 notification-fd; FD must be open at start)" },
+        Opt { long: "listen-fd", short: b'l', kind: Kind::I32, help: "use the listening socket inherited on FD instead of binding" },
+        Opt { long: "user", short: b'U', kind: Kind::Text, help: "drop to USER after binding" },
+        Opt { long: "group", short: b'G', kind: Kind::Text, help: "the accounting group whose members may write any record (utmp)" },
+        Opt { long: "socket", short: b's', kind: Kind::Bytes, help: "socket path (default $UTMPBOX_RUNDIR/wtmpd.sock)" },
+        Opt { long: "utmps-socket", short: 0, kind: Kind::Bytes, help: "also serve skarnet utmps' protocol on this socket (libutmps clients; usually /run/utmps/.wtmpd-socket)" },
+        Opt { long: "utmps-listen-fd", short: 0, kind: Kind::I32, help: "serve utmps' protocol on the listening socket inherited on FD" },
+        Opt { long: "dir", short: b'D', kind: Kind::Bytes, help: "directory of the files (default $UTMPBOX_LOGDIR)" },
+        Opt { long: "wtmp", short: 0, kind: Kind::Bytes, help: "wtmp file (default DIR/wtmp)" },
+        Opt { long: "btmp", short: 0, kind: Kind::Bytes, help: "btmp file (default DIR/btmp)" },
+        Opt { long: "lastlog", short: 0, kind: Kind::Bytes, help: "lastlog file (default DIR/lastlog)" },
+        Opt { long: "max-conns", short: b'c', kind: Kind::Usize, help: "most connections at once (1000)" },
+        Opt { long: "max-per-uid", short: b'C', kind: Kind::Usize, help: "most connections per uid (64)" },
+        Opt { long: "request-ms", short: b't', kind: Kind::U64, help: "deadline in ms to send a request or read a reply (5000)" },
+        Opt { long: "idle-ms", short: b'i', kind: Kind::U64, help: "ms a connection may sit idle between requests (60000)" },
+        Opt { long: "rate", short: b'r', kind: Kind::U32, help: "writes per second allowed to each unprivileged uid (10)" },
+        Opt { long: "no-boot", short: b'n', kind: Kind::Switch, help: "do not record the boot" },
+        Opt { long: "private", short: b'p', kind: Kind::Switch, help: "private mode: hide other users' hosts from unprivileged readers" },
+        Opt { long: "syslog", short: 0, kind: Kind::Texts, help: "forward every record to TARGET: unix:PATH, udp:HOST:PORT or tcp:HOST:PORT (repeatable)" },
+        Opt { long: "syslog-format", short: 0, kind: Kind::Text, help: "syslog message format: 5424 (default) or 3164" },
+        Opt { long: "syslog-queue", short: 0, kind: Kind::Usize, help: "messages queued per syslog target at most (4096)" },
     ],
-    number_option: None,
+    operands: None,
+    help: true,
+    notes: "",
 };
 
 pub fn main(applet: &str, args: &[OsString]) -> i32 {
-    let opts = match cli::parse::<Opts>(applet, args, &SPEC, 100) {
+    let opts = match cli::parse(applet, args, &COMMAND, 100) {
         Ok(opts) => opts,
         Err(status) => return status,
     };
-    let Some(format) = syslog::format::Format::from_name(&opts.syslog_format.0) else {
+    let format_name = opts.text("syslog-format").unwrap_or_else(|| "5424".into());
+    let Some(format) = syslog::format::Format::from_name(&format_name) else {
         return cli::usage_error(applet, "--syslog-format is 5424 or 3164", 100);
     };
     let mut targets = Vec::new();
-    for text in &opts.syslog {
-        match syslog::target::Spec::parse(&text.0) {
+    for text in opts.texts("syslog") {
+        match syslog::target::Spec::parse(text) {
             Ok(spec) => targets.push(spec),
             Err(why) => return cli::usage_error(applet, &why, 100),
         }
     }
-    if opts.syslog_queue == 0 {
+    let syslog_queue = opts
+        .number("syslog-queue")
+        .unwrap_or(wtmpd::syslog::QUEUE_DEFAULT);
+    if syslog_queue == 0 {
         return cli::usage_error(applet, "--syslog-queue must be at least 1", 100);
     }
     let rundir = sources::rundir();
-    let dir = serve::path_or(opts.dir, sources::logdir);
+    let dir = serve::path_or(opts.bytes("dir"), sources::logdir);
+    let private = opts.flag("private");
     let common = serve::Common {
-        notify_fd: opts.notify_fd,
-        listen_fd: opts.listen_fd,
-        utmps_socket: opts.utmps_socket.map(std::path::PathBuf::from),
-        utmps_listen_fd: opts.utmps_listen_fd,
-        user: opts.user.map(|name| name.0),
-        group: opts.group.0,
-        socket: serve::path_or(opts.socket, || rundir.join(protocol::SOCKET_WTMPD)),
-        max_conns: opts.max_conns,
-        max_per_uid: opts.max_per_uid,
-        request_ms: opts.request_ms,
-        idle_ms: opts.idle_ms,
+        notify_fd: opts.number("notify-fd"),
+        listen_fd: opts.number("listen-fd"),
+        utmps_socket: opts.bytes("utmps-socket").map(std::path::PathBuf::from),
+        utmps_listen_fd: opts.number("utmps-listen-fd"),
+        user: opts.text("user"),
+        group: opts.text("group").unwrap_or_else(|| "utmp".into()),
+        socket: serve::path_or(opts.bytes("socket"), || rundir.join(protocol::SOCKET_WTMPD)),
+        max_conns: opts.number("max-conns").unwrap_or(1000),
+        max_per_uid: opts.number("max-per-uid").unwrap_or(64),
+        request_ms: opts.number("request-ms").unwrap_or(5000),
+        idle_ms: opts.number("idle-ms").unwrap_or(60000),
     };
     let service = wtmpd::Options {
-        wtmp: serve::path_or(opts.wtmp, || dir.join("wtmp")),
-        btmp: serve::path_or(opts.btmp, || dir.join("btmp")),
-        lastlog: serve::path_or(opts.lastlog, || dir.join("lastlog")),
-        rate: opts.rate,
-        record_boot: !opts.no_boot,
-        private: opts.private,
-        mode: serve::file_mode(opts.private),
+        wtmp: serve::path_or(opts.bytes("wtmp"), || dir.join("wtmp")),
+        btmp: serve::path_or(opts.bytes("btmp"), || dir.join("btmp")),
+        lastlog: serve::path_or(opts.bytes("lastlog"), || dir.join("lastlog")),
+        rate: opts.number("rate").unwrap_or(10),
+        record_boot: !opts.flag("no-boot"),
+        private,
+        mode: serve::file_mode(private),
         syslog: syslog::Options {
             targets,
             format,
-            queue: opts.syslog_queue,
+            queue: syslog_queue,
         },
     };
     let files = vec![

@@ -1,12 +1,12 @@
-//! The argument normaliser every applet runs before argh.
+//! The argument normaliser run before `table::walk`.
 //!
-//! argh compares each argument whole against its option table, and takes
-//! only UTF-8. Users type `who -aH`, `last -n10`, `last -10`,
+//! `table::walk` (argh's rules, which it replaced) compares each argument
+//! whole against its option table, and works on strings. Users type `who -aH`, `last -n10`, `last -10`,
 //! `--limit=10`, `who --c` and file names in any encoding. This rewrites
-//! argv into the one-option-per-argument form argh understands, from a small
+//! argv into the one-option-per-argument form the walk understands, from a small
 //! per-applet table of which options take values.
 //!
-//! An argument that is not UTF-8 is carried through argh as a stand-in:
+//! An argument that is not UTF-8 is carried through the walk as a stand-in:
 //! a NUL, its bytes in hex, a NUL. No real argument can contain a NUL, so
 //! the stand-in is unambiguous and decodes without any table: an applet
 //! takes a path, user, line or host as [`OsArg`] and gets the original
@@ -16,18 +16,9 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-/// What the normaliser must know about an applet's options.
-pub struct Spec {
-    /// Short options that take a value, e.g. `b"fnst"` for last.
-    pub short_values: &'static [u8],
-    /// Every long option name (without `--`), to expand unique prefixes;
-    /// a trailing `=` marks one that takes a value (`"since="`).
-    pub longs: &'static [&'static str],
-    /// `-NUMBER` means this option with NUMBER as its value (`last -10`).
-    pub number_option: Option<&'static str>,
-}
+use crate::front::table::{Kind, Opt};
 
-/// argv rewritten for argh.
+/// argv rewritten for `table::walk`.
 #[derive(Debug)]
 pub struct Args {
     pub strings: Vec<String>,
@@ -36,24 +27,10 @@ pub struct Args {
     pub version: bool,
 }
 
-impl Args {
-    /// argv as `&str`s for `argh::FromArgs::from_args`.
-    pub fn as_strs(&self) -> Vec<&str> {
-        self.strings.iter().map(String::as_str).collect()
-    }
-}
-
 /// An argument taken as the bytes the user gave (a path, user, line or
-/// host), for argh fields: `Option<OsArg>` instead of `Option<String>`.
+/// host): the stand-in of a non-UTF-8 one decoded back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OsArg(pub OsString);
-
-impl std::str::FromStr for OsArg {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<OsArg, Self::Err> {
-        Ok(OsArg(decode(value)))
-    }
-}
 
 impl OsArg {
     pub fn as_bytes(&self) -> &[u8] {
@@ -67,20 +44,15 @@ impl From<OsArg> for std::path::PathBuf {
     }
 }
 
-/// An argument that must be UTF-8 (a user or group name the system looks
-/// up as a C string, a number, a word): a non-UTF-8 one is refused by argh
-/// with `Error parsing option '-U' with value '...': not valid UTF-8`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text(pub String);
+/// A normalised argument as the user's bytes.
+pub fn decode_arg(value: &str) -> OsArg {
+    OsArg(decode(value))
+}
 
-impl std::str::FromStr for Text {
-    type Err = &'static str;
-    fn from_str(value: &str) -> Result<Text, Self::Err> {
-        match stand_in(value) {
-            Some(_) => Err("not valid UTF-8"),
-            None => Ok(Text(value.to_owned())),
-        }
-    }
+/// Whether `value` is the stand-in of a non-UTF-8 argument: a value that
+/// must be UTF-8 (a name looked up as a C string) is refused then.
+pub fn is_stand_in(value: &str) -> bool {
+    stand_in(value).is_some()
 }
 
 /// The stand-in for a non-UTF-8 argument.
@@ -117,7 +89,7 @@ fn stand_in(text: &str) -> Option<(Vec<u8>, &str)> {
     Some((bytes, &body[end + 1..]))
 }
 
-/// `text` (a message from argh) with every stand-in shown as its bytes,
+/// `text` (a usage message) with every stand-in shown as its bytes,
 /// invalid UTF-8 replaced as `String::from_utf8_lossy` does.
 pub fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -139,9 +111,9 @@ pub fn shown(text: &str) -> String {
     out
 }
 
-/// Rewrite `args` (without argv[0]) for argh. The error is a one-line
+/// Rewrite `args` (without argv[0]) for `table::walk`. The error is a one-line
 /// message for `applet: ...`.
-pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
+pub fn normalise(args: &[OsString], options: &[Opt]) -> Result<Args, String> {
     let mut out = Args {
         strings: Vec::with_capacity(args.len()),
         version: false,
@@ -163,7 +135,7 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
             };
             let name = std::str::from_utf8(name)
                 .map_err(|_| format!("unrecognized option '{}'", arg.to_string_lossy()))?;
-            let (name, takes_value) = expand_long(name, spec)?;
+            let (name, takes_value) = expand_long(name, options)?;
             out.version |= name == "version";
             out.strings.push(format!("--{name}"));
             match value {
@@ -180,13 +152,6 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
         }
         if bytes.len() > 1 && bytes[0] == b'-' {
             let group = &bytes[1..];
-            if let Some(option) = spec.number_option {
-                if group.iter().all(u8::is_ascii_digit) {
-                    out.strings.push(option.into());
-                    out.push_verbatim(OsStr::from_bytes(group));
-                    continue;
-                }
-            }
             for (i, &c) in group.iter().enumerate() {
                 if !c.is_ascii() {
                     return Err(format!(
@@ -196,7 +161,10 @@ pub fn normalise(args: &[OsString], spec: &Spec) -> Result<Args, String> {
                 }
                 out.strings.push(format!("-{}", c as char));
                 out.version |= c == b'V';
-                if spec.short_values.contains(&c) {
+                if options
+                    .iter()
+                    .any(|o| o.short == c && o.kind != Kind::Switch)
+                {
                     let rest = &group[i + 1..];
                     if !rest.is_empty() {
                         out.push_verbatim(OsStr::from_bytes(rest));
@@ -225,15 +193,12 @@ impl Args {
 
 /// `--c` to `--count` when exactly one long option starts with `c`; also
 /// says whether the option takes a value.
-fn expand_long<'a>(name: &'a str, spec: &'a Spec) -> Result<(&'a str, bool), String> {
+fn expand_long<'a>(name: &'a str, options: &'a [Opt]) -> Result<(&'a str, bool), String> {
     let all = || {
-        spec.longs
+        options
             .iter()
-            .chain(["help", "version"].iter())
-            .map(|long| match long.strip_suffix('=') {
-                Some(bare) => (bare, true),
-                None => (*long, false),
-            })
+            .map(|o| (o.long, o.kind != Kind::Switch))
+            .chain([("help", false), ("version", false)])
     };
     if let Some(exact) = all().find(|(long, _)| *long == name) {
         return Ok(exact);
@@ -251,109 +216,108 @@ mod tests {
     use super::*;
     use std::os::unix::ffi::OsStringExt;
 
-    const LAST: Spec = Spec {
-        short_values: b"fnpst",
-        longs: &[
-            "file=",
-            "limit=",
-            "present=",
-            "since=",
-            "until=",
-            "system",
-            "fullnames",
-            "time-format=",
-        ],
-        number_option: Some("-n"),
-    };
-    const WHO: Spec = Spec {
-        short_values: b"",
-        longs: &[
-            "all", "boot", "count", "dead", "heading", "ips", "login", "lookup",
-        ],
-        number_option: None,
-    };
+    const fn opt(long: &'static str, short: u8, kind: Kind) -> Opt {
+        Opt {
+            long,
+            short,
+            kind,
+            help: "",
+        }
+    }
 
-    fn norm(args: &[&str], spec: &Spec) -> Vec<String> {
+    const LAST: &[Opt] = &[
+        opt("file", b'f', Kind::Bytes),
+        opt("limit", b'n', Kind::Usize),
+        opt("present", b'p', Kind::Word),
+        opt("since", b's', Kind::Word),
+        opt("until", b't', Kind::Word),
+        opt("system", b'x', Kind::Switch),
+        opt("fullnames", b'w', Kind::Switch),
+        opt("time-format", 0, Kind::Word),
+    ];
+    const WHO: &[Opt] = &[
+        opt("all", b'a', Kind::Switch),
+        opt("boot", b'b', Kind::Switch),
+        opt("count", b'q', Kind::Switch),
+        opt("dead", b'd', Kind::Switch),
+        opt("heading", b'H', Kind::Switch),
+        opt("ips", 0, Kind::Switch),
+        opt("login", b'l', Kind::Switch),
+        opt("lookup", 0, Kind::Switch),
+    ];
+
+    fn norm(args: &[&str], options: &[Opt]) -> Vec<String> {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        normalise(&args, spec).unwrap().strings
+        normalise(&args, options).unwrap().strings
     }
 
     #[test]
     fn grouped_switches_split() {
-        assert_eq!(norm(&["-aH"], &WHO), ["-a", "-H"]);
-        assert_eq!(norm(&["-a", "-H", "file"], &WHO), ["-a", "-H", "file"]);
+        assert_eq!(norm(&["-aH"], WHO), ["-a", "-H"]);
+        assert_eq!(norm(&["-a", "-H", "file"], WHO), ["-a", "-H", "file"]);
     }
 
     #[test]
     fn attached_values_split() {
-        assert_eq!(norm(&["-n10"], &LAST), ["-n", "10"]);
-        assert_eq!(norm(&["-xn10"], &LAST), ["-x", "-n", "10"]);
-        assert_eq!(norm(&["-xf", "wtmp"], &LAST), ["-x", "-f", "wtmp"]);
-        assert_eq!(norm(&["-fwtmp", "-x"], &LAST), ["-f", "wtmp", "-x"]);
+        assert_eq!(norm(&["-n10"], LAST), ["-n", "10"]);
+        assert_eq!(norm(&["-xn10"], LAST), ["-x", "-n", "10"]);
+        assert_eq!(norm(&["-xf", "wtmp"], LAST), ["-x", "-f", "wtmp"]);
+        assert_eq!(norm(&["-fwtmp", "-x"], LAST), ["-f", "wtmp", "-x"]);
     }
 
     #[test]
     fn values_starting_with_dash_are_kept_whole() {
-        assert_eq!(norm(&["-s", "-5days"], &LAST), ["-s", "-5days"]);
-        assert_eq!(norm(&["--since", "-5days"], &LAST), ["--since", "-5days"]);
-    }
-
-    #[test]
-    fn number_shorthand() {
-        assert_eq!(norm(&["-10"], &LAST), ["-n", "10"]);
-        assert_eq!(norm(&["-10", "-x"], &LAST), ["-n", "10", "-x"]);
+        assert_eq!(norm(&["-s", "-5days"], LAST), ["-s", "-5days"]);
+        assert_eq!(norm(&["--since", "-5days"], LAST), ["--since", "-5days"]);
     }
 
     #[test]
     fn long_equals_value_split() {
-        assert_eq!(norm(&["--limit=10"], &LAST), ["--limit", "10"]);
-        assert_eq!(
-            norm(&["--time-format=iso"], &LAST),
-            ["--time-format", "iso"]
-        );
-        assert_eq!(norm(&["--since="], &LAST), ["--since", ""]);
+        assert_eq!(norm(&["--limit=10"], LAST), ["--limit", "10"]);
+        assert_eq!(norm(&["--time-format=iso"], LAST), ["--time-format", "iso"]);
+        assert_eq!(norm(&["--since="], LAST), ["--since", ""]);
     }
 
     #[test]
     fn long_abbreviations_expand_when_unique() {
-        assert_eq!(norm(&["--c"], &WHO), ["--count"]);
-        assert_eq!(norm(&["--hea"], &WHO), ["--heading"]);
-        assert_eq!(norm(&["--lim", "5"], &LAST), ["--limit", "5"]);
-        assert_eq!(norm(&["--hel"], &WHO), ["--help"]);
-        assert_eq!(norm(&["--sys"], &LAST), ["--system"]);
+        assert_eq!(norm(&["--c"], WHO), ["--count"]);
+        assert_eq!(norm(&["--hea"], WHO), ["--heading"]);
+        assert_eq!(norm(&["--lim", "5"], LAST), ["--limit", "5"]);
+        assert_eq!(norm(&["--hel"], WHO), ["--help"]);
+        assert_eq!(norm(&["--sys"], LAST), ["--system"]);
         for ambiguous in ["--l", "--he"] {
             let args = vec![OsString::from(ambiguous)];
             assert_eq!(
-                normalise(&args, &WHO).unwrap_err(),
+                normalise(&args, WHO).unwrap_err(),
                 format!("option '{ambiguous}' is ambiguous")
             );
         }
-        assert_eq!(norm(&["--bogus"], &WHO), ["--bogus"]);
+        assert_eq!(norm(&["--bogus"], WHO), ["--bogus"]);
     }
 
     #[test]
     fn double_dash_ends_options() {
         assert_eq!(
-            norm(&["-a", "--", "-H", "-10"], &WHO),
+            norm(&["-a", "--", "-H", "-10"], WHO),
             ["-a", "--", "-H", "-10"]
         );
     }
 
     #[test]
     fn lone_dash_and_positionals_pass_through() {
-        assert_eq!(norm(&["-", "am", "i"], &WHO), ["-", "am", "i"]);
+        assert_eq!(norm(&["-", "am", "i"], WHO), ["-", "am", "i"]);
     }
 
     #[test]
     fn non_utf8_file_names_survive() {
         let name = OsString::from_vec(b"wtmp.\xff\xfe".to_vec());
         let args = vec![OsString::from("-f"), name.clone(), OsString::from("-x")];
-        let parsed = normalise(&args, &LAST).unwrap();
+        let parsed = normalise(&args, LAST).unwrap();
         assert_eq!(parsed.strings[0], "-f");
         assert_eq!(decode(&parsed.strings[1]), name);
         assert_eq!(parsed.strings[2], "-x");
         let attached = vec![OsString::from_vec(b"-fx\xff".to_vec())];
-        let parsed = normalise(&attached, &LAST).unwrap();
+        let parsed = normalise(&attached, LAST).unwrap();
         assert_eq!(decode(&parsed.strings[1]).as_bytes(), b"x\xff");
         assert_eq!(decode("plain"), OsString::from("plain"));
     }
@@ -363,10 +327,10 @@ mod tests {
         let raw = OsString::from_vec(b"pts/\xff\x00x".to_vec());
         let stand_in = encode(raw.as_bytes());
         assert_eq!(decode(&stand_in), raw);
-        assert_eq!("plain".parse::<OsArg>().unwrap().0, "plain");
-        assert_eq!(stand_in.parse::<OsArg>().unwrap().0, raw);
-        assert!(stand_in.parse::<Text>().is_err());
-        assert_eq!("utmp".parse::<Text>().unwrap().0, "utmp");
+        assert_eq!(decode_arg("plain").0, "plain");
+        assert_eq!(decode_arg(&stand_in).0, raw);
+        assert!(is_stand_in(&stand_in));
+        assert!(!is_stand_in("utmp"));
         let message = format!("with value '{stand_in}': invalid digit");
         assert_eq!(
             shown(&message),
@@ -379,7 +343,7 @@ mod tests {
     fn version_is_seen_only_as_an_option() {
         let version = |args: &[&str]| {
             let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-            normalise(&args, &LAST).unwrap().version
+            normalise(&args, LAST).unwrap().version
         };
         assert!(version(&["--version"]));
         assert!(version(&["--vers"]));
@@ -392,6 +356,6 @@ mod tests {
     #[test]
     fn non_ascii_short_option_is_an_error() {
         let args = vec![OsString::from("-aé")];
-        assert!(normalise(&args, &WHO).is_err());
+        assert!(normalise(&args, WHO).is_err());
     }
 }

@@ -1,61 +1,42 @@
 //! What every applet shares between argv and its work: parsing through the
-//! normaliser and argh, help and version, error messages and exit codes,
+//! normaliser and the option table, help and version, error messages and exit codes,
 //! and the one buffered stdout.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 
-use crate::front::args::{self, Args, Spec};
+use crate::front::args;
+use crate::front::table::{self, Command, Exit, Parsed};
 // Re-exported so applets reach every message helper through `cli`.
 pub use crate::sys::diag::{os_reason, say, say_raw};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Parse `args` (without argv[0]) into the applet's options. `--help`,
-/// `--version` and `-V` print their text and return Err(0) (Err(1) when
-/// it could not be written); on a usage error a one-line message and a
-/// hint go to stderr and Err(status) is returned. Values that are paths,
-/// users, lines or hosts are `args::OsArg` fields: the user's bytes.
-pub fn parse<T: argh::FromArgs>(
+/// Parse `args` (without argv[0]) against the applet's option table.
+/// `--help`, `--version` and `-V` print their text and return Err(0)
+/// (Err(1) when it could not be written); on a usage error a one-line
+/// message and a hint go to stderr and Err(status) is returned. Paths,
+/// users, lines and hosts come back as the user's bytes
+/// (`Parsed::bytes`).
+pub fn parse(
     applet: &str,
     args: &[OsString],
-    spec: &Spec,
+    command: &'static Command,
     usage_status: i32,
-) -> Result<T, i32> {
-    // Only the from_args call depends on T; the rest is shared by every
-    // applet instead of copied into each one's parse.
-    let normalised = prepare(applet, args, spec, usage_status)?;
-    match T::from_args(&[applet], &normalised.as_strs()) {
-        Ok(options) => Ok(options),
-        Err(early) => Err(early_exit(applet, early, usage_status)),
-    }
-}
-
-/// The normaliser, then `--version` or `-V`; Err is the exit status.
-#[inline(never)]
-fn prepare(applet: &str, args: &[OsString], spec: &Spec, usage_status: i32) -> Result<Args, i32> {
-    let normalised = args::normalise(args, spec)
+) -> Result<Parsed, i32> {
+    let normalised = args::normalise(args, command.options)
         .map_err(|message| usage_error(applet, &message, usage_status))?;
     if normalised.version {
         return Err(print_version(applet));
     }
-    Ok(normalised)
-}
-
-/// argh's early exit: the help on stdout (status 0, or 1 when it could not
-/// be written) or a usage error. argh only hands the text back; writing it
-/// here instead of through `println!` is what keeps a full disk from
-/// becoming a panic.
-#[inline(never)]
-fn early_exit(applet: &str, early: argh::EarlyExit, usage_status: i32) -> i32 {
-    if early.status.is_ok() {
-        print_all(applet, early.output.as_bytes())
-    } else {
-        // A non-UTF-8 value argh quotes back is shown as its bytes, never
-        // as the normaliser's stand-in for them.
-        let message = args::shown(&early.output);
-        let message = message.trim_end().replace('\n', "; ");
-        usage_error(applet, &message, usage_status)
+    match table::walk(applet, command, &normalised.strings) {
+        Ok(parsed) => Ok(parsed),
+        // Written here, not with `println!`, so that a full disk is an
+        // exit 1, never a panic.
+        Err(Exit::Help(text)) => Err(print_all(applet, text.as_bytes())),
+        // A non-UTF-8 value quoted back is shown as its bytes, never as
+        // the normaliser's stand-in for them.
+        Err(Exit::Usage(message)) => Err(usage_error(applet, &args::shown(&message), usage_status)),
     }
 }
 

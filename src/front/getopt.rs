@@ -4,7 +4,7 @@
 //! operand permutation and `POSIXLY_CORRECT`, and the same errors, handed
 //! back in the order successive `getopt_long` calls would return them.
 //!
-//! argh (through `cli::parse`) cannot do this: it sees whole arguments,
+//! `cli::parse` (argh's rules) cannot do this: it sees whole arguments,
 //! words its own errors and has no notion of argument order. So this walks
 //! the raw argv bytes itself, as glibc does; docs/ARGS.md says more.
 

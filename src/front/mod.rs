@@ -5,3 +5,4 @@ pub mod args;
 pub mod cli;
 pub mod escape;
 pub mod getopt;
+pub mod table;
