@@ -28,7 +28,7 @@
 //! shutdowns, crashes, run levels and clock changes, and `gone - no
 //! logout` detection). Options are parsed as glibc `getopt_long` does
 //! (permuted operands, `-5x` adding digits to the limit, abbreviated long
-//! options with its exact messages), which the shared argh front end
+//! options with its exact messages), which the option-table front end (`front::table`)
 //! cannot reproduce, so it reads argv through `src/front/getopt.rs`.
 //!
 //! Deliberate differences (docs/COMPAT.md, `## last`): a file whose size

@@ -22,7 +22,7 @@
 //! exit codes, and `-S`/`-C` writing whole zero-padded entries in place.
 //! Options are checked in argv order as shadow's getopt loop does (the
 //! user lookup happens while parsing), so it reads argv through the shared
-//! glibc-style `src/front/getopt.rs`, not argh.
+//! glibc-style `src/front/getopt.rs`, not the option tables of `front::table`.
 //!
 //! Data: wtmpd first (one LASTLOG_LIST to print; `-S`/`-C` as
 //! LASTLOG_SET/LASTLOG_CLEAR, which it allows root and the utmp group),
