@@ -327,19 +327,36 @@ fn report_corrupt(applet: &str, name: &[u8], index: u64) {
 /// The binary input to dump and its length when known: a named file
 /// (regular only: a FIFO or a device is refused, never read), or standard
 /// input, which may be a pipe.
-fn open_input(path: Option<&Path>) -> io::Result<(Box<dyn Read>, Option<u64>)> {
+fn open_input(path: Option<&Path>) -> io::Result<(Input, Option<u64>)> {
     match path {
         Some(path) => {
             let file = infile::open(path)?;
             let len = file.metadata()?.len();
-            Ok((Box::new(file), Some(len)))
+            Ok((Input::File(file), Some(len)))
         }
         None => {
             let len = fstat(io::stdin())
                 .ok()
                 .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
                 .map(|st| st.st_size as u64);
-            Ok((Box::new(io::stdin().lock()), len))
+            Ok((Input::Stdin(io::stdin().lock()), len))
+        }
+    }
+}
+
+/// A file or standard input. An enum, not a `Box<dyn Read>`: a trait
+/// object links every `Read` method of both types (their read_to_end and
+/// read_to_string among them), and only `read` is used.
+enum Input {
+    File(std::fs::File),
+    Stdin(io::StdinLock<'static>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::File(file) => file.read(buf),
+            Input::Stdin(stdin) => stdin.read(buf),
         }
     }
 }
@@ -350,7 +367,7 @@ fn read_text(path: Option<&Path>) -> io::Result<Vec<u8>> {
         Some(path) => infile::read(path),
         None => {
             let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes)?;
+            infile::read_to_end(&mut io::stdin().lock(), &mut bytes)?;
             Ok(bytes)
         }
     }

@@ -398,7 +398,7 @@ impl<'o> Report<'o> {
         };
         let Some(uid) = uid else { return true };
         let proc_path = format!("/proc/{}/loginuid", ut.pid as u32);
-        let loginuid = match std::fs::read(&proc_path) {
+        let loginuid = match crate::sys::infile::read_any(proc_path.as_ref()) {
             Ok(text) => {
                 let text = String::from_utf8_lossy(&text);
                 match text

@@ -44,7 +44,8 @@ pub fn peer_of(fd: &impl AsFd, group: Option<u32>) -> io::Result<Peer> {
 /// Supplementary groups of `pid`, if it still runs as `uid`; else the
 /// groups the group database gives `uid`.
 fn groups_of(pid: i32, uid: u32) -> Vec<u32> {
-    if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+    if let Some(status) = crate::sys::infile::read_any_text(format!("/proc/{pid}/status").as_ref())
+    {
         let euid = status
             .lines()
             .find_map(|l| l.strip_prefix("Uid:"))

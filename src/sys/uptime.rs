@@ -33,7 +33,7 @@ pub enum UptimeError {
 /// The first field of `PROC/uptime` (seconds since boot). Like procps, two
 /// numbers must be there for the file to count.
 pub fn read_proc_uptime(proc_root: &Path) -> Result<f64, UptimeError> {
-    let text = std::fs::read(proc_root.join("uptime")).map_err(UptimeError::Io)?;
+    let text = crate::sys::infile::read_any(&proc_root.join("uptime")).map_err(UptimeError::Io)?;
     let mut rest = &text[..];
     let up = scan_double(&mut rest).ok_or(UptimeError::Malformed)?;
     scan_double(&mut rest).ok_or(UptimeError::Malformed)?;
@@ -44,7 +44,7 @@ pub fn read_proc_uptime(proc_root: &Path) -> Result<f64, UptimeError> {
 /// as procps leaves it.
 pub fn read_proc_loadavg(proc_root: &Path) -> [f64; 3] {
     let mut loads = [0.0; 3];
-    if let Ok(text) = std::fs::read(proc_root.join("loadavg")) {
+    if let Ok(text) = crate::sys::infile::read_any(&proc_root.join("loadavg")) {
         let mut rest = &text[..];
         for load in loads.iter_mut() {
             match scan_double(&mut rest) {
