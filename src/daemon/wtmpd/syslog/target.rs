@@ -50,7 +50,10 @@ impl Spec {
     /// TARGET is an error.
     pub fn parse(text: &str) -> Result<Spec, String> {
         if text.bytes().any(|b| b.is_ascii_control()) {
-            return Err(format!("bad syslog target {text:?}: control character"));
+            return Err(format!(
+                "bad syslog target {}: control character",
+                crate::sys::diag::quoted(text)
+            ));
         }
         let (scheme, rest) = text.split_once(':').unwrap_or((text, ""));
         let address = match scheme {
@@ -63,9 +66,12 @@ impl Spec {
                     .strip_prefix('[')
                     .and_then(|h| h.strip_suffix(']'))
                     .unwrap_or(host);
-                let port: u16 = port
-                    .parse()
-                    .map_err(|_| format!("bad syslog target {text}: bad port {port:?}"))?;
+                let port: u16 = port.parse().map_err(|_| {
+                    format!(
+                        "bad syslog target {text}: bad port {}",
+                        crate::sys::diag::quoted(port)
+                    )
+                })?;
                 match resolve(host, port) {
                     Ok(addr) if scheme == "udp" => Address::Udp(addr),
                     Ok(addr) => Address::Tcp(addr),
