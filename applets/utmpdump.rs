@@ -464,10 +464,10 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
         Err(e) => return fail_on(applet, b"cannot read ", name, &cli::os_reason(&e)),
     };
     drop(log);
-    let mut out: Box<dyn Write> = match output {
-        None => Box::new(cli::Output::new()),
+    let mut out = match output {
+        None => follow::Out::Stdout(cli::Output::new()),
         Some(out_path) => match File::create(out_path) {
-            Ok(file) => Box::new(io::BufWriter::new(file)),
+            Ok(file) => follow::Out::File(io::BufWriter::new(file)),
             Err(e) => {
                 let out_name = out_path.as_os_str().as_bytes();
                 return fail_on(applet, b"cannot open ", out_name, &cli::os_reason(&e));
@@ -502,7 +502,7 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
             }
         }
         pos += used.len();
-        if let Err(e) = out.write_all(&text).and_then(|_| out.flush()) {
+        if let Err(e) = out.send(&text) {
             let reason = cli::os_reason(&e);
             return cli::fail(applet, format_args!("write error: {reason}"), 1);
         }
