@@ -477,11 +477,8 @@ impl<'o> Report<'o> {
 }
 
 fn lookup_uid(name: &[u8]) -> Option<u32> {
-    let name = std::ffi::CString::new(name).ok()?;
-    nix::unistd::User::from_name(name.to_str().ok()?)
-        .ok()
-        .flatten()
-        .map(|u| u.uid.as_raw())
+    let name = std::str::from_utf8(name).ok()?;
+    crate::sys::peer::user_by_name(name).map(|u| u.uid)
 }
 
 #[path = "text.rs"]
