@@ -316,19 +316,36 @@ fn report_corrupt(applet: &str, name: &[u8], index: u64) {
 /// The binary input to dump and its length when known: a named file
 /// (regular only: a FIFO or a device is refused, never read), or standard
 /// input, which may be a pipe.
-fn open_input(path: Option<&Path>) -> io::Result<(Box<dyn Read>, Option<u64>)> {
+fn open_input(path: Option<&Path>) -> io::Result<(Input, Option<u64>)> {
     match path {
         Some(path) => {
             let file = infile::open(path)?;
             let len = file.metadata()?.len();
-            Ok((Box::new(file), Some(len)))
+            Ok((Input::File(file), Some(len)))
         }
         None => {
             let len = fstat(io::stdin())
                 .ok()
                 .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
                 .map(|st| st.st_size as u64);
-            Ok((Box::new(io::stdin().lock()), len))
+            Ok((Input::Stdin(io::stdin().lock()), len))
+        }
+    }
+}
+
+/// A file or standard input. An enum, not a `Box<dyn Read>`: a trait
+/// object links every `Read` method of both types (their read_to_end and
+/// read_to_string among them), and only `read` is used.
+enum Input {
+    File(std::fs::File),
+    Stdin(io::StdinLock<'static>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::File(file) => file.read(buf),
+            Input::Stdin(stdin) => stdin.read(buf),
         }
     }
 }
@@ -339,7 +356,7 @@ fn read_text(path: Option<&Path>) -> io::Result<Vec<u8>> {
         Some(path) => infile::read(path),
         None => {
             let mut bytes = Vec::new();
-            io::stdin().lock().read_to_end(&mut bytes)?;
+            infile::read_to_end(&mut io::stdin().lock(), &mut bytes)?;
             Ok(bytes)
         }
     }
@@ -436,10 +453,10 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
         Err(e) => return fail_on(applet, b"cannot read ", name, &cli::os_reason(&e)),
     };
     drop(log);
-    let mut out: Box<dyn Write> = match output {
-        None => Box::new(cli::Output::new()),
+    let mut out = match output {
+        None => follow::Out::Stdout(cli::Output::new()),
         Some(out_path) => match File::create(out_path) {
-            Ok(file) => Box::new(io::BufWriter::new(file)),
+            Ok(file) => follow::Out::File(io::BufWriter::new(file)),
             Err(e) => {
                 let out_name = out_path.as_os_str().as_bytes();
                 return fail_on(applet, b"cannot open ", out_name, &cli::os_reason(&e));
@@ -474,7 +491,7 @@ fn follow(applet: &str, path: &Path, output: Option<&Path>) -> i32 {
             }
         }
         pos += used.len();
-        if let Err(e) = out.write_all(&text).and_then(|_| out.flush()) {
+        if let Err(e) = out.send(&text) {
             let reason = cli::os_reason(&e);
             return cli::fail(applet, format_args!("write error: {reason}"), 1);
         }

@@ -23,6 +23,7 @@ mod services;
 mod startup;
 mod syslog;
 mod syslog_util;
+mod tiny_text;
 mod uptime;
 mod util;
 mod utmpdump;

@@ -397,7 +397,7 @@ impl<'o> Report<'o> {
         };
         let Some(uid) = uid else { return true };
         let proc_path = format!("/proc/{}/loginuid", ut.pid as u32);
-        let loginuid = match std::fs::read(&proc_path) {
+        let loginuid = match crate::sys::infile::read_any(proc_path.as_ref()) {
             Ok(text) => {
                 let text = String::from_utf8_lossy(&text);
                 match text
@@ -476,11 +476,8 @@ impl<'o> Report<'o> {
 }
 
 fn lookup_uid(name: &[u8]) -> Option<u32> {
-    let name = std::ffi::CString::new(name).ok()?;
-    nix::unistd::User::from_name(name.to_str().ok()?)
-        .ok()
-        .flatten()
-        .map(|u| u.uid.as_raw())
+    let name = std::str::from_utf8(name).ok()?;
+    crate::sys::peer::user_by_name(name).map(|u| u.uid)
 }
 
 #[path = "text.rs"]

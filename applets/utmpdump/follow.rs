@@ -2,12 +2,30 @@
 //! written in place (a native log's reserve): inotify when the kernel
 //! gives an instance, else a stat every second.
 
+use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+
+/// Where `-f` writes. An enum, not a `Box<dyn Write>`, whose vtables
+/// would link every `Write` method of both types.
+pub enum Out {
+    Stdout(crate::front::cli::Output),
+    File(io::BufWriter<std::fs::File>),
+}
+
+impl Out {
+    /// Write `text` and flush it.
+    pub fn send(&mut self, text: &[u8]) -> io::Result<()> {
+        match self {
+            Out::Stdout(out) => out.write_all(text).and_then(|_| out.flush()),
+            Out::File(out) => out.write_all(text).and_then(|_| out.flush()),
+        }
+    }
+}
 
 pub enum Change {
     /// At least the bytes asked for are there now.

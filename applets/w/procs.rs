@@ -86,7 +86,7 @@ fn read_into(path: &mut std::path::PathBuf, file: &str, buf: &mut Vec<u8>, limit
     buf.clear();
     path.push(file);
     let ok = match File::open(&*path) {
-        Ok(f) => f.take(limit as u64).read_to_end(buf).is_ok(),
+        Ok(f) => crate::sys::infile::read_to_end(&mut f.take(limit as u64), buf).is_ok(),
         Err(_) => false,
     };
     path.pop();

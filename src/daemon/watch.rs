@@ -132,7 +132,7 @@ pub fn process_alive(pid: i32, since_us: i64, boot_us: i64) -> bool {
     if !process_exists(pid) {
         return false;
     }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+    let Some(stat) = crate::sys::infile::read_any_text(format!("/proc/{pid}/stat").as_ref()) else {
         return true;
     };
     let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {

@@ -14,16 +14,35 @@ use std::sync::OnceLock;
 pub fn crc32(bytes: &[u8]) -> u32 {
     #[cfg(target_arch = "x86_64")]
     {
-        if bytes.len() >= 64
-            && std::arch::is_x86_feature_detected!("pclmulqdq")
-            && std::arch::is_x86_feature_detected!("sse4.1")
-        {
+        if bytes.len() >= 64 && has_clmul() {
             // SAFETY: the CPU has the features the function is compiled
             // for (checked just above).
             return unsafe { clmul::crc32(bytes) };
         }
     }
     update(0, bytes)
+}
+
+/// Whether the CPU has PCLMULQDQ and SSE4.1: CPUID leaf 1, ECX bits 1
+/// and 19 (what `is_x86_feature_detected!` reads for these two), asked
+/// once. Not the macro: it links std's whole feature detector (1.6 KB).
+#[cfg(target_arch = "x86_64")]
+fn has_clmul() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    // 0: not asked yet, 1: no, 2: yes.
+    static KNOWN: AtomicU8 = AtomicU8::new(0);
+    match KNOWN.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: every x86_64 CPU has CPUID and its leaf 1. (The
+            // call is safe in newer Rust, unsafe in older.)
+            #[allow(unused_unsafe)]
+            let ecx = unsafe { std::arch::x86_64::__cpuid(1) }.ecx;
+            let yes = ecx & (1 << 1) != 0 && ecx & (1 << 19) != 0;
+            KNOWN.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+        known => known == 2,
+    }
 }
 
 /// The slicing-by-8 tables, built on first use rather than at compile
@@ -156,6 +175,15 @@ mod clmul {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn cpuid_check_is_std_s() {
+        let std = std::arch::is_x86_feature_detected!("pclmulqdq")
+            && std::arch::is_x86_feature_detected!("sse4.1");
+        assert_eq!(has_clmul(), std);
+        assert_eq!(has_clmul(), std);
+    }
 
     #[test]
     fn folding_agrees_with_the_tables() {

@@ -163,7 +163,7 @@ impl Dir {
     pub fn read_small(&self, name: &CStr, max: u64) -> io::Result<Vec<u8>> {
         let file = self.open_file(name, OFlag::O_RDONLY, 0)?;
         let mut bytes = Vec::new();
-        file.take(max).read_to_end(&mut bytes)?;
+        crate::sys::infile::read_to_end(&mut file.take(max), &mut bytes)?;
         Ok(bytes)
     }
 
@@ -211,8 +211,10 @@ impl Dir {
             Ok(locked) => locked,
             Err((_, e)) if e != Errno::EWOULDBLOCK => return Err(fail("lock", e.into())),
             Err((file, _)) => {
-                let mut text = String::new();
-                let _ = (&file).take(32).read_to_string(&mut text);
+                let mut bytes = Vec::new();
+                let _ = crate::sys::infile::read_to_end(&mut (&file).take(32), &mut bytes);
+                // Not UTF-8 reads as nothing, as read_to_string left it.
+                let text = String::from_utf8(bytes).unwrap_or_default();
                 let pid = match text.trim().parse::<u32>() {
                     Ok(pid) => pid.to_string(),
                     Err(_) => "unknown".to_string(),

@@ -6,7 +6,7 @@
 //! src/store/lastlog.rs, on these same helpers).
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -89,7 +89,7 @@ impl SlotFile {
         };
         let mut bytes = Vec::new();
         if let Some(mut f) = file.as_ref() {
-            f.read_to_end(&mut bytes).map_err(|e| {
+            crate::sys::infile::read_to_end(&mut f, &mut bytes).map_err(|e| {
                 format!("unable to read {name}: {}", crate::sys::diag::os_reason(&e))
             })?;
         }

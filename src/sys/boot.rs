@@ -19,7 +19,7 @@ pub fn trim(bytes: &[u8]) -> &[u8] {
 
 /// The kernel's random id for this boot.
 pub fn boot_id() -> Option<Vec<u8>> {
-    let id = std::fs::read("/proc/sys/kernel/random/boot_id").ok()?;
+    let id = crate::sys::infile::read_any("/proc/sys/kernel/random/boot_id".as_ref()).ok()?;
     let id = trim(&id).to_vec();
     (!id.is_empty()).then_some(id)
 }

@@ -30,3 +30,39 @@ pub fn os_reason(e: &io::Error) -> String {
         None => e.to_string(),
     }
 }
+
+/// `text` as `format!("{text:?}")` words it (double quotes; control
+/// characters, `"` and `\\` escaped), spelled out: the tiny build's
+/// `-Zfmt-debug=none` prints nothing for `{:?}`.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        // str's Debug leaves a single quote alone; char's escapes it.
+        if c == '\'' {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoted_is_debug() {
+        for text in [
+            "x",
+            "",
+            "a\tb\n",
+            "it's \"q\" \\",
+            "\u{1b}[0m",
+            "é\u{301}z",
+            "\u{301}",
+        ] {
+            assert_eq!(super::quoted(text), format!("{text:?}"), "{text:?}");
+        }
+    }
+}

@@ -1,9 +1,12 @@
 //! Addresses for the readers: the family choice Debian's `who --ips`
 //! makes, text through `record::inet` (glibc `inet_ntop`, shared with the
 //! utmpdump codec), and the two resolver questions the readers ask (through libc: musl's
-//! resolver in the static build, /etc/hosts then DNS).
+//! resolver in the static build, /etc/hosts then DNS), and the one a
+//! daemon asks for a `--syslog` host.
 
 use std::ffi::CStr;
+
+use nix::sys::socket::{SockaddrIn, SockaddrIn6};
 
 use crate::record::inet;
 
@@ -108,6 +111,68 @@ pub fn debian_who_ips(addr: &[u8; 16]) -> Address {
     }
 }
 
+/// An IPv4 or IPv6 socket address as the resolver gives it (a link-local
+/// IPv6 address keeps its scope).
+#[derive(Clone, Copy)]
+pub enum Endpoint {
+    V4(SockaddrIn),
+    V6(SockaddrIn6),
+}
+
+/// The first IPv4 or IPv6 address `getaddrinfo` gives for `host` (a name
+/// or an address literal), with `port`: the address std's
+/// `(host, port).to_socket_addrs()` gives first (it parses a literal
+/// itself, which `getaddrinfo` reads the same), and std's error wording,
+/// without linking std's own address parser and resolver iterator.
+pub fn resolve(host: &str, port: u16) -> Result<Endpoint, String> {
+    let name = std::ffi::CString::new(host)
+        .map_err(|_| "file name contained an unexpected NUL byte".to_string())?;
+    // Raw libc: nix has no getaddrinfo.
+    // SAFETY: hints is plain data; getaddrinfo fills `res`, which is freed
+    // below; each ai_addr holds a sockaddr of its sa_family, ai_addrlen
+    // bytes long, and is copied out before the free.
+    unsafe {
+        let mut hints: libc::addrinfo = std::mem::zeroed();
+        hints.ai_socktype = libc::SOCK_STREAM;
+        let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+        let rc = libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res);
+        if rc == libc::EAI_SYSTEM {
+            return Err(std::io::Error::last_os_error().to_string());
+        }
+        if rc != 0 {
+            return Err(format!(
+                "failed to lookup address information: {}",
+                CStr::from_ptr(libc::gai_strerror(rc)).to_string_lossy()
+            ));
+        }
+        let mut found = None;
+        let mut cur = res;
+        while let Some(ai) = cur.as_ref() {
+            cur = ai.ai_next;
+            if ai.ai_addr.is_null() {
+                continue;
+            }
+            let len = ai.ai_addrlen as usize;
+            match i32::from((*ai.ai_addr).sa_family) {
+                libc::AF_INET if len >= std::mem::size_of::<libc::sockaddr_in>() => {
+                    let mut sa = *ai.ai_addr.cast::<libc::sockaddr_in>();
+                    sa.sin_port = port.to_be();
+                    found = Some(Endpoint::V4(SockaddrIn::from(sa)));
+                }
+                libc::AF_INET6 if len >= std::mem::size_of::<libc::sockaddr_in6>() => {
+                    let mut sa = *ai.ai_addr.cast::<libc::sockaddr_in6>();
+                    sa.sin6_port = port.to_be();
+                    found = Some(Endpoint::V6(SockaddrIn6::from(sa)));
+                }
+                _ => continue,
+            }
+            break;
+        }
+        libc::freeaddrinfo(res);
+        found.ok_or_else(|| "no address".to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +219,31 @@ mod tests {
         assert_eq!(v6("20010db8000000000000000100000000"), "2001:db8::1:0:0");
         assert_eq!(v6("00010000000100000000000000000000"), "1:0:1::");
         assert_eq!(v6("00010000000100010000000000010000"), "1:0:1:1::1:0");
+    }
+
+    /// The same first address and the same error text as std's
+    /// `to_socket_addrs`, for literals, /etc/hosts and a failure (none of
+    /// which asks DNS).
+    #[test]
+    fn resolves_as_std() {
+        use std::net::{SocketAddr, ToSocketAddrs};
+        for host in [
+            "127.0.0.1",
+            "::1",
+            "127.1",
+            "::ffff:1.2.3.4",
+            "localhost",
+            "",
+        ] {
+            let ours = resolve(host, 514).map(|e| match e {
+                Endpoint::V4(a) => SocketAddr::from(a),
+                Endpoint::V6(a) => SocketAddr::from(a),
+            });
+            let std = (host, 514)
+                .to_socket_addrs()
+                .map_err(|e| e.to_string())
+                .and_then(|mut a| a.next().ok_or_else(|| "no address".to_string()));
+            assert_eq!(ours, std, "{host:?}");
+        }
     }
 }

@@ -70,8 +70,43 @@ pub fn open_with(path: &Path, write: bool, extra: i32) -> io::Result<File> {
 /// A whole regular file (small ones: passwd, login.defs).
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    open(path)?.read_to_end(&mut bytes)?;
+    read_to_end(&mut open(path)?, &mut bytes)?;
     Ok(bytes)
+}
+
+/// A whole file as `std::fs::read` reads it (any kind of file: the /proc
+/// files), through `read_to_end` below.
+pub fn read_any(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    read_to_end(&mut File::open(path)?, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// `read_any` as text, None unless it reads and is UTF-8
+/// (`std::fs::read_to_string` answered Err for both).
+pub fn read_any_text(path: &Path) -> Option<String> {
+    String::from_utf8(read_any(path).ok()?).ok()
+}
+
+/// Append what `reader` gives up to its end to `out`, as std's
+/// `Read::read_to_end` does (EINTR retried; on an error what was read
+/// stays in `out`). One loop over `dyn Read` for every reader: std's is a
+/// large generic, copied per reader type (File, &File, Take, stdin).
+pub fn read_to_end(reader: &mut dyn Read, out: &mut Vec<u8>) -> io::Result<usize> {
+    let start = out.len();
+    loop {
+        let len = out.len();
+        out.reserve(8192);
+        out.resize(out.capacity(), 0);
+        let got = reader.read(&mut out[len..]);
+        out.truncate(len + *got.as_ref().unwrap_or(&0));
+        match got {
+            Ok(0) => return Ok(out.len() - start),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Fill `buf` from `reader`; fewer bytes only at its end.
@@ -105,6 +140,46 @@ pub fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// std's read_to_end: everything to the end, EINTR retried, what came
+    /// before an error kept.
+    #[test]
+    fn reads_to_end_as_std() {
+        struct Chunks(Vec<io::Result<Vec<u8>>>);
+        impl Read for Chunks {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                match self.0.pop() {
+                    None => Ok(0),
+                    Some(Ok(c)) => {
+                        buf[..c.len()].copy_from_slice(&c);
+                        Ok(c.len())
+                    }
+                    Some(Err(e)) => Err(e),
+                }
+            }
+        }
+        let big = vec![7u8; 8192];
+        let mut out = b"x".to_vec();
+        let mut r = Chunks(vec![
+            Ok(b"c".to_vec()),
+            Err(io::ErrorKind::Interrupted.into()),
+            Ok(big.clone()),
+            Ok(b"a".to_vec()),
+        ]);
+        assert_eq!(read_to_end(&mut r, &mut out).unwrap(), 8194);
+        assert_eq!(out.len(), 8195);
+        assert_eq!(&out[..2], b"xa");
+        assert_eq!(out[8194], b'c');
+        let mut out = Vec::new();
+        let mut r = Chunks(vec![Err(io::ErrorKind::Other.into()), Ok(b"ab".to_vec())]);
+        assert!(read_to_end(&mut r, &mut out).is_err());
+        assert_eq!(out, b"ab");
+        let path = Path::new("/proc/self/stat");
+        assert_eq!(
+            read_any_text(path).is_some(),
+            std::fs::read_to_string(path).is_ok()
+        );
+    }
 
     #[test]
     fn refuses_what_is_not_a_regular_file() {

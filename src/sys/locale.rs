@@ -89,7 +89,7 @@ fn available(name: &[u8]) -> bool {
     }
     // locale-archive holds names as NUL-terminated strings; finding the
     // normalised name there is what matters for an installed locale.
-    match std::fs::read(root.join("locale-archive")) {
+    match crate::sys::infile::read_any(&root.join("locale-archive")) {
         Ok(archive) => {
             let mut needle = normal.clone();
             needle.push(0);

@@ -9,6 +9,7 @@ pub mod infile;
 pub mod locale;
 pub mod passwd;
 pub mod peer;
+pub mod strtod;
 pub mod time;
 pub mod tty;
 pub mod uptime;

@@ -44,7 +44,8 @@ pub fn peer_of(fd: &impl AsFd, group: Option<u32>) -> io::Result<Peer> {
 /// Supplementary groups of `pid`, if it still runs as `uid`; else the
 /// groups the group database gives `uid`.
 fn groups_of(pid: i32, uid: u32) -> Vec<u32> {
-    if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+    if let Some(status) = crate::sys::infile::read_any_text(format!("/proc/{pid}/status").as_ref())
+    {
         let euid = status
             .lines()
             .find_map(|l| l.strip_prefix("Uid:"))
@@ -102,22 +103,46 @@ pub fn user_by_uid(uid: u32) -> Option<User> {
     })
 }
 
-/// By a name that is UTF-8 (an argument): nix's lookup, whose String
-/// name is then the name asked for. (By uid, above, the name is whatever
-/// the database holds, so it is read as bytes.)
+/// By name: raw getpwnam_r through the same buffer loop, not nix's
+/// `User::from_name`, whose User (String and PathBuf fields) is code the
+/// two callers do not need; the entry found carries the name asked for.
 pub fn user_by_name(name: &str) -> Option<User> {
-    let user = nix::unistd::User::from_name(name).ok()??;
-    Some(User {
-        name: user.name.into_bytes(),
-        uid: user.uid.as_raw(),
-        gid: user.gid.as_raw(),
+    let name = CString::new(name).ok()?;
+    with_buffer(|buf| {
+        // SAFETY: passwd is plain data; getpwnam_r fills it from buf.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwnam_r(
+                name.as_ptr(),
+                &mut pw,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (rc, (!result.is_null()).then(|| user_from(&pw)))
     })
 }
 
-/// Only the gid is used: nix's lossy String name does not matter here.
+/// A group's gid by name (raw getgrnam_r, as above).
 pub fn group_by_name(name: &str) -> Option<u32> {
-    let group = nix::unistd::Group::from_name(name).ok()??;
-    Some(group.gid.as_raw())
+    let name = CString::new(name).ok()?;
+    with_buffer(|buf| {
+        // SAFETY: group is plain data; getgrnam_r fills it from buf.
+        let mut gr: libc::group = unsafe { std::mem::zeroed() };
+        let mut result = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getgrnam_r(
+                name.as_ptr(),
+                &mut gr,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (rc, (!result.is_null()).then_some(gr.gr_gid))
+    })
 }
 
 /// Run a getpw*_r / getgr*_r lookup with a buffer that grows while the

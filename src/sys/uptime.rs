@@ -10,6 +10,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::sys::strtod::scan_double;
 use crate::sys::time;
 
 /// Where /proc is: `$UTMPBOX_PROC` when set (a test hook, so tests can
@@ -32,7 +33,7 @@ pub enum UptimeError {
 /// The first field of `PROC/uptime` (seconds since boot). Like procps, two
 /// numbers must be there for the file to count.
 pub fn read_proc_uptime(proc_root: &Path) -> Result<f64, UptimeError> {
-    let text = std::fs::read(proc_root.join("uptime")).map_err(UptimeError::Io)?;
+    let text = crate::sys::infile::read_any(&proc_root.join("uptime")).map_err(UptimeError::Io)?;
     let mut rest = &text[..];
     let up = scan_double(&mut rest).ok_or(UptimeError::Malformed)?;
     scan_double(&mut rest).ok_or(UptimeError::Malformed)?;
@@ -43,7 +44,7 @@ pub fn read_proc_uptime(proc_root: &Path) -> Result<f64, UptimeError> {
 /// as procps leaves it.
 pub fn read_proc_loadavg(proc_root: &Path) -> [f64; 3] {
     let mut loads = [0.0; 3];
-    if let Ok(text) = std::fs::read(proc_root.join("loadavg")) {
+    if let Ok(text) = crate::sys::infile::read_any(&proc_root.join("loadavg")) {
         let mut rest = &text[..];
         for load in loads.iter_mut() {
             match scan_double(&mut rest) {
@@ -53,32 +54,6 @@ pub fn read_proc_loadavg(proc_root: &Path) -> [f64; 3] {
         }
     }
     loads
-}
-
-/// scanf's `%lf`: skip white space, then the longest prefix that is a
-/// number (decimal, hex float, inf, nan). Advances `input` past it. libc's
-/// own strtod reads it, so every form C accepts reads the same here (and
-/// the binary carries no second float parser).
-fn scan_double(input: &mut &[u8]) -> Option<f64> {
-    let start = input
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(input.len());
-    let text = &input[start..];
-    let mut buf = Vec::with_capacity(text.len() + 1);
-    buf.extend_from_slice(text);
-    buf.push(0);
-    let mut end: *mut libc::c_char = std::ptr::null_mut();
-    // libc's strtod on purpose (above); nix has no number parsing.
-    // SAFETY: `buf` is NUL-terminated and outlives the call; strtod only
-    // reads it and points `end` into it.
-    let value = unsafe { libc::strtod(buf.as_ptr().cast(), &mut end) };
-    let used = (end as usize).wrapping_sub(buf.as_ptr() as usize);
-    if used == 0 || used > text.len() {
-        return None;
-    }
-    *input = &text[used..];
-    Some(value)
 }
 
 /// C's `(int) double` as x86-64 does it: truncation, and INT_MIN for
@@ -262,22 +237,6 @@ mod tests {
             "up 1 decade, 1 year, 3 days, 0 minutes"
         );
         assert_eq!(pretty_s(90061.0), "up 1 day, 1 hour, 1 minute");
-    }
-
-    #[test]
-    fn scans_like_scanf() {
-        let mut s: &[u8] = b"  7e2x 1";
-        assert_eq!(scan_double(&mut s), Some(700.0));
-        let mut s: &[u8] = b"0x10p2 1";
-        assert_eq!(scan_double(&mut s), Some(64.0));
-        assert_eq!(scan_double(&mut s), Some(1.0));
-        assert_eq!(scan_double(&mut s), None);
-        let mut s: &[u8] = b"abc";
-        assert_eq!(scan_double(&mut s), None);
-        let mut s: &[u8] = b"inf nan -1";
-        assert_eq!(scan_double(&mut s), Some(f64::INFINITY));
-        assert!(scan_double(&mut s).is_some_and(f64::is_nan));
-        assert_eq!(scan_double(&mut s), Some(-1.0));
     }
 
     #[test]

@@ -49,9 +49,7 @@ fn read_table(path: &Path) -> Result<Vec<u8>, String> {
     };
     let file = infile::open(path).map_err(unable)?;
     let mut bytes = Vec::new();
-    file.take(MAX_IMPORT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unable)?;
+    infile::read_to_end(&mut file.take(MAX_IMPORT_BYTES + 1), &mut bytes).map_err(unable)?;
     if bytes.len() as u64 > MAX_IMPORT_BYTES {
         return Err(format!(
             "unable to import {}: larger than {} MiB, not a utmp table",

@@ -3,7 +3,6 @@
 //! connect, send and recv are all non-blocking, and a target that cannot
 //! take a message now keeps it for a later turn.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -11,8 +10,10 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::sys::socket::{
     connect, getsockopt, recv, send, socket, sockopt, AddressFamily, MsgFlags, SockFlag, SockType,
-    SockaddrIn, SockaddrIn6, UnixAddr,
+    UnixAddr,
 };
+
+use crate::sys::inet::{resolve, Endpoint};
 
 /// Where `unix:` with no path sends, as syslog(3) does.
 pub const DEV_LOG: &str = "/dev/log";
@@ -25,9 +26,9 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub enum Address {
     /// A unix socket, datagram or stream (whichever it is).
     Unix(PathBuf),
-    Udp(SocketAddr),
+    Udp(Endpoint),
     /// RFC 6587 octet-counted framing.
-    Tcp(SocketAddr),
+    Tcp(Endpoint),
     /// A host name that did not resolve at start: the target stays down
     /// for this run (its saved position kept, so a restart replays), as
     /// refusing to start would lose every login instead.
@@ -49,7 +50,10 @@ impl Spec {
     /// TARGET is an error.
     pub fn parse(text: &str) -> Result<Spec, String> {
         if text.bytes().any(|b| b.is_ascii_control()) {
-            return Err(format!("bad syslog target {text:?}: control character"));
+            return Err(format!(
+                "bad syslog target {}: control character",
+                crate::sys::diag::quoted(text)
+            ));
         }
         let (scheme, rest) = text.split_once(':').unwrap_or((text, ""));
         let address = match scheme {
@@ -62,14 +66,13 @@ impl Spec {
                     .strip_prefix('[')
                     .and_then(|h| h.strip_suffix(']'))
                     .unwrap_or(host);
-                let port: u16 = port
-                    .parse()
-                    .map_err(|_| format!("bad syslog target {text}: bad port {port:?}"))?;
-                let found = match (host, port).to_socket_addrs() {
-                    Ok(mut addrs) => addrs.next().ok_or_else(|| "no address".to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-                match found {
+                let port: u16 = port.parse().map_err(|_| {
+                    format!(
+                        "bad syslog target {text}: bad port {}",
+                        crate::sys::diag::quoted(port)
+                    )
+                })?;
+                match resolve(host, port) {
                     Ok(addr) if scheme == "udp" => Address::Udp(addr),
                     Ok(addr) => Address::Tcp(addr),
                     Err(why) => Address::Unresolved(format!("resolve {host}: {why}")),
@@ -244,7 +247,7 @@ impl Target {
             Address::Udp(addr) | Address::Tcp(addr) => {
                 let stream = matches!(self.spec.address, Address::Tcp(_));
                 let (family, kind) = (
-                    if addr.is_ipv4() {
+                    if matches!(addr, Endpoint::V4(_)) {
                         AddressFamily::Inet
                     } else {
                         AddressFamily::Inet6
@@ -257,8 +260,8 @@ impl Target {
                 );
                 socket(family, kind, flags, None).and_then(|fd| {
                     let done = match addr {
-                        SocketAddr::V4(a) => connect(fd.as_raw_fd(), &SockaddrIn::from(a)),
-                        SocketAddr::V6(a) => connect(fd.as_raw_fd(), &SockaddrIn6::from(a)),
+                        Endpoint::V4(a) => connect(fd.as_raw_fd(), &a),
+                        Endpoint::V6(a) => connect(fd.as_raw_fd(), &a),
                     };
                     match done {
                         Ok(()) => Ok((fd, stream, false)),
@@ -373,11 +376,11 @@ mod tests {
         ));
         assert!(matches!(
             Spec::parse("tcp:127.0.0.1:514").map(|s| s.address),
-            Ok(Address::Tcp(a)) if a.port() == 514 && a.is_ipv4()
+            Ok(Address::Tcp(Endpoint::V4(a))) if a.port() == 514 && a.ip() == std::net::Ipv4Addr::LOCALHOST
         ));
         assert!(matches!(
             Spec::parse("udp:[::1]:5514").map(|s| s.address),
-            Ok(Address::Udp(a)) if a.port() == 5514 && a.is_ipv6()
+            Ok(Address::Udp(Endpoint::V6(a))) if a.port() == 5514 && a.ip() == std::net::Ipv6Addr::LOCALHOST
         ));
         for bad in ["tcp:127.0.0.1", "tcp:127.0.0.1:x", "smtp:a:1", "unix:/a\nb"] {
             assert!(Spec::parse(bad).is_err(), "{bad}");
