@@ -5,12 +5,13 @@
 //! the credential's uid so a recycled pid is not believed), else from the
 //! group database for the uid.
 
-use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::AsFd;
+use std::path::Path;
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
-use nix::unistd::{getgrouplist, Gid};
+
+use crate::sys::passwd::Passwd;
 
 /// A connected client, as the kernel reported it at accept time.
 #[derive(Clone, Debug)]
@@ -63,14 +64,15 @@ fn groups_of(pid: i32, uid: u32) -> Vec<u32> {
     let Some(user) = user_by_uid(uid) else {
         return Vec::new();
     };
-    let Ok(name) = CString::new(user.name) else {
-        return Vec::new();
-    };
-    // nix grows the list up to NGROUPS_MAX (65536 on Linux).
-    getgrouplist(&name, Gid::from_raw(user.gid)).map_or_else(
-        |_| Vec::new(),
-        |groups| groups.into_iter().map(Gid::as_raw).collect(),
-    )
+    // getgrouplist: the primary group, then every group naming the user.
+    let mut groups = vec![user.gid];
+    each_group(|_, gid, members| {
+        if members.split(|&b| b == b',').any(|m| m == user.name) {
+            groups.push(gid);
+        }
+        false
+    });
+    groups
 }
 
 /// A passwd entry's name and ids.
@@ -80,121 +82,116 @@ pub struct User {
     pub gid: u32,
 }
 
-fn user_from(pw: &libc::passwd) -> User {
-    // SAFETY: pw_name points at a NUL-terminated string in the buffer.
-    let name = unsafe { CStr::from_ptr(pw.pw_name) }.to_bytes().to_vec();
-    User {
-        name,
-        uid: pw.pw_uid,
-        gid: pw.pw_gid,
-    }
-}
-
-/// Raw getpwuid_r, not nix's User: that makes the name a lossy String, and
-/// the name found here is the key of getgrouplist and of the policy.
-pub fn user_by_uid(uid: u32) -> Option<User> {
-    with_buffer(|buf| {
-        // SAFETY: passwd is plain data; getpwuid_r fills it from buf.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
-        (rc, (!result.is_null()).then(|| user_from(&pw)))
-    })
-}
-
-/// By name: raw getpwnam_r through the same buffer loop, not nix's
-/// `User::from_name`, whose User (String and PathBuf fields) is code the
-/// two callers do not need; the entry found carries the name asked for.
-pub fn user_by_name(name: &str) -> Option<User> {
-    let name = CString::new(name).ok()?;
-    with_buffer(|buf| {
-        // SAFETY: passwd is plain data; getpwnam_r fills it from buf.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwnam_r(
-                name.as_ptr(),
-                &mut pw,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        (rc, (!result.is_null()).then(|| user_from(&pw)))
-    })
-}
-
-/// A group's gid by name (raw getgrnam_r, as above).
-pub fn group_by_name(name: &str) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    with_buffer(|buf| {
-        // SAFETY: group is plain data; getgrnam_r fills it from buf.
-        let mut gr: libc::group = unsafe { std::mem::zeroed() };
-        let mut result = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getgrnam_r(
-                name.as_ptr(),
-                &mut gr,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        (rc, (!result.is_null()).then_some(gr.gr_gid))
-    })
-}
-
-/// Run a getpw*_r / getgr*_r lookup with a buffer that grows while the
-/// entry does not fit (ERANGE: a group with many members, say), up to
-/// 1 MiB. `lookup` returns the call's status and what it found.
-fn with_buffer<T>(
-    mut lookup: impl FnMut(&mut [libc::c_char]) -> (libc::c_int, Option<T>),
-) -> Option<T> {
-    let mut buf = vec![0 as libc::c_char; 4096];
-    loop {
-        match lookup(&mut buf) {
-            (0, found) => return found,
-            (libc::ERANGE, _) if buf.len() < 1 << 20 => {
-                let grown = buf.len() * 2;
-                buf.resize(grown, 0);
-            }
-            _ => return None,
+impl User {
+    fn of(user: crate::sys::passwd::User) -> User {
+        User {
+            name: user.name.to_vec(),
+            uid: user.uid,
+            gid: user.gid,
         }
     }
 }
 
+/// The first user with `uid` in /etc/passwd, read as musl's getpwuid
+/// reads it (the static binary's libc has no NSS either). Our own reader,
+/// not libc's: musl's passwd and group code costs the tiny build 6 KB.
+pub fn user_by_uid(uid: u32) -> Option<User> {
+    Passwd::system().by_uid(uid).map(User::of)
+}
+
+/// The first user named `name` (getpwnam), as `user_by_uid`.
+pub fn user_by_name(name: &str) -> Option<User> {
+    Passwd::system().by_name(name.as_bytes()).map(User::of)
+}
+
+/// A group's gid by name (getgrnam): the first /etc/group line naming it.
+pub fn group_by_name(name: &str) -> Option<u32> {
+    let mut found = None;
+    each_group(|group, gid, _| {
+        if group == name.as_bytes() {
+            found = Some(gid);
+        }
+        found.is_some()
+    });
+    found
+}
+
+/// Each well-formed line of /etc/group as (name, gid, members), in file
+/// order, until `each` returns true. Lines musl's getgrent would skip
+/// (fewer than four fields, a gid that is not a number) are skipped.
+fn each_group(mut each: impl FnMut(&[u8], u32, &[u8]) -> bool) {
+    let Ok(data) = crate::sys::infile::read(Path::new(GROUP)) else {
+        return;
+    };
+    for line in data.split(|&b| b == b'\n') {
+        let mut fields = line.splitn(4, |&b| b == b':');
+        let (Some(name), Some(_), Some(gid), Some(members)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let Some(gid) = decimal(gid) else { continue };
+        if each(name, gid, members) {
+            return;
+        }
+    }
+}
+
+fn decimal(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+const GROUP: &str = "/etc/group";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::unistd::{getgrouplist, Gid, Group, Uid};
 
+    /// Our readers find what libc finds in this machine's files.
     #[test]
-    fn lookups_retry_with_a_bigger_buffer_on_erange() {
-        // An entry that needs 20,000 bytes: found once the buffer fits it.
-        let mut sizes = Vec::new();
-        let found = with_buffer(|buf| {
-            sizes.push(buf.len());
-            if buf.len() >= 20_000 {
-                (0, Some(buf.len()))
-            } else {
-                (libc::ERANGE, None)
+    fn lookups_agree_with_libc() {
+        for user in Passwd::system().iter().filter(|u| !u.is_compat()) {
+            let name = std::str::from_utf8(user.name).unwrap();
+            let libc = nix::unistd::User::from_uid(Uid::from_raw(user.uid))
+                .unwrap()
+                .unwrap();
+            let ours = user_by_uid(user.uid).unwrap();
+            assert_eq!(
+                (ours.name, ours.gid),
+                (libc.name.into_bytes(), libc.gid.as_raw())
+            );
+            let by_name = user_by_name(name).unwrap();
+            assert_eq!((by_name.uid, by_name.gid), (user.uid, user.gid), "{name}");
+            let cname = std::ffi::CString::new(name).unwrap();
+            let mut want: Vec<u32> = getgrouplist(&cname, Gid::from_raw(user.gid))
+                .unwrap()
+                .into_iter()
+                .map(Gid::as_raw)
+                .collect();
+            // Not a live process of that uid: the database's answer.
+            let mut got = groups_of(i32::MAX, user.uid);
+            want.sort_unstable();
+            want.dedup();
+            got.sort_unstable();
+            got.dedup();
+            assert_eq!(got, want, "{name}");
+        }
+        let mut groups = 0;
+        each_group(|name, gid, _| {
+            let name = std::str::from_utf8(name).unwrap();
+            let libc = Group::from_name(name).unwrap().unwrap();
+            if libc.gid.as_raw() == gid {
+                assert_eq!(group_by_name(name), Some(gid), "{name}");
+                groups += 1;
             }
+            false
         });
-        assert_eq!(found, Some(32_768));
-        assert_eq!(sizes, [4096, 8192, 16_384, 32_768]);
-        // One that never fits gives up at 1 MiB; other errors at once.
-        assert_eq!(with_buffer(|_| (libc::ERANGE, None::<()>)), None);
-        let mut calls = 0;
-        assert_eq!(
-            with_buffer(|_| {
-                calls += 1;
-                (libc::EIO, None::<()>)
-            }),
-            None
-        );
-        assert_eq!(calls, 1);
-        assert!(user_by_uid(0).is_some_and(|u| u.name == b"root" && u.gid == 0));
-        assert!(user_by_name("root").is_some_and(|u| u.uid == 0));
-        assert_eq!(group_by_name("root"), Some(0));
+        assert!(groups > 0);
+        assert!(user_by_name("no such user").is_none());
+        assert_eq!(group_by_name("no such group"), None);
     }
 }
