@@ -457,9 +457,13 @@ impl<'o> Report<'o> {
                 return false;
             }
         }
-        let mut domain_buf = Vec::new();
+        // Made only when used: even an empty Vec's drop was a call per
+        // entry in the size-optimised build.
+        let domain_buf: Vec<u8>;
         let domain: &[u8] = if o.usedns || o.useip {
-            text::lookup_host(&ut.addr, o.useip, &mut domain_buf);
+            let mut looked_up = Vec::new();
+            text::lookup_host(&ut.addr, o.useip, &mut looked_up);
+            domain_buf = looked_up;
             &domain_buf
         } else {
             let host = ut.host();

@@ -55,17 +55,13 @@ impl Report<'_> {
                     if !(0..86400).contains(&secs) {
                         return false;
                     }
-                    let (hours, mins) = ((secs / 3600) as u8, (secs / 60 % 60) as u8);
-                    length_buf = [
-                        b' ',
-                        b'(',
-                        b'0' + hours / 10,
-                        b'0' + hours % 10,
-                        b':',
-                        b'0' + mins / 10,
-                        b'0' + mins % 10,
-                        b')',
-                    ];
+                    // No `div` (bufout::div says why).
+                    let secs = secs as u32;
+                    let hours = bufout::div::<3600>(secs);
+                    let mins = bufout::div::<60>(secs - 3600 * hours);
+                    let [h1, h2] = bufout::two_digits(hours);
+                    let [m1, m2] = bufout::two_digits(mins);
+                    length_buf = [b' ', b'(', h1, h2, b':', m1, m2, b')'];
                     let col = [b'-', b' ', stamp[11], stamp[12], b':', stamp[14], stamp[15]];
                     (col, &length_buf[..])
                 };

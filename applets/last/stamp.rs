@@ -94,12 +94,16 @@ impl Day {
         let mut s = [0u8; 16];
         bufout::copy(&mut s, &self.date);
         let rem = (secs - self.lo) as u32;
-        let (h, m) = (rem / 3600, rem % 3600 / 60);
-        s[11] = b'0' + (h / 10) as u8;
-        s[12] = b'0' + (h % 10) as u8;
+        // rem < 86400: no `div` (bufout::div says why).
+        let h = bufout::div::<3600>(rem);
+        let m = bufout::div::<60>(rem - 3600 * h);
+        let [h1, h2] = bufout::two_digits(h);
+        let [m1, m2] = bufout::two_digits(m);
+        s[11] = h1;
+        s[12] = h2;
         s[13] = b':';
-        s[14] = b'0' + (m / 10) as u8;
-        s[15] = b'0' + (m % 10) as u8;
+        s[14] = m1;
+        s[15] = m2;
         s
     }
 }

@@ -203,17 +203,19 @@ pub fn line_key(line: &[u8]) -> LineKey {
         w[k] = u64::from_le_bytes(le_bytes(line, 8 * k));
         k += 1;
     }
-    let tail = &line[8 * full..];
-    let n = tail.len();
+    // The tail (line[at..]) read at offsets into `line`, not sliced: the
+    // range index was a call per record in the size-optimised build.
+    let at = 8 * full;
+    let n = line.len() - at;
     let rest = if n >= 4 {
-        let lo = u32::from_le_bytes(le_bytes(tail, 0)) as u64;
-        let hi = u32::from_le_bytes(le_bytes(tail, n - 4)) as u64;
+        let lo = u32::from_le_bytes(le_bytes(line, at)) as u64;
+        let hi = u32::from_le_bytes(le_bytes(line, at + n - 4)) as u64;
         // The bytes both reads hold are the same: or-ing them is exact.
         lo | hi << (8 * (n - 4))
     } else if n > 0 {
-        let mut b = tail[0] as u64;
-        b |= (tail[n / 2] as u64) << (8 * (n / 2));
-        b | (tail[n - 1] as u64) << (8 * (n - 1))
+        let mut b = line[at] as u64;
+        b |= (line[at + n / 2] as u64) << (8 * (n / 2));
+        b | (line[at + n - 1] as u64) << (8 * (n - 1))
     } else {
         0
     };
