@@ -91,20 +91,20 @@ impl DayStamp {
 impl Day {
     #[inline(always)]
     fn stamp(&self, secs: i64) -> [u8; 16] {
-        let mut s = [0u8; 16];
-        bufout::copy(&mut s, &self.date);
         let rem = (secs - self.lo) as u32;
         // rem < 86400: no `div` (bufout::div says why).
         let h = bufout::div::<3600>(rem);
         let m = bufout::div::<60>(rem - 3600 * h);
         let [h1, h2] = bufout::two_digits(h);
         let [m1, m2] = bufout::two_digits(m);
-        s[11] = h1;
-        s[12] = h2;
-        s[13] = b':';
-        s[14] = m1;
-        s[15] = m2;
-        s
+        // Assembled as one value, not byte stores over a copy in memory:
+        // the stamp is read back a word at a time, and a load over
+        // narrower fresh stores waits for them (store forwarding fails).
+        let d = &self.date;
+        u128::from_le_bytes([
+            d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], h1, h2, b':', m1, m2,
+        ])
+        .to_le_bytes()
     }
 }
 
