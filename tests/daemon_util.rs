@@ -431,6 +431,22 @@ pub fn listed(payload: &[u8]) -> Vec<Rec> {
 }
 
 /// A command run as nobody (setpriv), with the scratch environment.
+/// Spawn `cmd` as nobody and return once the child runs as nobody:
+/// setpriv changes its uid only after the fork, and a daemon asked about
+/// the pid before then sees root's process.
+pub fn spawn_as_nobody(cmd: Command) -> std::process::Child {
+    use std::os::unix::fs::MetadataExt;
+    let child = as_nobody(cmd).spawn().unwrap();
+    let proc = format!("/proc/{}", child.id());
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            std::fs::metadata(&proc).is_ok_and(|m| m.uid() == NOBODY)
+        }),
+        "{proc} never ran as nobody"
+    );
+    child
+}
+
 pub fn as_nobody(mut cmd: Command) -> Command {
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();

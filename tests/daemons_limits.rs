@@ -84,7 +84,9 @@ fn one_user_cannot_fill_the_utmp_table() {
     let s = Scratch::new("lim-quota");
     std::fs::set_permissions(&s.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let (own, _master) = pty_owned_by(NOBODY);
-    let mut shell = as_nobody(Command::new("sleep")).arg("120").spawn().unwrap();
+    let mut sleep = Command::new("sleep");
+    sleep.arg("120");
+    let mut shell = crate::daemon_util::spawn_as_nobody(sleep);
     let sock = run_dir(&s).join("utmpd.sock");
     let utmp = run_dir(&s).join("utmp");
     let nobodys = || {

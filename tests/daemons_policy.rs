@@ -302,8 +302,9 @@ fn nobody_logs_out_a_session_whose_process_has_ended() {
     std::fs::set_permissions(&s.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let (own, _master) = pty_owned_by(NOBODY);
     // The session's process: nobody's, gone by logout time.
-    let mut shell = as_nobody(Command::new("sleep"));
-    let mut shell = shell.arg("30").spawn().unwrap();
+    let mut sleep = Command::new("sleep");
+    sleep.arg("30");
+    let mut shell = spawn_as_nobody(sleep);
     let pid = shell.id().to_string();
     let login = run(
         as_nobody(s.applet("utmpset")).args(["-l", &own, "-p", &pid, "login"]),
