@@ -122,7 +122,7 @@ fn as_nobody_a_login_for_another_user_is_eperm() {
     // A process of nobody's own as the session's pid.
     let mut sleep = peer("sleep");
     sleep.arg("1000");
-    let child = as_nobody(sleep).stdout(Stdio::null()).spawn().unwrap();
+    let child = crate::daemon_util::spawn_as_nobody(sleep);
     let pid = child.id().to_string();
     let _children = Children(vec![child]);
     let login = |user: &str| {
