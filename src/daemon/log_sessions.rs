@@ -21,9 +21,8 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::unix::fs::FileExt;
 
-use super::{Batch, LogFile, CHUNK, SCAN_LIMIT};
+use super::{Batch, LogFile};
 use crate::protocol::{self, ReadQuery};
 use crate::record::last_kind::{self, last_kind, line_key, LineHash, LineKey, SHUTDOWN_TIME};
 use crate::record::native::{self, RECORD_SIZE};
@@ -153,37 +152,16 @@ impl LogFile {
     /// `read_batch` for a query with `sessions`; `names` are its `any`.
     pub(super) fn read_sessions(&self, query: &ReadQuery, names: &[Vec<u8>]) -> io::Result<Batch> {
         let max = (query.max as usize).clamp(1, protocol::MAX_BATCH);
-        let mut end = query.before.min(self.count);
-        let floor = end.saturating_sub(SCAN_LIMIT);
         let mut batch = Batch::default();
         let mut scan = Scan::default();
-        let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
-        let mut next = None;
-        'scan: while end > floor {
-            let start = end.saturating_sub(CHUNK).max(floor);
-            let n = (end - start) as usize;
-            let bytes = &mut buf[..n * RECORD_SIZE];
-            self.file.read_exact_at(bytes, native::offset_of(start))?;
-            let mut index = end;
-            for raw in bytes.chunks_exact(RECORD_SIZE).rev() {
-                index -= 1;
-                if !native::checksum_ok(raw) {
-                    batch.corrupt.push(index);
-                    continue;
-                }
-                if query.matches_raw(raw) {
-                    scan.step(names, index, raw);
-                }
-                // Each record adds at most one to what the reply will
-                // hold, so it never passes `max`.
-                if scan.len() >= max {
-                    next = Some(index);
-                    break 'scan;
-                }
+        batch.next = self.scan_back(query.before, &mut batch.corrupt, |index, raw| {
+            if query.matches_raw(raw) {
+                scan.step(names, index, raw);
             }
-            end = start;
-        }
-        batch.next = next.unwrap_or(end);
+            // Each record adds at most one to what the reply will hold,
+            // so it never passes `max`.
+            scan.len() >= max
+        })?;
         scan.finish(&mut batch);
         Ok(batch)
     }

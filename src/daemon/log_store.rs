@@ -257,36 +257,51 @@ impl LogFile {
             return self.read_sessions(query, names);
         }
         let max = (query.max as usize).clamp(1, crate::protocol::MAX_BATCH);
-        let mut end = query.before.min(self.count);
-        let floor = end.saturating_sub(SCAN_LIMIT);
         let mut batch = Batch {
             raw: Vec::with_capacity(max.min(SCAN_LIMIT as usize) * RECORD_SIZE),
             ..Batch::default()
         };
+        batch.next = self.scan_back(query.before, &mut batch.corrupt, |_, raw| {
+            if !query.matches_raw(raw) {
+                return false;
+            }
+            // Served as stored: no decoding and encoding again.
+            batch.raw.extend_from_slice(raw);
+            batch.raw.len() == max * RECORD_SIZE
+        })?;
+        Ok(batch)
+    }
+
+    /// The records before index `before`, newest first, at most
+    /// SCAN_LIMIT of them, read a chunk at a time: the corrupt ones' indexes
+    /// go to `corrupt`, the others to `each`, which returns true to stop
+    /// there. The index to continue from: the record it stopped at, else
+    /// where the walk ended (0 at the start of the file).
+    pub(super) fn scan_back(
+        &self,
+        before: u64,
+        corrupt: &mut Vec<u64>,
+        mut each: impl FnMut(u64, &[u8]) -> bool,
+    ) -> io::Result<u64> {
+        let mut end = before.min(self.count);
+        let floor = end.saturating_sub(SCAN_LIMIT);
         let mut buf = vec![0u8; CHUNK as usize * RECORD_SIZE];
-        while end > floor && batch.count() < max {
+        while end > floor {
             let start = end.saturating_sub(CHUNK).max(floor);
-            let n = (end - start) as usize;
-            let bytes = &mut buf[..n * RECORD_SIZE];
+            let bytes = &mut buf[..(end - start) as usize * RECORD_SIZE];
             self.file.read_exact_at(bytes, native::offset_of(start))?;
             let mut index = end;
             for raw in bytes.chunks_exact(RECORD_SIZE).rev() {
                 index -= 1;
                 if !native::checksum_ok(raw) {
-                    batch.corrupt.push(index);
-                } else if query.matches_raw(raw) {
-                    // Served as stored: no decoding and encoding again.
-                    batch.raw.extend_from_slice(raw);
-                    if batch.count() == max {
-                        batch.next = index;
-                        return Ok(batch);
-                    }
+                    corrupt.push(index);
+                } else if each(index, raw) {
+                    return Ok(index);
                 }
             }
             end = start;
         }
-        batch.next = end;
-        Ok(batch)
+        Ok(end)
     }
 
     /// Up to `max` records from index `from` on, oldest first, each with
