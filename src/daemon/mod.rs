@@ -26,9 +26,7 @@ use std::sync::Arc;
 use crate::store::datadir::{self, Dir, Trust};
 use crate::sys::peer;
 
-use nix::sys::socket::{
-    bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
-};
+use nix::sys::socket::{bind, listen, Backlog, UnixAddr};
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag, Flock, OFlag};
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
@@ -327,13 +325,8 @@ fn listening_socket(
         .map_err(|e| fail("resolve", e))?
         .join(std::ffi::OsStr::from_bytes(file_name));
     let addr = UnixAddr::new(&real).map_err(|_| format!("{name}: socket path too long"))?;
-    let owned = socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
-        None,
-    )
-    .map_err(|e| format!("unable to create a socket: {}", os_reason(&e.into())))?;
+    let owned = crate::read::client::stream_socket()
+        .map_err(|e| format!("unable to create a socket: {}", os_reason(&e)))?;
     bind(owned.as_raw_fd(), &addr).map_err(|e| fail("bind", e.into()))?;
     // Anyone may connect; what they may do is decided per request. (No
     // lchmod on Linux; the entry is the socket just bound, in a directory

@@ -405,16 +405,22 @@ fn starting(e: &io::Error) -> bool {
     )
 }
 
-/// One connection attempt on a fresh socket (a failed connect leaves a
-/// socket unfit to try again). A full accept queue is retried until the
-/// deadline, then reported as ETIMEDOUT.
-fn connect_once(addr: &UnixAddr, deadline: Instant) -> io::Result<OwnedFd> {
-    let fd = socket(
+/// A fresh local stream socket, non-blocking and close-on-exec: what a
+/// daemon's listener and every connection to a daemon start from.
+pub fn stream_socket() -> io::Result<OwnedFd> {
+    Ok(socket(
         AddressFamily::Unix,
         SockType::Stream,
         SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
         None,
-    )?;
+    )?)
+}
+
+/// One connection attempt on a fresh socket (a failed connect leaves a
+/// socket unfit to try again). A full accept queue is retried until the
+/// deadline, then reported as ETIMEDOUT.
+fn connect_once(addr: &UnixAddr, deadline: Instant) -> io::Result<OwnedFd> {
+    let fd = stream_socket()?;
     loop {
         match connect(fd.as_raw_fd(), addr) {
             Ok(()) => return Ok(fd),

@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::sys::socket::{
-    connect, recv, socket, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr,
-};
+use nix::sys::socket::{connect, recv, MsgFlags, UnixAddr};
 
 use super::super::conn::send_from;
 use crate::protocol::{self, op, Incoming, LogDb, Status};
@@ -231,12 +229,7 @@ impl Link {
 /// is a failure to retry, never a wait.
 fn connect_to(path: &std::path::Path) -> io::Result<OwnedFd> {
     let addr = UnixAddr::new(path)?;
-    let fd = socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
-        None,
-    )?;
+    let fd = crate::read::client::stream_socket()?;
     connect(fd.as_raw_fd(), &addr)?;
     Ok(fd)
 }
