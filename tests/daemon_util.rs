@@ -325,13 +325,19 @@ pub unsafe fn connect_to(addr: &libc::sockaddr_un) -> i32 {
     fd
 }
 
-/// Send one request as uid/gid `nobody` from a forked child (it only makes
-/// system calls on buffers prepared before the fork, and hands the reply
-/// back through a pipe): (status, payload), or None if the child could
-/// not talk to the daemon.
-pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
+/// Send `request` to `socket` as uid/gid `nobody` from a forked child and
+/// hand back what `receive` read into a buffer of `most` bytes (the child
+/// makes only system calls, on memory allocated before the fork, and
+/// passes the reply back through a pipe). `receive` returns how many
+/// bytes it read, or None to fail the child. None if the child failed.
+pub fn exchange_as_nobody(
+    socket: &Path,
+    request: &[u8],
+    most: usize,
+    receive: fn(i32, &mut [u8]) -> Option<usize>,
+) -> Option<Vec<u8>> {
     let addr = unix_addr(socket);
-    let mut reply = vec![0u8; 4 << 20];
+    let mut reply = vec![0u8; most];
     let mut fds = [0i32; 2];
     // SAFETY: pipe fills two descriptors; the child uses only
     // async-signal-safe calls on memory allocated before the fork.
@@ -361,30 +367,9 @@ pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
                 }
                 sent += n as usize;
             }
-            let mut got = 0;
-            loop {
-                let want = if got < 4 {
-                    4
-                } else {
-                    4 + u32::from_le_bytes([reply[0], reply[1], reply[2], reply[3]]) as usize
-                };
-                if got >= want && got >= 4 {
-                    break;
-                }
-                if want > reply.len() {
-                    libc::_exit(1);
-                }
-                let n = libc::recv(
-                    fd,
-                    reply[got..want].as_mut_ptr() as *mut libc::c_void,
-                    want - got,
-                    0,
-                );
-                if n <= 0 {
-                    libc::_exit(1);
-                }
-                got += n as usize;
-            }
+            let Some(got) = receive(fd, &mut reply) else {
+                libc::_exit(1);
+            };
             let mut out = 0;
             while out < got {
                 let n = libc::write(
@@ -405,10 +390,46 @@ pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
         let _ = pipe.read_to_end(&mut bytes);
         let mut status = 0;
         libc::waitpid(pid, &mut status, 0);
-        if libc::WEXITSTATUS(status) != 0 || bytes.len() < 8 {
+        (libc::WEXITSTATUS(status) == 0).then_some(bytes)
+    }
+}
+
+/// One native request as `nobody`: (status, payload), or None if the
+/// child could not talk to the daemon.
+pub fn reply_as_nobody(socket: &Path, request: &[u8]) -> Option<(u8, Vec<u8>)> {
+    let bytes = exchange_as_nobody(socket, request, 4 << 20, receive_frame)?;
+    (bytes.len() >= 8).then(|| (bytes[5], bytes[8..].to_vec()))
+}
+
+/// One whole native reply frame (a length, then that many bytes), read
+/// in the forked child: system calls only.
+fn receive_frame(fd: i32, reply: &mut [u8]) -> Option<usize> {
+    let mut got = 0;
+    loop {
+        let want = if got < 4 {
+            4
+        } else {
+            4 + u32::from_le_bytes([reply[0], reply[1], reply[2], reply[3]]) as usize
+        };
+        if got >= want && got >= 4 {
+            return Some(got);
+        }
+        if want > reply.len() {
             return None;
         }
-        Some((bytes[5], bytes[8..].to_vec()))
+        // SAFETY: recv writes at most want - got bytes into reply.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                reply[got..want].as_mut_ptr() as *mut libc::c_void,
+                want - got,
+                0,
+            )
+        };
+        if n <= 0 {
+            return None;
+        }
+        got += n as usize;
     }
 }
 

@@ -338,43 +338,12 @@ fn two_clients_have_their_own_cursors() {
 /// reply with one recv of up to `most` bytes, as libutmps does; the bytes
 /// read (empty: the daemon closed, or the child failed).
 fn utmps_as_nobody(socket: &Path, request: &[u8], most: usize) -> Vec<u8> {
-    let addr = unix_addr(socket);
-    let mut reply = vec![0u8; most];
-    let mut fds = [0i32; 2];
-    // SAFETY: pipe fills two descriptors; the child uses only
-    // async-signal-safe calls on memory allocated before the fork.
-    unsafe {
-        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
-        let pid = libc::fork();
-        assert!(pid >= 0);
-        if pid == 0 {
-            libc::close(fds[0]);
-            if !become_uid(NOBODY) {
-                libc::_exit(1);
-            }
-            let fd = connect_to(&addr);
-            if fd < 0 {
-                libc::_exit(1);
-            }
-            let ptr = request.as_ptr() as *const libc::c_void;
-            if libc::send(fd, ptr, request.len(), libc::MSG_NOSIGNAL) != request.len() as isize {
-                libc::_exit(1);
-            }
-            let n = libc::recv(fd, reply.as_mut_ptr() as *mut libc::c_void, most, 0);
-            if n > 0 {
-                libc::write(fds[1], reply.as_ptr() as *const libc::c_void, n as usize);
-            }
-            libc::_exit(0);
-        }
-        libc::close(fds[1]);
-        let mut pipe = <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0]);
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        let mut status = 0;
-        libc::waitpid(pid, &mut status, 0);
-        assert_eq!(libc::WEXITSTATUS(status), 0, "the nobody child failed");
-        bytes
-    }
+    exchange_as_nobody(socket, request, most, |fd, reply| {
+        // SAFETY: recv writes at most reply.len() bytes into reply.
+        let n = unsafe { libc::recv(fd, reply.as_mut_ptr() as *mut libc::c_void, reply.len(), 0) };
+        Some(n.max(0) as usize)
+    })
+    .expect("the nobody child failed")
 }
 
 #[test]
