@@ -38,8 +38,8 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use crate::daemon::{serve, utmpd};
-use crate::front::cli;
 use crate::front::table::{Command, Kind, Opt};
+use crate::front::{cli, daemon};
 use crate::protocol;
 use crate::read::sources;
 
@@ -47,25 +47,25 @@ use crate::read::sources;
 const COMMAND: Command = Command {
     about: "Own the utmp table and serve it to clients.",
     options: &[
-        Opt { long: "notify-fd", short: b'd', kind: Kind::I32, help: "write a newline to FD once ready (s6 notification-fd; FD must be open at start)" },
-        Opt { long: "listen-fd", short: b'l', kind: Kind::I32, help: "use the listening socket inherited on FD instead of binding" },
-        Opt { long: "user", short: b'U', kind: Kind::Text, help: "drop to USER after binding" },
-        Opt { long: "group", short: b'G', kind: Kind::Text, help: "the accounting group whose members may write any record (utmp)" },
+        daemon::NOTIFY_FD,
+        daemon::LISTEN_FD,
+        daemon::USER,
+        daemon::GROUP,
         Opt { long: "socket", short: b's', kind: Kind::Bytes, help: "socket path (default $UTMPBOX_RUNDIR/utmpd.sock)" },
         Opt { long: "utmps-socket", short: 0, kind: Kind::Bytes, help: "also serve skarnet utmps' protocol on this socket (libutmps clients; usually /run/utmps/.utmpd-socket)" },
-        Opt { long: "utmps-listen-fd", short: 0, kind: Kind::I32, help: "serve utmps' protocol on the listening socket inherited on FD" },
+        daemon::UTMPS_LISTEN_FD,
         Opt { long: "file", short: b'f', kind: Kind::Bytes, help: "table file (default $UTMPBOX_RUNDIR/utmp)" },
         Opt { long: "wtmpd-socket", short: b'W', kind: Kind::Bytes, help: "wtmpd's socket, for the logouts of ended sessions" },
-        Opt { long: "max-conns", short: b'c', kind: Kind::Usize, help: "most connections at once (1000)" },
-        Opt { long: "max-per-uid", short: b'C', kind: Kind::Usize, help: "most connections per uid (64)" },
-        Opt { long: "request-ms", short: b't', kind: Kind::U64, help: "deadline in ms to send a request or read a reply (5000)" },
-        Opt { long: "idle-ms", short: b'i', kind: Kind::U64, help: "ms a connection may sit idle between requests (60000)" },
+        daemon::MAX_CONNS,
+        daemon::MAX_PER_UID,
+        daemon::REQUEST_MS,
+        daemon::IDLE_MS,
         Opt { long: "max-slots", short: b'm', kind: Kind::Usize, help: "most entries in the table (4096)" },
         Opt { long: "max-sessions-per-uid", short: b'q', kind: Kind::Usize, help: "live sessions each unprivileged user may hold (64)" },
-        Opt { long: "rate", short: b'r', kind: Kind::U32, help: "writes per second allowed to each unprivileged uid (10)" },
+        daemon::RATE,
         Opt { long: "sweep", short: b'S', kind: Kind::U64, help: "seconds between sweeps for ended sessions; 0: never (30)" },
-        Opt { long: "no-boot", short: b'n', kind: Kind::Switch, help: "do not record the boot" },
-        Opt { long: "private", short: b'p', kind: Kind::Switch, help: "private mode: hide other users' hosts from unprivileged readers" },
+        daemon::NO_BOOT,
+        daemon::PRIVATE,
         Opt { long: "import", short: 0, kind: Kind::Bytes, help: "at start, take over the live sessions of the table FILE (utmps, glibc or native)" },
     ],
     operands: None,
@@ -80,20 +80,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     };
     let rundir = sources::rundir();
     let private = opts.flag("private");
-    let max_conns = opts.number("max-conns").unwrap_or(1000);
-    let common = serve::Common {
-        notify_fd: opts.number("notify-fd"),
-        listen_fd: opts.number("listen-fd"),
-        utmps_socket: opts.bytes("utmps-socket").map(std::path::PathBuf::from),
-        utmps_listen_fd: opts.number("utmps-listen-fd"),
-        user: opts.text("user"),
-        group: opts.text("group").unwrap_or_else(|| "utmp".into()),
-        socket: serve::path_or(opts.bytes("socket"), || rundir.join(protocol::SOCKET_UTMPD)),
-        max_conns,
-        max_per_uid: opts.number("max-per-uid").unwrap_or(64),
-        request_ms: opts.number("request-ms").unwrap_or(5000),
-        idle_ms: opts.number("idle-ms").unwrap_or(60000),
-    };
+    let common = daemon::common(&opts, || rundir.join(protocol::SOCKET_UTMPD));
     let file = serve::path_or(opts.bytes("file"), || rundir.join("utmp"));
     let service = utmpd::Options {
         file: file.clone(),
@@ -101,7 +88,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
             rundir.join(protocol::SOCKET_WTMPD)
         }),
         max_slots: opts.number("max-slots").unwrap_or(4096).max(1),
-        max_conns,
+        max_conns: common.max_conns,
         max_sessions_per_uid: opts.number("max-sessions-per-uid").unwrap_or(64),
         rate: opts.number("rate").unwrap_or(10),
         sweep: Duration::from_secs(opts.number("sweep").unwrap_or(30)),

@@ -37,8 +37,8 @@ use std::ffi::OsString;
 
 use crate::daemon::wtmpd::syslog;
 use crate::daemon::{serve, wtmpd};
-use crate::front::cli;
 use crate::front::table::{Command, Kind, Opt};
+use crate::front::{cli, daemon};
 use crate::protocol;
 use crate::read::sources;
 
@@ -46,24 +46,24 @@ use crate::read::sources;
 const COMMAND: Command = Command {
     about: "Own wtmp, btmp and lastlog and serve them to clients.",
     options: &[
-        Opt { long: "notify-fd", short: b'd', kind: Kind::I32, help: "write a newline to FD once ready (s6 notification-fd; FD must be open at start)" },
-        Opt { long: "listen-fd", short: b'l', kind: Kind::I32, help: "use the listening socket inherited on FD instead of binding" },
-        Opt { long: "user", short: b'U', kind: Kind::Text, help: "drop to USER after binding" },
-        Opt { long: "group", short: b'G', kind: Kind::Text, help: "the accounting group whose members may write any record (utmp)" },
+        daemon::NOTIFY_FD,
+        daemon::LISTEN_FD,
+        daemon::USER,
+        daemon::GROUP,
         Opt { long: "socket", short: b's', kind: Kind::Bytes, help: "socket path (default $UTMPBOX_RUNDIR/wtmpd.sock)" },
         Opt { long: "utmps-socket", short: 0, kind: Kind::Bytes, help: "also serve skarnet utmps' protocol on this socket (libutmps clients; usually /run/utmps/.wtmpd-socket)" },
-        Opt { long: "utmps-listen-fd", short: 0, kind: Kind::I32, help: "serve utmps' protocol on the listening socket inherited on FD" },
+        daemon::UTMPS_LISTEN_FD,
         Opt { long: "dir", short: b'D', kind: Kind::Bytes, help: "directory of the files (default $UTMPBOX_LOGDIR)" },
         Opt { long: "wtmp", short: 0, kind: Kind::Bytes, help: "wtmp file (default DIR/wtmp)" },
         Opt { long: "btmp", short: 0, kind: Kind::Bytes, help: "btmp file (default DIR/btmp)" },
         Opt { long: "lastlog", short: 0, kind: Kind::Bytes, help: "lastlog file (default DIR/lastlog)" },
-        Opt { long: "max-conns", short: b'c', kind: Kind::Usize, help: "most connections at once (1000)" },
-        Opt { long: "max-per-uid", short: b'C', kind: Kind::Usize, help: "most connections per uid (64)" },
-        Opt { long: "request-ms", short: b't', kind: Kind::U64, help: "deadline in ms to send a request or read a reply (5000)" },
-        Opt { long: "idle-ms", short: b'i', kind: Kind::U64, help: "ms a connection may sit idle between requests (60000)" },
-        Opt { long: "rate", short: b'r', kind: Kind::U32, help: "writes per second allowed to each unprivileged uid (10)" },
-        Opt { long: "no-boot", short: b'n', kind: Kind::Switch, help: "do not record the boot" },
-        Opt { long: "private", short: b'p', kind: Kind::Switch, help: "private mode: hide other users' hosts from unprivileged readers" },
+        daemon::MAX_CONNS,
+        daemon::MAX_PER_UID,
+        daemon::REQUEST_MS,
+        daemon::IDLE_MS,
+        daemon::RATE,
+        daemon::NO_BOOT,
+        daemon::PRIVATE,
         Opt { long: "syslog", short: 0, kind: Kind::Texts, help: "forward every record to TARGET: unix:PATH, udp:HOST:PORT or tcp:HOST:PORT (repeatable)" },
         Opt { long: "syslog-format", short: 0, kind: Kind::Text, help: "syslog message format: 5424 (default) or 3164" },
         Opt { long: "syslog-queue", short: 0, kind: Kind::Usize, help: "messages queued per syslog target at most (4096)" },
@@ -98,19 +98,7 @@ pub fn main(applet: &str, args: &[OsString]) -> i32 {
     let rundir = sources::rundir();
     let dir = serve::path_or(opts.bytes("dir"), sources::logdir);
     let private = opts.flag("private");
-    let common = serve::Common {
-        notify_fd: opts.number("notify-fd"),
-        listen_fd: opts.number("listen-fd"),
-        utmps_socket: opts.bytes("utmps-socket").map(std::path::PathBuf::from),
-        utmps_listen_fd: opts.number("utmps-listen-fd"),
-        user: opts.text("user"),
-        group: opts.text("group").unwrap_or_else(|| "utmp".into()),
-        socket: serve::path_or(opts.bytes("socket"), || rundir.join(protocol::SOCKET_WTMPD)),
-        max_conns: opts.number("max-conns").unwrap_or(1000),
-        max_per_uid: opts.number("max-per-uid").unwrap_or(64),
-        request_ms: opts.number("request-ms").unwrap_or(5000),
-        idle_ms: opts.number("idle-ms").unwrap_or(60000),
-    };
+    let common = daemon::common(&opts, || rundir.join(protocol::SOCKET_WTMPD));
     let service = wtmpd::Options {
         wtmp: serve::path_or(opts.bytes("wtmp"), || dir.join("wtmp")),
         btmp: serve::path_or(opts.bytes("btmp"), || dir.join("btmp")),

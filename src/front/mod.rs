@@ -3,6 +3,7 @@
 //! printing of stored bytes. Nothing below the applets imports it.
 pub mod args;
 pub mod cli;
+pub mod daemon;
 pub mod escape;
 pub mod getopt;
 pub mod table;
